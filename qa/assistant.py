@@ -1,0 +1,52 @@
+"""The assistant: one object that loads the index and model once and answers searches and questions.
+
+Both surfaces (the CLI and the HTTP server) call these methods and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from qa.answering import Answer, compose
+from qa.embedding import Embedder
+from qa.errors import BadInput
+from qa.index import Index
+from qa.retrieval import Hit, Retriever
+from qa.settings import Settings
+
+MAX_QUESTION_CHARS = 2000
+MAX_TOP_K = 50
+
+
+def check_query(query: str, k: int) -> str:
+    query = query.strip() if isinstance(query, str) else ""
+    if not query:
+        raise BadInput("the question is empty: type a question")
+    if len(query) > MAX_QUESTION_CHARS:
+        raise BadInput(f"the question is too long: at most {MAX_QUESTION_CHARS} characters")
+    if not 1 <= k <= MAX_TOP_K:
+        raise BadInput(f"top_k must be between 1 and {MAX_TOP_K}")
+    return query
+
+
+class Assistant:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.embedder = Embedder(settings.model)
+        self.index = Index.load(settings.index, settings.corpus, self.embedder.name)
+        self.retriever = Retriever(self.index, self.embedder)
+
+    @property
+    def passages(self) -> int:
+        return len(self.index.passages)
+
+    def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:
+        return self.retriever.search(check_query(query, k), k, sources)
+
+    def ask(self, question: str, k: int = 5, sources: Iterable[str] | None = None) -> Answer:
+        question = check_query(question, k)
+        return compose(question, self.retriever, k, sources)
+
+    def warm_up(self) -> None:
+        """Load the model now rather than on the first question."""
+        self.retriever.encode_query("warm up")

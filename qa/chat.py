@@ -1,0 +1,70 @@
+"""`qa chat`: an interactive session in the terminal, with line editing and history."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from qa.errors import QAError
+from qa.render import console, print_answer
+
+HELP = """Type a question and press Enter.
+  /sources   show the last answer's passages in full
+  /help      this help
+  /quit      leave (or Ctrl-D)"""
+
+
+def _reader():
+    """prompt_toolkit on a terminal (editing, history); plain lines when input is piped."""
+    if sys.stdin.isatty() and sys.stdout.isatty():
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.history import FileHistory
+
+        history = Path.home() / ".qa_history"
+        session = PromptSession(history=FileHistory(str(history)))
+        return lambda: session.prompt("qa> ")
+
+    def plain() -> str:
+        print("qa> ", end="", flush=True)
+        line = sys.stdin.readline()
+        if not line:
+            raise EOFError
+        return line.rstrip("\n")
+
+    return plain
+
+
+def run_chat(assistant) -> None:
+    out = console()
+    out.print(f"qa chat: {assistant.passages} passages loaded. /help for commands, Ctrl-D to leave.")
+    read = _reader()
+    last = None
+    while True:
+        try:
+            line = read().strip()
+        except EOFError:
+            out.print()
+            return
+        except KeyboardInterrupt:
+            continue
+        if not line:
+            continue
+        if line in ("/quit", "/exit", "/q"):
+            return
+        if line == "/help":
+            out.print(HELP)
+        elif line == "/sources":
+            if last is None:
+                out.print("No answer yet: ask a question first.")
+            else:
+                print_answer(out, last, full=True)
+        elif line.startswith("/"):
+            out.print(f"Unknown command {line}. /help lists the commands.")
+        else:
+            try:
+                last = assistant.ask(line)
+            except QAError as exc:
+                out.print(f"error: {exc}")
+                continue
+            out.print(last.answer)
+            out.print(f"[dim]{len(last.citations)} source(s): /sources to read them[/dim]")

@@ -1,0 +1,211 @@
+"""The `qa` command line: parse options, call the assistant, print the result."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qa.errors import QAError
+from qa.settings import Settings
+
+app = typer.Typer(
+    help="Offline, cited question answering over a folder of documents.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="Corpus folder [env QA_CORPUS; default corpus]")]  # fmt: skip
+IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [env QA_INDEX; default index]")]  # fmt: skip
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Local sentence-transformers folder [env QA_MODEL]")]  # fmt: skip
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
+SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Only these documents (repeatable)")]  # fmt: skip
+
+
+def _fail(message: str, code: int = 1) -> None:
+    print(f"error: {message}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
+def friendly(command: Callable) -> Callable:
+    """Turn domain errors into one line on stderr and exit status 1."""
+
+    @wraps(command)
+    def run(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except QAError as exc:
+            _fail(str(exc))
+        except KeyboardInterrupt:
+            _fail("interrupted", 130)
+
+    return run
+
+
+def _assistant(corpus, index, model):
+    from qa.assistant import Assistant
+
+    return Assistant(Settings().with_options(corpus=corpus, index=index, model=model))
+
+
+@app.command()
+@friendly
+def index(
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even when up to date")] = False,
+    max_words: Annotated[int, typer.Option("--max-words", min=20, max=400, help="Passage length cap")] = 100,
+) -> None:
+    """Build or update the index from the corpus."""
+    from qa.embedding import Embedder
+    from qa.index import build
+
+    settings = Settings().with_options(corpus=corpus, index=index, model=model)
+    report = build(
+        settings.corpus,
+        settings.index,
+        Embedder(settings.model),
+        max_words=max_words,
+        rebuild=rebuild,
+        progress=lambda message: print(message, file=sys.stderr),
+    )
+    if report.built:
+        print(
+            f"indexed {report.passages} passages from {report.documents} documents "
+            f"into {settings.index} in {report.seconds:.1f} s ({report.reason})"
+        )
+    else:
+        print(f"index at {settings.index} is up to date ({report.passages} passages); nothing to do")
+
+
+@app.command()
+@friendly
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for")],
+    k: Annotated[int, typer.Option("-k", "--top-k", help="How many passages (1-50)")] = 5,
+    as_json: JsonOpt = False,
+    source: SourceOpt = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Ranked passages, each cited to its exact span."""
+    from qa.render import console, print_hits
+
+    hits = _assistant(corpus, index, model).search(query, k, source)
+    if as_json:
+        print(json.dumps({"query": query, "results": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2))
+    else:
+        print_hits(console(), hits)
+
+
+@app.command()
+@friendly
+def ask(
+    question: Annotated[str, typer.Argument(help="A question about the corpus")],
+    k: Annotated[int, typer.Option("-k", "--top-k", help="Passages to draw on (1-50)")] = 5,
+    as_json: JsonOpt = False,
+    source: SourceOpt = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """A short cited answer, or a plain statement that the corpus does not answer."""
+    from qa.render import console, print_answer
+
+    answer = _assistant(corpus, index, model).ask(question, k, source)
+    if as_json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_answer(console(), answer)
+
+
+@app.command()
+@friendly
+def chat(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None) -> None:
+    """An interactive question-and-answer session in the terminal."""
+    from qa.chat import run_chat
+
+    run_chat(_assistant(corpus, index, model))
+
+
+@app.command()
+@friendly
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port")] = 8000,
+    cors_origin: Annotated[list[str] | None, typer.Option("--cors-origin", help="Origin allowed to embed the widget (repeatable) [env QA_CORS_ORIGINS]")] = None,  # fmt: skip
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Serve the HTTP API and the chat page."""
+    import uvicorn
+
+    from qa.assistant import Assistant
+    from qa.server import create_app
+
+    settings = Settings().with_options(
+        corpus=corpus, index=index, model=model, cors_origins=tuple(cors_origin) if cors_origin else None
+    )
+    assistant = Assistant(settings)  # fail here, with one line, before binding the port
+    if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
+        print(f"warning: serving on {host} without QA_API_KEY: anyone who can reach it can query", file=sys.stderr)
+    print(f"serving {assistant.passages} passages on http://{host}:{port}", file=sys.stderr)
+    uvicorn.run(create_app(settings, assistant), host=host, port=port, log_level="warning")
+
+
+@app.command()
+@friendly
+def info(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None, as_json: JsonOpt = False) -> None:  # fmt: skip
+    """What the index holds and whether it is stale."""
+    from qa.inventory import describe
+
+    report = describe(Settings().with_options(corpus=corpus, index=index, model=model))
+    if as_json:
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return
+    print(f"index:   {report['index']} ({report['status']})")
+    print(f"corpus:  {report['corpus']}")
+    if report["status"] == "missing":
+        print("run `qa index` to build it")
+        return
+    print(f"model:   {report['model']} ({report['dimension']}-d)")
+    print(f"built:   {report['built_at']}, passages of at most {report['max_words']} words")
+    print(f"{report['passages']} passages from {len(report['documents'])} documents:")
+    for doc in report["documents"]:
+        print(f"  {doc['source']}: {doc['passages']} passages — {doc['title'] or '(untitled)'} ({doc['date'] or 'no date'})")
+    if report["status"] == "stale":
+        print("the corpus or model changed since the build: run `qa index`")
+
+
+@app.command("eval")
+@friendly
+def evaluate(
+    file: Annotated[Path, typer.Argument(help="Questions, one JSON object a line (see README)")],
+    as_json: JsonOpt = False,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Quality figures for this system and two baselines, side by side."""
+    from qa.evaluation import evaluate as run_eval
+    from qa.evaluation import load_questions, render_table
+
+    questions = load_questions(file)
+    report = run_eval(_assistant(corpus, index, model), questions)
+    if as_json:
+        print(json.dumps(report, indent=2))
+    else:
+        render_table(report)
+
+
+def main() -> None:
+    app()

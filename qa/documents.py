@@ -1,0 +1,230 @@
+"""Documents: read a plain-text or Markdown file into title, date, sections, paragraphs and endnotes.
+
+Nothing here knows about any one document. Web pages saved as text carry noise (photo credits,
+"Download as PDF" links, pull quotes that repeat the body); the rules below recognise such noise
+by its shape, so that only the author's prose becomes passages.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+ENDNOTES_SECTION = "Endnotes"
+
+_ENDNOTE_HEADINGS = {"endnotes", "notes", "footnotes", "references", "sources", "end notes"}
+_BOILERPLATE_SECTIONS = ("Disclaimer", "Copyright", "About the author", "About the authors")
+# Calls to action and page chrome that web pages wrap around an article.
+_FURNITURE = re.compile(
+    r"^(download\b|read (our|more|the full|also)\b|subscribe\b|sign up\b|share (this|on)\b|"
+    r"follow us\b|click here\b|print (this|page)\b|back to top\b|related (articles|posts|content)\b|"
+    r"(photo|image|picture|credit|cover)( credit)?\s*:|skip to\b|advertisement\b)",
+    re.IGNORECASE,
+)
+_MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+_ENDNOTE_ITEM = re.compile(r"^(?:\[(\d{1,4})\]|\[\^(\d{1,4})\]:|(\d{1,4})[.)])\s*")
+MARKER = re.compile(r"\[\^?(\d{1,4})\](?!:)")
+_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y-%m-%d", "%B %Y")
+_WORD = re.compile(r"\w+(?:[’'-]\w+)*")
+_SENTENCE_END = (".", ";", ",", ":")
+
+
+@dataclass(frozen=True)
+class Endnote:
+    number: int
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Block:
+    """A run of non-blank lines, as an exact span of the document's text."""
+
+    start: int
+    end: int
+    kind: str  # body | heading | endnote | title | date | furniture | pullquote
+    section: str | None
+    paragraph: int  # 1-based position among the document's blocks
+
+
+@dataclass(frozen=True)
+class Document:
+    source: str
+    text: str
+    title: str | None
+    date: str | None
+    blocks: tuple[Block, ...]
+    endnotes: dict[int, Endnote] = field(default_factory=dict)
+
+    @property
+    def sections(self) -> list[str]:
+        names = [b.section for b in self.blocks if b.kind == "heading" and b.section]
+        return list(dict.fromkeys(names))
+
+    @property
+    def paragraphs(self) -> list[Block]:
+        return [b for b in self.blocks if b.kind == "body"]
+
+    def block_text(self, block: Block) -> str:
+        return self.text[block.start : block.end]
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def normalise(text: str) -> str:
+    """Fold text for matching: NFKC, lower case, straight quotes, plain dashes, single spaces."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = re.sub(r"[‘’‚‛′]", "'", text)
+    text = re.sub(r"[“”„‟″]", '"', text)
+    text = re.sub(r"[‐‑‒–—―]", "-", text)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def parse_date(text: str) -> str | None:
+    candidate = re.sub(r"\s+", " ", text.strip().rstrip("."))
+    candidate = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", candidate)
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(candidate, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def split_blocks(text: str) -> list[tuple[int, int]]:
+    """Spans of runs of non-blank lines, trimmed of surrounding white space.
+
+    A Markdown heading line always stands as a block of its own.
+    """
+    spans: list[tuple[int, int]] = []
+    start = None
+    end = 0
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        line_start, pos = pos, pos + len(line)
+        stripped = line.strip()
+        if not stripped or _MARKDOWN_HEADING.match(stripped):
+            if start is not None:
+                spans.append((start, end))
+                start = None
+            if stripped:
+                lead = len(line) - len(line.lstrip())
+                spans.append((line_start + lead, line_start + len(line.rstrip())))
+            continue
+        if start is None:
+            start = line_start + len(line) - len(line.lstrip())
+        end = line_start + len(line.rstrip())
+    if start is not None:
+        spans.append((start, end))
+    return spans
+
+
+def _bigrams(text: str) -> set[tuple[str, str]]:
+    tokens = [w.lower() for w in words(text)]
+    return set(zip(tokens, tokens[1:], strict=False))
+
+
+def _is_sentence_like(text: str) -> bool:
+    return text.rstrip("”\"’')]").endswith((".", "!", "?", ":", ";")) or bool(MARKER.search(text))
+
+
+def _looks_like_heading(text: str) -> bool:
+    one_line = "\n" not in text
+    short = len(words(text)) <= 12 and len(text) <= 100
+    ends_open = not text.rstrip("”\"’')").endswith(_SENTENCE_END)
+    return one_line and short and ends_open and bool(text[:1].isupper() or text[:1].isdigit())
+
+
+def _is_pull_quote(text: str, bigrams_elsewhere: list[set[tuple[str, str]]]) -> bool:
+    """A short paragraph whose wording is mostly repeated by the body (a pull quote)."""
+    n = len(words(text))
+    if not 5 <= n <= 40 or "\n" in text or MARKER.search(text):
+        return False
+    own = _bigrams(text)
+    if not own:
+        return False
+    best = max((len(own & other) / len(own) for other in bigrams_elsewhere), default=0.0)
+    return best >= 0.6
+
+
+def parse(source: str, text: str) -> Document:
+    spans = split_blocks(text)
+    raw = [text[s:e] for s, e in spans]
+    kinds: list[str | None] = [None] * len(spans)
+    title: str | None = None
+    date: str | None = None
+
+    # Markdown headings and the title.
+    headings: dict[int, str] = {}
+    for i, chunk in enumerate(raw):
+        m = _MARKDOWN_HEADING.match(chunk)
+        if m:
+            if title is None and len(m.group(1)) == 1 and not headings:
+                title, kinds[i] = m.group(2), "title"
+            else:
+                headings[i] = m.group(2)
+                kinds[i] = "heading"
+
+    # Front matter: a date and a title among the first few blocks.
+    for i, chunk in enumerate(raw[:4]):
+        if kinds[i] is not None:
+            continue
+        if date is None and "\n" not in chunk and (d := parse_date(chunk)):
+            date, kinds[i] = d, "date"
+        elif title is None and _looks_like_heading(chunk) and not _is_sentence_like(chunk):
+            title, kinds[i] = chunk.strip(), "title"
+
+    # Short unpunctuated blocks before the first real paragraph are captions and credits.
+    if title is not None:
+        for i, chunk in enumerate(raw):
+            if kinds[i] is not None:
+                continue
+            if len(words(chunk)) >= 12 and _is_sentence_like(chunk):
+                break
+            if not _is_sentence_like(chunk):
+                kinds[i] = "furniture"
+
+    bigram_sets = [_bigrams(c) if len(words(c)) > 40 else set() for c in raw]
+    section: str | None = title
+    in_endnotes = False
+    endnotes: dict[int, Endnote] = {}
+    blocks: list[Block] = []
+    for i, ((start, end), chunk) in enumerate(zip(spans, raw, strict=True)):
+        kind = kinds[i]
+        item = _ENDNOTE_ITEM.match(chunk)
+        label = chunk.strip().strip("#:").strip().lower()
+        if kind == "heading":
+            section = headings[i]
+            in_endnotes = section.strip().lower() in _ENDNOTE_HEADINGS
+            if in_endnotes:
+                section = ENDNOTES_SECTION
+        elif kind is not None:
+            pass
+        elif label in _ENDNOTE_HEADINGS:
+            kind, section, in_endnotes = "heading", ENDNOTES_SECTION, True
+        elif item and (in_endnotes or chunk.startswith("[^")):
+            number = int(next(g for g in item.groups() if g))
+            body_start = start + item.end()
+            endnotes.setdefault(number, Endnote(number, text[body_start:end], body_start, end))
+            kind = "endnote"
+            section = ENDNOTES_SECTION
+        elif _FURNITURE.match(chunk) and len(words(chunk)) <= 30:
+            kind = "furniture"
+        elif boiler := next((b for b in _BOILERPLATE_SECTIONS if chunk.startswith(b)), None):
+            kind, section, in_endnotes = "body", boiler, False
+        elif _is_pull_quote(chunk, bigram_sets[:i] + bigram_sets[i + 1 :]):
+            kind = "pullquote"
+        elif _looks_like_heading(chunk) and i + 1 < len(spans):
+            kind, section, in_endnotes = "heading", chunk.strip(), False
+        else:
+            kind = "body"
+            if in_endnotes:  # prose after the notes is no longer part of them
+                in_endnotes = False
+                section = None
+        blocks.append(Block(start, end, kind, section, i + 1))
+    return Document(source, text, title, date, tuple(blocks), endnotes)

@@ -1,0 +1,27 @@
+"""Domain errors: each carries a one-line message that says what to do."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Something the user can fix; surfaces print the message, never a traceback."""
+
+
+class IndexMissing(QAError):
+    pass
+
+
+class IndexStale(QAError):
+    pass
+
+
+class IndexCorrupt(QAError):
+    pass
+
+
+class CorpusEmpty(QAError):
+    pass
+
+
+class BadInput(QAError):
+    pass

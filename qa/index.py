@@ -1,0 +1,255 @@
+"""The index: a self-describing folder of passages, dense vectors and a BM25 index.
+
+Layout of the index folder:
+
+    current -> build-<id>/       a symlink, swapped atomically when a build finishes
+    build-<id>/manifest.json      format, model, dimension, chunking, fingerprint of every file
+    build-<id>/passages.jsonl     passages with their exact spans and citations
+    build-<id>/documents.json     each document's kept text, title and date
+    build-<id>/dense.faiss        inner product over normalised embeddings
+    build-<id>/lexical/           bm25s arrays (no pickle)
+
+A build writes a new `build-<id>` beside the old one and only then repoints `current`, so a
+failed or killed build leaves the previous index in use.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.documents import Document, Endnote, parse
+from qa.errors import CorpusEmpty, IndexCorrupt, IndexMissing, IndexStale
+from qa.lexical import LexicalIndex
+from qa.passages import DEFAULT_MAX_WORDS, Passage, cut
+
+FORMAT_VERSION = 1
+CORPUS_SUFFIXES = (".txt", ".md", ".markdown")
+CURRENT = "current"
+
+
+def corpus_files(corpus: Path) -> list[Path]:
+    if not corpus.is_dir():
+        raise CorpusEmpty(f"no corpus folder at {corpus}: create it and add .txt or .md files")
+    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix.lower() in CORPUS_SUFFIXES)
+    return [p for p in files if not any(part.startswith(".") for part in p.relative_to(corpus).parts)]
+
+
+def fingerprint(corpus: Path) -> dict[str, str]:
+    """sha256 of every corpus file, by its path relative to the corpus folder."""
+    return {
+        p.relative_to(corpus).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in corpus_files(corpus)
+    }
+
+
+def index_text(passage: Passage) -> str:
+    """What is embedded and matched: the exact span enriched with its context and endnotes."""
+    parts = [passage.title or "", passage.section or "", passage.text]
+    parts += [note.text for note in passage.endnotes]
+    return "\n".join(p for p in parts if p)
+
+
+def read_document(corpus: Path, relative: str) -> Document:
+    text = (corpus / relative).read_bytes().decode("utf-8", errors="replace")
+    return parse(relative, text)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    built: bool
+    documents: int
+    passages: int
+    seconds: float
+    folder: Path
+    reason: str
+
+
+class Index:
+    """A loaded index: passages, their vectors and their BM25 scores."""
+
+    def __init__(self, folder: Path, manifest: dict, passages: list[Passage], documents: dict, dense, lexical: LexicalIndex) -> None:  # fmt: skip
+        self.folder = folder
+        self.manifest = manifest
+        self.passages = passages
+        self.documents = documents
+        self.dense = dense
+        self.lexical = lexical
+
+    @classmethod
+    def load(cls, root: Path, corpus: Path | None = None, model: str | None = None) -> Index:
+        """Load the current build under root; refuse one that is stale for corpus or model."""
+        import faiss
+
+        folder = root / CURRENT
+        manifest_path = folder / "manifest.json"
+        if not manifest_path.is_file():
+            raise IndexMissing(f"no index at {root}: run `qa index`")
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            if manifest.get("format") != FORMAT_VERSION:
+                raise IndexStale(f"index at {root} has an old format: run `qa index --rebuild`")
+            check_fresh(manifest, corpus, model)
+            passages = [_passage_from_json(line) for line in _lines(folder / "passages.jsonl")]
+            documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+            dense = faiss.read_index(str(folder / "dense.faiss"))
+            lexical = LexicalIndex.load(folder / "lexical")
+        except (OSError, ValueError, KeyError, RuntimeError) as exc:
+            raise IndexCorrupt(f"index at {root} is damaged ({exc}): run `qa index --rebuild`") from exc
+        if dense.ntotal != len(passages) or lexical.size != len(passages):
+            raise IndexCorrupt(f"index at {root} is inconsistent: run `qa index --rebuild`")
+        return cls(folder, manifest, passages, documents, dense, lexical)
+
+
+def check_fresh(manifest: dict, corpus: Path | None, model: str | None) -> None:
+    if model is not None and manifest["model"]["name"] != model:
+        raise IndexStale(
+            f"index was built with model {manifest['model']['name']}, not {model}: "
+            "run `qa index --rebuild`"
+        )
+    if corpus is not None and corpus.is_dir() and fingerprint(corpus) != manifest["files"]:
+        raise IndexStale("corpus changed since the index was built: run `qa index`")
+
+
+def status(root: Path, corpus: Path, model: str) -> str:
+    """'missing', 'stale' or 'fresh'."""
+    path = root / CURRENT / "manifest.json"
+    if not path.is_file():
+        return "missing"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        if manifest.get("format") != FORMAT_VERSION:
+            return "stale"
+        check_fresh(manifest, corpus, model)
+    except (IndexStale, ValueError, KeyError):
+        return "stale"
+    return "fresh"
+
+
+def build(
+    corpus: Path,
+    root: Path,
+    embedder,
+    max_words: int = DEFAULT_MAX_WORDS,
+    rebuild: bool = False,
+    progress: Callable[[str], None] = lambda message: None,
+) -> BuildReport:
+    """Build the index for corpus under root, unless the current one is up to date."""
+    import faiss
+
+    started = time.perf_counter()
+    files = fingerprint(corpus)
+    if not files:
+        raise CorpusEmpty(f"no .txt or .md documents in {corpus}: add some, then run `qa index`")
+    state = status(root, corpus, embedder.name)
+    if state == "fresh" and not rebuild:
+        current = json.loads((root / CURRENT / "manifest.json").read_text(encoding="utf-8"))
+        if current["chunking"]["max_words"] == max_words:
+            return BuildReport(False, len(files), current["passages"], 0.0, root, "up to date")
+
+    documents = [read_document(corpus, relative) for relative in files]
+    passages = [p for doc in documents for p in cut(doc, max_words)]
+    if not passages:
+        raise CorpusEmpty(f"the documents in {corpus} hold no text to index")
+    progress(f"embedding {len(passages)} passages from {len(documents)} documents")
+    texts = [index_text(p) for p in passages]
+    vectors = embedder.encode(texts, progress=True)
+    dense = faiss.IndexFlatIP(vectors.shape[1])
+    dense.add(vectors)
+    lexical = LexicalIndex.build(texts)
+
+    manifest = {
+        "format": FORMAT_VERSION,
+        "model": {"name": embedder.name, "dimension": int(vectors.shape[1])},
+        "chunking": {"max_words": max_words},
+        "files": files,
+        "documents": len(documents),
+        "passages": len(passages),
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    staging = root / f".tmp-{uuid.uuid4().hex[:12]}"
+    staging.mkdir()
+    try:
+        _write_lines(staging / "passages.jsonl", (json.dumps(asdict(p), ensure_ascii=False) for p in passages))
+        docs = {d.source: {"title": d.title, "date": d.date, "text": d.text} for d in documents}
+        _write_text(staging / "documents.json", json.dumps(docs, ensure_ascii=False))
+        faiss.write_index(dense, str(staging / "dense.faiss"))
+        lexical.save(staging / "lexical")
+        # The manifest goes last: a build folder without one is never loaded.
+        _write_text(staging / "manifest.json", json.dumps(manifest, indent=2))
+        _fsync_tree(staging)
+        final = root / f"build-{time.strftime('%Y%m%d%H%M%S')}-{staging.name[5:]}"
+        staging.rename(final)
+        _swap_current(root, final.name)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _remove_old_builds(root, keep=final.name)
+    reason = "rebuilt on request" if state == "fresh" else {"missing": "new", "stale": "corpus or model changed"}[state]
+    return BuildReport(True, len(documents), len(passages), time.perf_counter() - started, root, reason)
+
+
+def _swap_current(root: Path, target: str) -> None:
+    link = root / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
+    os.symlink(target, link)
+    os.replace(link, root / CURRENT)
+    _fsync_dir(root)
+
+
+def _remove_old_builds(root: Path, keep: str) -> None:
+    for child in root.iterdir():
+        if child.name != keep and (child.name.startswith("build-") or child.name.startswith(".tmp-")):
+            shutil.rmtree(child, ignore_errors=True)
+
+
+def _lines(path: Path):
+    with path.open(encoding="utf-8") as f:
+        yield from (line for line in f if line.strip())
+
+
+def _write_text(path: Path, text: str) -> None:
+    path.write_text(text, encoding="utf-8")
+
+
+def _write_lines(path: Path, lines) -> None:
+    with path.open("w", encoding="utf-8") as f:
+        for line in lines:
+            f.write(line + "\n")
+
+
+def _fsync_tree(folder: Path) -> None:
+    for path in folder.rglob("*"):
+        if path.is_file():
+            with path.open("rb") as f:
+                os.fsync(f.fileno())
+    for path in [folder, *(p for p in folder.rglob("*") if p.is_dir())]:
+        _fsync_dir(path)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _passage_from_json(line: str) -> Passage:
+    data = json.loads(line)
+    data["endnotes"] = tuple(Endnote(**note) for note in data["endnotes"])
+    return Passage(**data)
+
+
+def vectors_of(index: Index) -> np.ndarray:
+    """All passage vectors, in passage order (for exact scoring of small candidate sets)."""
+    return index.dense.reconstruct_n(0, index.dense.ntotal)

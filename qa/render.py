@@ -1,0 +1,52 @@
+"""Terminal rendering of hits and answers with rich."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from qa.answering import Answer
+from qa.retrieval import Hit
+
+
+def console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
+
+
+def _where(hit: Hit) -> str:
+    c = hit.passage
+    section = f"{c.section} · " if c.section else ""
+    return f"{section}{c.source} [{c.start}:{c.end}]"
+
+
+def print_hit(out: Console, hit: Hit, label: str, full: bool = True) -> None:
+    out.print(f"[bold]{escape(label)}[/bold] [dim]{hit.score:.3f}[/dim]  [cyan]{escape(_where(hit))}[/cyan]")
+    text = hit.passage.text if full else _shorten(hit.passage.text, 60)
+    out.print(Text(f"   “{text}”"))
+    for note in hit.passage.endnotes:
+        out.print(Text(f"   [{note.number}] {note.text}", style="dim"))
+
+
+def print_hits(out: Console, hits: list[Hit]) -> None:
+    if not hits:
+        out.print("No passages found.")
+    for hit in hits:
+        print_hit(out, hit, f"{hit.rank}.")
+        out.print()
+
+
+def print_answer(out: Console, answer: Answer, full: bool = False) -> None:
+    style = "bold" if answer.answerable else "bold yellow"
+    out.print(Text(answer.answer, style=style))
+    out.print()
+    heading = "Sources" if answer.answerable else "Related passages"
+    if answer.citations:
+        out.print(f"[underline]{heading}[/underline]")
+    for marker, hit in answer.citations:
+        print_hit(out, hit, f"[{marker}]", full=full or answer.answerable)
+
+
+def _shorten(text: str, words: int) -> str:
+    parts = text.split()
+    return text if len(parts) <= words else " ".join(parts[:words]) + " …"
