@@ -30,9 +30,9 @@ def check_query(query: str, k: int) -> str:
 
 
 class Assistant:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self.embedder = Embedder(settings.model)
+        self.embedder = embedder or Embedder(settings.model)
         self.index = Index.load(settings.index, settings.corpus, self.embedder.name)
         self.retriever = Retriever(self.index, self.embedder)
 

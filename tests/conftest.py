@@ -1,0 +1,55 @@
+"""Shared fixtures: the real model and a real index of the brief, built once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+
+ROOT = Path(__file__).resolve().parent.parent
+BRIEF = ROOT / "corpus" / "eu-nato-relationship.txt"
+SHARED = ROOT.parent / "shared"
+DEV_SET = SHARED / "eval" / "dev.jsonl"
+
+
+@pytest.fixture(scope="session")
+def embedder():
+    from qa.embedding import Embedder
+
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def brief_corpus(tmp_path_factory) -> Path:
+    corpus = tmp_path_factory.mktemp("corpus")
+    shutil.copy(BRIEF, corpus / BRIEF.name)
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def brief_index(tmp_path_factory, brief_corpus, embedder) -> Path:
+    from qa.index import build
+
+    root = tmp_path_factory.mktemp("index")
+    build(brief_corpus, root, embedder)
+    return root
+
+
+@pytest.fixture(scope="session")
+def settings(brief_corpus, brief_index):
+    from qa.settings import Settings
+
+    return Settings(corpus=brief_corpus, index=brief_index, model=None, cors_origins=(), api_key=None)
+
+
+@pytest.fixture(scope="session")
+def assistant(settings, embedder):
+    from qa.assistant import Assistant
+
+    return Assistant(settings, embedder)
