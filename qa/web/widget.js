@@ -1,0 +1,636 @@
+/* The qa chat: one file for both the chat page and the embeddable widget.
+ *
+ * On the chat page:   <script src="/widget.js" data-mode="page" defer></script>
+ *                     mounts the chat inline into #qa-root.
+ * On any other page:  <script src="http://HOST:PORT/widget.js" data-endpoint="http://HOST:PORT"
+ *                             data-api-key="optional" defer></script>
+ *                     adds a launcher button (bottom right) that opens the chat in a panel.
+ *
+ * Everything that comes from the server (answers, corpus text, error messages) is inserted
+ * with textContent / createElement, never as HTML, so a document cannot inject markup.
+ * Styles live in chat.css (loaded by the page, or linked inside the widget's shadow root)
+ * so that the page works under a Content-Security-Policy with style-src 'self'.
+ */
+(function () {
+  "use strict";
+
+  var script = document.currentScript;
+  var REQUEST_TIMEOUT_MS = 120000;
+  var STARTERS = [
+    "When was the latest joint declaration published?",
+    "Why is information sharing between the EU and NATO problematic?",
+    "Who wrote the ICDS brief on military mobility?",
+  ];
+  var idCounter = 0;
+
+  // ---------------------------------------------------------------- DOM helpers
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function svgIcon(pathData, className) {
+    var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    svg.setAttribute("focusable", "false");
+    if (className) svg.setAttribute("class", className);
+    var path = document.createElementNS(ns, "path");
+    path.setAttribute("d", pathData);
+    svg.appendChild(path);
+    return svg;
+  }
+
+  var ICON_CHAT = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4H4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z";
+  var ICON_CLOSE = "M6 6l12 12M18 6L6 18";
+  var ICON_SEND = "M3 20l18-8L3 4v6l12 2-12 2z";
+
+  function uid(prefix) {
+    idCounter += 1;
+    return "qa-" + prefix + "-" + idCounter;
+  }
+
+  // ---------------------------------------------------------------- API client
+
+  function ApiError(message, status) {
+    this.name = "ApiError";
+    this.message = message;
+    this.status = status;
+  }
+  ApiError.prototype = Object.create(Error.prototype);
+
+  function readableDetail(body, status, statusText) {
+    var detail = body && body.detail;
+    if (typeof detail === "string" && detail) return detail;
+    if (Array.isArray(detail) && detail.length) {
+      return detail
+        .map(function (item) {
+          if (item && typeof item === "object") {
+            var where = Array.isArray(item.loc) ? item.loc.filter(function (p) { return p !== "body"; }).join(".") : "";
+            return (where ? where + ": " : "") + (item.msg || JSON.stringify(item));
+          }
+          return String(item);
+        })
+        .join("; ");
+    }
+    return "HTTP " + status + (statusText ? " " + statusText : "");
+  }
+
+  function makeClient(endpoint, apiKey) {
+    var base = (endpoint || "").replace(/\/+$/, "");
+
+    function request(path, init) {
+      var controller = typeof AbortController === "function" ? new AbortController() : null;
+      var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
+      var headers = { Accept: "application/json" };
+      if (init && init.body) headers["Content-Type"] = "application/json";
+      if (apiKey) headers.Authorization = "Bearer " + apiKey;
+      return fetch(base + path, {
+        method: (init && init.method) || "GET",
+        headers: headers,
+        body: init && init.body,
+        mode: "cors",
+        credentials: "omit",
+        signal: controller ? controller.signal : undefined,
+      })
+        .catch(function (err) {
+          var reason = err && err.name === "AbortError" ? "no answer after " + REQUEST_TIMEOUT_MS / 1000 + " s" : (err && err.message) || String(err);
+          throw new ApiError("Could not reach the assistant: " + reason + " (is the server running, and does it accept requests from this site?)", 0);
+        })
+        .then(function (response) {
+          return response.text().then(function (raw) {
+            var body = null;
+            try { body = raw ? JSON.parse(raw) : null; } catch (e) { body = null; }
+            if (!response.ok) {
+              var prefix = response.status >= 500 ? "The assistant failed" : "The assistant could not take this question";
+              throw new ApiError(prefix + " (" + response.status + "): " + readableDetail(body, response.status, response.statusText), response.status);
+            }
+            if (body === null) throw new ApiError("The assistant sent a response that is not JSON.", response.status);
+            return body;
+          });
+        })
+        .finally(function () { if (timer) clearTimeout(timer); });
+    }
+
+    return {
+      health: function () { return request("/health"); },
+      ask: function (question) {
+        return request("/ask", { method: "POST", body: JSON.stringify({ question: question, top_k: 5 }) });
+      },
+    };
+  }
+
+  // ---------------------------------------------------------------- formatting
+
+  function passageLabel(citation) {
+    var parts = [];
+    if (citation.section) parts.push(citation.section);
+    if (citation.paragraph !== undefined && citation.paragraph !== null) parts.push("¶" + citation.paragraph);
+    return parts.join(" · ") || citation.source || "Passage";
+  }
+
+  function snippet(text, max) {
+    var flat = String(text || "").replace(/\s+/g, " ").trim();
+    return flat.length > max ? flat.slice(0, max - 1).replace(/\s+\S*$/, "") + "…" : flat;
+  }
+
+  function formatDate(iso) {
+    if (!iso) return "";
+    var m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(iso);
+    if (!m) return iso;
+    var d = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3]));
+    try {
+      return d.toLocaleDateString(undefined, { year: "numeric", month: "long", day: "numeric", timeZone: "UTC" });
+    } catch (e) {
+      return iso;
+    }
+  }
+
+  // ---------------------------------------------------------------- the chat
+
+  /* Builds the chat inside `root` (an element or a shadow root) and returns a small handle.
+   * options: {endpoint: "http://host:port" or "" for same origin, apiKey, heading, onEscape} */
+  function mountChat(root, options) {
+    options = options || {};
+    var client = makeClient(options.endpoint || "", options.apiKey || "");
+    var busy = false;
+    var opener = null; // the button that opened the passage panel, to return focus to
+
+    var chat = el("section", "qa-chat");
+    chat.setAttribute("aria-label", "Question answering over the documents");
+
+    // header
+    var header = el("header", "qa-header");
+    var headerText = el("div", "qa-header-text");
+    var title = el(options.headingLevel === 1 ? "h1" : "h2", "qa-title", options.heading || "Ask the documents");
+    var corpusNote = el("p", "qa-corpus", "Connecting to the assistant…");
+    headerText.appendChild(title);
+    headerText.appendChild(corpusNote);
+    header.appendChild(headerText);
+    chat.appendChild(header);
+
+    // body: conversation log + passage panel
+    var body = el("div", "qa-body");
+    var log = el("div", "qa-log");
+    log.setAttribute("role", "log");
+    log.setAttribute("aria-live", "polite");
+    log.setAttribute("aria-label", "Conversation");
+    log.tabIndex = 0;
+    body.appendChild(log);
+
+    var passagePanel = el("aside", "qa-passage");
+    passagePanel.id = uid("passage");
+    passagePanel.hidden = true;
+    var passageTitleId = uid("passage-title");
+    passagePanel.setAttribute("aria-labelledby", passageTitleId);
+    body.appendChild(passagePanel);
+    chat.appendChild(body);
+
+    // composer
+    var form = el("form", "qa-form");
+    form.noValidate = true;
+    var inputId = uid("question");
+    var label = el("label", "qa-sr-only", "Your question");
+    label.htmlFor = inputId;
+    var input = el("textarea", "qa-input");
+    input.id = inputId;
+    input.rows = 1;
+    input.placeholder = "Ask about the documents…";
+    input.setAttribute("aria-describedby", inputId + "-hint");
+    var hint = el("p", "qa-sr-only", "Press Enter to send, Shift+Enter for a new line.");
+    hint.id = inputId + "-hint";
+    var send = el("button", "qa-send");
+    send.type = "submit";
+    send.appendChild(svgIcon(ICON_SEND, "qa-icon"));
+    send.appendChild(el("span", "qa-send-label", "Send"));
+    form.appendChild(label);
+    form.appendChild(input);
+    form.appendChild(send);
+    form.appendChild(hint);
+    chat.appendChild(form);
+
+    root.appendChild(chat);
+
+    // empty state with starter questions
+    var empty = el("div", "qa-empty");
+    empty.appendChild(el("p", "qa-empty-lead", "Ask a question and get an answer quoted from the documents, with its sources."));
+    var startersLabelId = uid("starters");
+    empty.appendChild(el("p", "qa-empty-label", "Try one of these:")).id = startersLabelId;
+    var starterList = el("ul", "qa-starters");
+    starterList.setAttribute("aria-labelledby", startersLabelId);
+    STARTERS.forEach(function (q) {
+      var li = el("li");
+      var b = el("button", "qa-starter", q);
+      b.type = "button";
+      b.addEventListener("click", function () { submit(q); });
+      li.appendChild(b);
+      starterList.appendChild(li);
+    });
+    empty.appendChild(starterList);
+    log.appendChild(empty);
+
+    // ------------------------------------------------------------ conversation
+
+    function scrollToEnd() {
+      log.scrollTop = log.scrollHeight;
+    }
+
+    function addMessage(node) {
+      if (empty.parentNode) empty.parentNode.removeChild(empty);
+      log.appendChild(node);
+      scrollToEnd();
+      return node;
+    }
+
+    function userBubble(question) {
+      var msg = el("div", "qa-msg qa-msg--user");
+      msg.appendChild(el("p", "qa-sr-only", "You asked:"));
+      msg.appendChild(el("p", "qa-msg-text", question));
+      return msg;
+    }
+
+    function pendingBubble() {
+      var msg = el("div", "qa-msg qa-msg--pending");
+      var dots = el("span", "qa-dots");
+      dots.setAttribute("aria-hidden", "true");
+      dots.appendChild(el("span"));
+      dots.appendChild(el("span"));
+      dots.appendChild(el("span"));
+      msg.appendChild(dots);
+      msg.appendChild(el("span", "qa-pending-text", "Searching the documents…"));
+      return msg;
+    }
+
+    function citeButton(passage, text, className, accessibleName, related) {
+      var b = el("button", className, text);
+      b.type = "button";
+      b.setAttribute("aria-label", accessibleName);
+      b.setAttribute("aria-controls", passagePanel.id);
+      b.setAttribute("aria-expanded", "false");
+      b.addEventListener("click", function () { openPassage(passage, b, related); });
+      return b;
+    }
+
+    /* The answer text with each [n] that names a citation turned into a button. */
+    function answerText(answer, citations, related) {
+      var byMarker = {};
+      citations.forEach(function (c) {
+        if (c && c.marker !== undefined && c.marker !== null) byMarker[String(c.marker)] = c;
+      });
+      var p = el("p", "qa-msg-text");
+      var pieces = String(answer || "").split(/\[(\d+)\]/);
+      for (var i = 0; i < pieces.length; i++) {
+        if (i % 2 === 0) {
+          if (pieces[i]) p.appendChild(document.createTextNode(pieces[i]));
+          continue;
+        }
+        var passage = byMarker[pieces[i]];
+        if (!passage) {
+          p.appendChild(document.createTextNode("[" + pieces[i] + "]"));
+          continue;
+        }
+        var name = (related ? "Related passage " : "Source ") + pieces[i] + ": " + passageLabel(passage.citation || {});
+        p.appendChild(citeButton(passage, pieces[i], "qa-cite", name, related));
+      }
+      return p;
+    }
+
+    function sourceList(citations, heading, className, related) {
+      var box = el("div", className);
+      var headingId = uid("sources");
+      var h = el("p", "qa-sources-label", heading);
+      h.id = headingId;
+      box.appendChild(h);
+      var list = el("ul", "qa-source-list");
+      list.setAttribute("aria-labelledby", headingId);
+      citations.forEach(function (passage) {
+        var c = passage.citation || {};
+        var li = el("li");
+        var hasMarker = passage.marker !== undefined && passage.marker !== null;
+        var name = (related ? "Related passage" : "Source") + (hasMarker ? " " + passage.marker : "") + ": " + passageLabel(c);
+        var b = citeButton(passage, "", "qa-source", name, related);
+        if (hasMarker) b.appendChild(el("span", "qa-source-marker", passage.marker));
+        var textBox = el("span", "qa-source-body");
+        textBox.appendChild(el("span", "qa-source-where", passageLabel(c)));
+        textBox.appendChild(el("span", "qa-source-snippet", snippet(passage.text, 110)));
+        b.appendChild(textBox);
+        li.appendChild(b);
+        list.appendChild(li);
+      });
+      box.appendChild(list);
+      return box;
+    }
+
+    function answerBubble(result) {
+      var citations = Array.isArray(result.citations) ? result.citations : [];
+      var answerable = result.answerable !== false;
+      var msg = el("article", "qa-msg " + (answerable ? "qa-msg--answer" : "qa-msg--refusal"));
+      msg.appendChild(el("p", "qa-msg-label", answerable ? "Answer" : "Not answered by the documents"));
+      msg.appendChild(answerText(result.answer, citations, !answerable));
+      if (citations.length) {
+        msg.appendChild(
+          answerable
+            ? sourceList(citations, citations.length === 1 ? "Source" : "Sources", "qa-sources", false)
+            : sourceList(citations, "Related reading", "qa-sources qa-sources--related", true)
+        );
+      }
+      return msg;
+    }
+
+    function errorBubble(message, question) {
+      var msg = el("div", "qa-msg qa-msg--error");
+      msg.setAttribute("role", "alert");
+      msg.appendChild(el("p", "qa-msg-label", "Error"));
+      msg.appendChild(el("p", "qa-msg-text", message));
+      if (question) {
+        var retry = el("button", "qa-retry", "Try again");
+        retry.type = "button";
+        retry.addEventListener("click", function () {
+          if (busy) return;
+          msg.parentNode && msg.parentNode.removeChild(msg);
+          ask(question, false);
+        });
+        msg.appendChild(retry);
+      }
+      return msg;
+    }
+
+    function setBusy(value) {
+      busy = value;
+      send.disabled = value;
+      log.setAttribute("aria-busy", value ? "true" : "false");
+      chat.classList.toggle("qa-chat--busy", value);
+    }
+
+    function ask(question, echo) {
+      if (echo) addMessage(userBubble(question));
+      var pending = addMessage(pendingBubble());
+      setBusy(true);
+      return client
+        .ask(question)
+        .then(
+          function (result) { return answerBubble(result); },
+          function (err) { return errorBubble(err.message || String(err), question); }
+        )
+        .then(function (node) {
+          log.replaceChild(node, pending);
+          scrollToEnd();
+        })
+        .finally(function () { setBusy(false); });
+    }
+
+    function submit(text) {
+      var question = String(text || "").trim();
+      if (!question || busy) return;
+      input.value = "";
+      ask(question, true);
+      input.focus();
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      submit(input.value);
+    });
+
+    input.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
+        event.preventDefault();
+        submit(input.value);
+      }
+    });
+
+    // ------------------------------------------------------------ passage panel
+
+    function metaRow(dl, term, value) {
+      if (value === undefined || value === null || value === "") return;
+      dl.appendChild(el("dt", null, term));
+      dl.appendChild(el("dd", null, value));
+    }
+
+    /* The passage verbatim, with its endnote references ([n] that have an endnote) highlighted. */
+    function passageText(text, notes) {
+      var numbers = {};
+      notes.forEach(function (note) { numbers[String(note.number)] = true; });
+      var fragment = document.createDocumentFragment();
+      var pieces = String(text || "").split(/(\[\d+\])/);
+      pieces.forEach(function (piece) {
+        if (!piece) return;
+        var m = /^\[(\d+)\]$/.exec(piece);
+        if (m && numbers[m[1]]) fragment.appendChild(el("span", "qa-endnote-ref", piece));
+        else fragment.appendChild(document.createTextNode(piece));
+      });
+      return fragment;
+    }
+
+    function openPassage(passage, button, related) {
+      var c = passage.citation || {};
+      if (opener && opener !== button) opener.setAttribute("aria-expanded", "false");
+      opener = button;
+      button.setAttribute("aria-expanded", "true");
+      passagePanel.textContent = "";
+
+      var head = el("div", "qa-passage-head");
+      var hasMarker = passage.marker !== undefined && passage.marker !== null;
+      var heading = el("h3", "qa-passage-title",
+        (related ? "Related passage" : "Source") + (hasMarker ? " " + passage.marker : ""));
+      heading.id = passageTitleId;
+      heading.tabIndex = -1;
+      var close = el("button", "qa-icon-button qa-passage-close");
+      close.type = "button";
+      close.setAttribute("aria-label", "Close passage");
+      close.appendChild(svgIcon(ICON_CLOSE, "qa-icon qa-icon--stroke"));
+      close.addEventListener("click", closePassage);
+      head.appendChild(heading);
+      head.appendChild(close);
+      passagePanel.appendChild(head);
+
+      var scroller = el("div", "qa-passage-scroll");
+      if (c.title) scroller.appendChild(el("p", "qa-passage-doc", c.title));
+      var origin = [c.source, formatDate(c.date)].filter(Boolean).join(" · ");
+      if (origin) scroller.appendChild(el("p", "qa-passage-origin", origin));
+      var dl = el("dl", "qa-passage-meta");
+      metaRow(dl, "Section", c.section);
+      metaRow(dl, "Paragraph", c.paragraph);
+      if (c.page !== undefined && c.page !== null) metaRow(dl, "Page", c.page);
+      if (typeof c.start === "number" && typeof c.end === "number") {
+        metaRow(dl, "Characters", c.start + "–" + c.end);
+      }
+      scroller.appendChild(dl);
+
+      var notes = Array.isArray(c.endnotes) ? c.endnotes : [];
+      var quote = el("blockquote", "qa-passage-text");
+      quote.appendChild(passageText(passage.text, notes));
+      if (c.id) quote.setAttribute("cite", c.id);
+      scroller.appendChild(quote);
+
+      if (notes.length) {
+        var section = el("section", "qa-endnotes");
+        var notesId = uid("endnotes");
+        var nh = el("h4", "qa-endnotes-title", notes.length === 1 ? "Endnote" : "Endnotes");
+        nh.id = notesId;
+        section.setAttribute("aria-labelledby", notesId);
+        section.appendChild(nh);
+        var list = el("ol", "qa-endnote-list");
+        notes.forEach(function (note) {
+          var li = el("li", "qa-endnote");
+          li.appendChild(el("span", "qa-endnote-number", "[" + note.number + "]"));
+          li.appendChild(el("span", "qa-endnote-text", note.text));
+          list.appendChild(li);
+        });
+        section.appendChild(list);
+        scroller.appendChild(section);
+      }
+      passagePanel.appendChild(scroller);
+
+      passagePanel.hidden = false;
+      chat.classList.add("qa-chat--passage-open");
+      heading.focus();
+    }
+
+    function closePassage() {
+      if (passagePanel.hidden) return false;
+      passagePanel.hidden = true;
+      chat.classList.remove("qa-chat--passage-open");
+      if (opener) {
+        opener.setAttribute("aria-expanded", "false");
+        if (opener.isConnected) opener.focus();
+        else input.focus();
+      }
+      opener = null;
+      return true;
+    }
+
+    chat.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") return;
+      if (closePassage()) {
+        event.stopPropagation();
+        return;
+      }
+      if (options.onEscape) {
+        event.stopPropagation();
+        options.onEscape();
+      }
+    });
+
+    // ------------------------------------------------------------ corpus note
+
+    client.health().then(
+      function (health) {
+        var docs = Array.isArray(health.documents) ? health.documents : null;
+        var passages = typeof health.passages === "number" ? health.passages : null;
+        var text;
+        if (docs && docs.length === 1) {
+          text = "Answers from “" + (docs[0].title || docs[0].source) + "”";
+          if (passages !== null) text += " · " + passages + " passages";
+        } else if (docs && docs.length > 1) {
+          text = "Answers from " + docs.length + " documents";
+          if (passages !== null) text += " · " + passages + " passages";
+          corpusNote.title = docs.map(function (d) { return d.title || d.source; }).join("\n");
+        } else if (passages !== null) {
+          text = "Answers from " + passages + " indexed passages";
+        } else {
+          text = "Connected";
+        }
+        corpusNote.textContent = text;
+      },
+      function (err) {
+        corpusNote.textContent = err.message || String(err);
+        corpusNote.classList.add("qa-corpus--error");
+      }
+    );
+
+    return {
+      element: chat,
+      focus: function () { input.focus(); },
+      ask: submit,
+      closePassage: closePassage,
+    };
+  }
+
+  // ---------------------------------------------------------------- the launcher
+
+  function mountLauncher(endpoint, apiKey) {
+    if (document.querySelector("[data-qa-widget]")) return; // one launcher per page
+    var host = el("div");
+    host.setAttribute("data-qa-widget", "");
+    host.hidden = true; // shown once the stylesheet is in, so nothing flashes unstyled
+    var shadow = host.attachShadow({ mode: "open" });
+
+    var sheet = document.createElement("link");
+    sheet.rel = "stylesheet";
+    sheet.href = (endpoint || "").replace(/\/+$/, "") + "/static/chat.css";
+    sheet.addEventListener("load", function () { host.hidden = false; });
+    sheet.addEventListener("error", function () { host.hidden = false; });
+    shadow.appendChild(sheet);
+
+    var wrap = el("div", "qa-widget");
+    var panelId = uid("panel");
+    var launcher = el("button", "qa-launcher");
+    launcher.type = "button";
+    launcher.setAttribute("aria-controls", panelId);
+    launcher.setAttribute("aria-expanded", "false");
+    launcher.appendChild(svgIcon(ICON_CHAT, "qa-icon"));
+    launcher.appendChild(el("span", "qa-launcher-label", "Ask the documents"));
+
+    var panel = el("div", "qa-panel");
+    panel.id = panelId;
+    panel.hidden = true;
+    panel.setAttribute("role", "dialog");
+    panel.setAttribute("aria-label", "Ask the documents");
+    var close = el("button", "qa-icon-button qa-panel-close");
+    close.type = "button";
+    close.setAttribute("aria-label", "Close the assistant");
+    close.appendChild(svgIcon(ICON_CLOSE, "qa-icon qa-icon--stroke"));
+    panel.appendChild(close);
+
+    var chat = null;
+    function open() {
+      if (!chat) chat = mountChat(panel, { endpoint: endpoint, apiKey: apiKey, onEscape: hide });
+      panel.hidden = false;
+      wrap.classList.add("qa-widget--open");
+      launcher.setAttribute("aria-expanded", "true");
+      chat.focus();
+    }
+    function hide() {
+      panel.hidden = true;
+      wrap.classList.remove("qa-widget--open");
+      launcher.setAttribute("aria-expanded", "false");
+      launcher.focus();
+    }
+    launcher.addEventListener("click", function () { panel.hidden ? open() : hide(); });
+    close.addEventListener("click", hide);
+
+    wrap.appendChild(panel);
+    wrap.appendChild(launcher);
+    shadow.appendChild(wrap);
+    document.body.appendChild(host);
+  }
+
+  // ---------------------------------------------------------------- start-up
+
+  window.QAChat = { mount: mountChat };
+  if (!script) return; // loaded some other way: only expose QAChat.mount
+
+  var data = script.dataset || {};
+  var endpoint = data.endpoint || "";
+  if (!endpoint) {
+    try { endpoint = new URL(script.src, document.baseURI).origin; } catch (e) { endpoint = ""; }
+  }
+
+  function start() {
+    if (data.mode === "page") {
+      var root = document.getElementById(data.root || "qa-root") || document.body;
+      var chat = mountChat(root, { endpoint: endpoint, apiKey: data.apiKey, heading: data.heading, headingLevel: 1 });
+      chat.focus();
+    } else {
+      mountLauncher(endpoint, data.apiKey);
+    }
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();

@@ -1,0 +1,509 @@
+"""The chat page and the embeddable widget in headless Chromium, against a real `qa serve`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+SCREENSHOT = ROOT / "docs" / "screenshot-chat.png"
+BRIEF = "eu-nato-relationship.txt"
+ANSWER_TIMEOUT_MS = 30_000
+
+# A document whose text is markup: the page must show it as text and never run it.
+XSS_DOCUMENT = """\
+March 3, 2025
+
+Beacon Notes <b>for</b> <i>keepers</i>
+
+Lens <img src=x onerror="window.__xss=3"> repairs
+
+The Saaremaa beacon needs a new Fresnel lens <img src=x onerror="window.__xss=1"> before the \
+autumn storms, and the keepers' guild budget <script>window.__xss=2</script> covers only two \
+lens repairs each year.
+"""
+XSS_IMG = '<img src=x onerror="window.__xss=1">'
+XSS_SCRIPT = "<script>window.__xss=2</script>"
+
+SA = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+
+
+# ---------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def qa_command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "qa", *args]
+
+
+@pytest.fixture(scope="session")
+def corpus_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    corpus = tmp_path_factory.mktemp("corpus")
+    brief = ROOT / "corpus" / BRIEF
+    if not brief.exists():
+        brief = Path("/work/shared/corpus") / BRIEF
+    shutil.copy(brief, corpus / BRIEF)
+    (corpus / "beacon-notes.txt").write_text(XSS_DOCUMENT, encoding="utf-8")
+    return corpus
+
+
+@pytest.fixture(scope="session")
+def index_dir(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    index = tmp_path_factory.mktemp("index") / "index"
+    done = subprocess.run(
+        qa_command("index", "--corpus", str(corpus_dir), "--index", str(index)),
+        cwd=corpus_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, f"qa index failed:\n{done.stdout}\n{done.stderr}"
+    return index
+
+
+class HostPages:
+    """A plain static site on its own origin whose page embeds the widget with a script tag."""
+
+    def __init__(self) -> None:
+        self.widget_tag = ""
+        pages = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # noqa: N802 (http.server API)
+                if self.path != "/":
+                    self.send_error(404)
+                    return
+                body = (
+                    "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+                    "<title>A host site</title><link rel='icon' href='data:,'></head>"
+                    "<body><h1>A host site</h1><p>Some article text.</p>"
+                    f"{pages.widget_tag}</body></html>"
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.origin = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture(scope="session")
+def allowed_site() -> Iterator[HostPages]:
+    site = HostPages()
+    yield site
+    site.close()
+
+
+@pytest.fixture(scope="session")
+def other_site() -> Iterator[HostPages]:
+    site = HostPages()
+    yield site
+    site.close()
+
+
+def wait_for_health(base: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"qa serve exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(base + "/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    pytest.fail(f"qa serve did not answer /health within {timeout:.0f} s:\n{log.read_text()}")
+
+
+@pytest.fixture(scope="session")
+def server(
+    corpus_dir: Path,
+    index_dir: Path,
+    allowed_site: HostPages,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """A real `qa serve` that lets `allowed_site` (and no other origin) call it from a browser."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {**os.environ, "QA_CORPUS": str(corpus_dir), "QA_INDEX": str(index_dir)}
+    env.pop("QA_CORS_ORIGINS", None)
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            qa_command(
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--cors-origin",
+                allowed_site.origin,
+            ),
+            cwd=corpus_dir.parent,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_health(base, process, log)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# ---------------------------------------------------------------- browser
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium to run browser tests")
+    with SA.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+class Watched:
+    """A page plus everything it reported: script errors and the URLs it requested."""
+
+    def __init__(self, page) -> None:
+        self.page = page
+        self.errors: list[str] = []
+        self.requests: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("request", lambda request: self.requests.append(request.url))
+
+
+@pytest.fixture
+def open_page(browser) -> Iterator:
+    contexts = []
+
+    def open_(width: int = 1100, height: int = 800) -> Watched:
+        context = browser.new_context(viewport={"width": width, "height": height})
+        context.set_default_timeout(ANSWER_TIMEOUT_MS)
+        contexts.append(context)
+        return Watched(context.new_page())
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def ask(page, question: str) -> dict:
+    """Types a question, sends it with Enter and returns the JSON the page received."""
+    page.locator(".qa-input").fill(question)
+    with page.expect_response(lambda r: r.url.endswith("/ask")) as response:
+        page.locator(".qa-input").press("Enter")
+    page.locator(".qa-msg--answer, .qa-msg--refusal, .qa-msg--error").last.wait_for()
+    return response.value.json()
+
+
+def marked(result: dict) -> dict[int, dict]:
+    return {c["marker"]: c for c in result["citations"] if c.get("marker") is not None}
+
+
+# ---------------------------------------------------------------- the page
+
+
+def test_page_answers_with_clickable_citations(server: str, open_page) -> None:
+    watched = open_page()
+    page = watched.page
+    response = page.goto(server + "/")
+    assert response is not None and response.ok
+
+    SA.expect(page.locator(".qa-starter")).to_have_count(3)
+    SA.expect(page.locator(".qa-corpus")).not_to_contain_text("Connecting")
+    SA.expect(page.locator(".qa-corpus")).not_to_have_class(re.compile("qa-corpus--error"))
+    SA.expect(page.locator(".qa-log")).to_have_attribute("aria-live", "polite")
+
+    result = ask(page, "When was the latest joint declaration published?")
+    assert result["answerable"], result
+    answer = page.locator(".qa-msg--answer").last
+    SA.expect(answer.locator(".qa-msg-label")).to_have_text("Answer")
+
+    # Every [n] whose n is a citation marker became a button; the rest of the text is verbatim.
+    markers = marked(result)
+    in_text = [int(n) for n in re.findall(r"\[(\d+)\]", result["answer"]) if int(n) in markers]
+    assert in_text, f"the answer cites nothing: {result['answer']!r}"
+    cites = answer.locator(".qa-msg-text .qa-cite")
+    SA.expect(cites).to_have_count(len(in_text))
+    assert [int(t) for t in cites.all_inner_texts()] == in_text
+    plain = re.sub(r"\[(\d+)\]", lambda m: m[1] if int(m[1]) in markers else m[0], result["answer"])
+    assert answer.locator(".qa-msg-text").text_content() == plain
+
+    # Opening a citation shows the exact passage and where it comes from.
+    first = markers[in_text[0]]
+    cites.first.click()
+    panel = page.locator(".qa-passage")
+    SA.expect(panel).to_be_visible()
+    SA.expect(cites.first).to_have_attribute("aria-expanded", "true")
+    assert panel.locator(".qa-passage-text").text_content() == first["text"]
+    citation = first["citation"]
+    meta = panel.locator(".qa-passage-meta")
+    SA.expect(panel.locator(".qa-passage-origin")).to_contain_text(citation["source"])
+    SA.expect(meta).to_contain_text(f"{citation['start']}–{citation['end']}")
+    if citation.get("section"):
+        SA.expect(meta).to_contain_text(citation["section"])
+    SA.expect(panel.locator(".qa-passage-doc")).to_have_text(citation["title"])
+
+    # The endnotes of whichever cited passage has them, in full.
+    with_notes = [c for c in result["citations"] if c["citation"].get("endnotes")]
+    assert with_notes, "expected a cited passage with endnotes for this question"
+    target = with_notes[0]
+    page.locator(".qa-source").nth(result["citations"].index(target)).click()
+    notes = panel.locator(".qa-endnote")
+    SA.expect(notes).to_have_count(len(target["citation"]["endnotes"]))
+    for row, note in zip(notes.all(), target["citation"]["endnotes"], strict=True):
+        assert row.locator(".qa-endnote-number").text_content() == f"[{note['number']}]"
+        assert row.locator(".qa-endnote-text").text_content() == note["text"]
+
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), animations="disabled")
+
+    origin = server.rstrip("/")
+    foreign = [u for u in watched.requests if not u.startswith((origin + "/", "data:"))]
+    assert not foreign, f"the page requested other hosts: {foreign}"
+    assert not watched.errors
+
+
+def test_refusal_looks_different_and_offers_related_reading(server: str, open_page) -> None:
+    page = open_page().page
+    page.goto(server + "/")
+    answered = ask(page, "Why is information sharing between the EU and NATO problematic?")
+    assert answered["answerable"], answered
+    refused = ask(page, "What is the population of Estonia?")
+    assert refused["answerable"] is False, refused
+
+    refusal = page.locator(".qa-msg--refusal")
+    SA.expect(refusal).to_have_count(1)
+    SA.expect(refusal.locator(".qa-msg-label")).to_have_text("Not answered by the documents")
+    first_words = re.sub(r"\[\d+\]", "", refused["answer"])[:20]
+    SA.expect(refusal.locator(".qa-msg-text")).to_contain_text(first_words)
+
+    def background(locator) -> str:
+        return locator.evaluate("e => getComputedStyle(e).backgroundColor")
+
+    assert background(refusal) != background(page.locator(".qa-msg--answer"))
+
+    related = refusal.locator(".qa-sources--related .qa-source")
+    SA.expect(related).to_have_count(len(refused["citations"]))
+    if refused["citations"]:
+        SA.expect(refusal.locator(".qa-sources-label")).to_have_text("Related reading")
+        related.first.click()
+        panel = page.locator(".qa-passage")
+        SA.expect(panel).to_be_visible()
+        assert panel.locator(".qa-passage-text").text_content() == refused["citations"][0]["text"]
+
+
+def test_keyboard_only(server: str, open_page) -> None:
+    page = open_page().page
+    page.goto(server + "/")
+    SA.expect(page.locator(".qa-input")).to_be_focused()
+
+    # Shift+Enter is a new line, Enter sends.
+    page.keyboard.type("When was the latest joint")
+    page.keyboard.press("Shift+Enter")
+    page.keyboard.type("declaration published?")
+    SA.expect(page.locator(".qa-input")).to_have_value(
+        "When was the latest joint\ndeclaration published?"
+    )
+    SA.expect(page.locator(".qa-msg")).to_have_count(0)
+    with page.expect_response(lambda r: r.url.endswith("/ask")):
+        page.keyboard.press("Enter")
+    SA.expect(page.locator(".qa-msg--pending, .qa-msg--answer")).to_have_count(1)
+    page.locator(".qa-msg--answer").wait_for()
+    SA.expect(page.locator(".qa-input")).to_have_value("")
+
+    # Back through the conversation to a citation marker, open it, close it with Escape.
+    for _ in range(30):
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.classList.contains('qa-cite')"):
+            break
+    else:
+        pytest.fail("no citation button is reachable with the keyboard")
+    marker = page.evaluate("document.activeElement.textContent")
+    page.keyboard.press("Enter")
+    panel = page.locator(".qa-passage")
+    SA.expect(panel).to_be_visible()
+    SA.expect(panel.locator(".qa-passage-title")).to_be_focused()
+    SA.expect(panel.locator(".qa-passage-title")).to_have_text(f"Source {marker}")
+    page.keyboard.press("Escape")
+    SA.expect(panel).to_be_hidden()
+    assert page.evaluate("document.activeElement.classList.contains('qa-cite')")
+
+
+def test_phone_width(server: str, open_page) -> None:
+    page = open_page(375, 740).page
+    page.goto(server + "/")
+    page.locator(".qa-starter").first.click()
+    page.locator(".qa-msg--answer, .qa-msg--refusal").last.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+    page.locator(".qa-source").first.click()
+    panel = page.locator(".qa-passage")
+    SA.expect(panel).to_be_visible()
+    box = panel.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["width"] >= 360
+    panel.locator(".qa-passage-close").click()
+    SA.expect(panel).to_be_hidden()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_errors_are_shown_in_the_conversation(server: str, open_page) -> None:
+    page = open_page().page
+    page.goto(server + "/")
+    # FastAPI's default shape for a validation error: a list of pydantic errors.
+    detail = [{"loc": ["body", "question"], "msg": "String should have at most 4 characters"}]
+    body = json.dumps({"detail": detail})
+    page.route(
+        "**/ask",
+        lambda route: route.fulfill(status=422, body=body, content_type="application/json"),
+    )
+    ask(page, "Is this too long?")
+    error = page.locator(".qa-msg--error")
+    SA.expect(error).to_contain_text("422")
+    SA.expect(error).to_contain_text("question: String should have at most 4 characters")
+    SA.expect(error).to_have_attribute("role", "alert")
+
+    page.unroute("**/ask")
+    page.route("**/ask", lambda route: route.abort("connectionrefused"))
+    ask_error = page.locator(".qa-msg--error")
+    page.locator(".qa-retry").last.click()
+    SA.expect(ask_error.last).to_contain_text("Could not reach the assistant")
+
+    page.unroute("**/ask")
+    page.locator(".qa-retry").last.click()
+    page.locator(".qa-msg--answer, .qa-msg--refusal").last.wait_for()
+    SA.expect(page.locator(".qa-msg--user")).to_have_count(1)
+
+
+def test_markup_in_documents_is_shown_as_text(server: str, open_page) -> None:
+    page = open_page().page
+    page.goto(server + "/")
+    result = ask(page, "What does the Saaremaa beacon need before the autumn storms?")
+    sources = [c["citation"]["source"] for c in result["citations"]]
+    assert "beacon-notes.txt" in sources, result
+
+    conversation = page.locator(".qa-chat")
+    if XSS_IMG in result["answer"]:
+        SA.expect(page.locator(".qa-msg-text").last).to_contain_text(XSS_IMG)
+    beacon = result["citations"][sources.index("beacon-notes.txt")]
+    page.locator(".qa-source").nth(sources.index("beacon-notes.txt")).click()
+    quote = page.locator(".qa-passage-text")
+    SA.expect(quote).to_contain_text(XSS_IMG)
+    SA.expect(quote).to_contain_text(XSS_SCRIPT)
+    assert quote.text_content() == beacon["text"]
+    if beacon["citation"].get("title"):
+        SA.expect(page.locator(".qa-passage-doc")).to_have_text(beacon["citation"]["title"])
+    if beacon["citation"].get("section"):
+        SA.expect(page.locator(".qa-passage-meta")).to_contain_text(beacon["citation"]["section"])
+
+    assert conversation.locator("img, script, b, i").count() == 0
+    page.wait_for_timeout(200)  # an injected <img src=x> would have fired onerror by now
+    assert page.evaluate("typeof window.__xss") == "undefined"
+
+
+# ---------------------------------------------------------------- the widget
+
+
+def test_widget_on_an_allowed_origin(server: str, allowed_site: HostPages, open_page) -> None:
+    allowed_site.widget_tag = (
+        f'<script src="{server}/widget.js" data-endpoint="{server}"'
+        ' data-api-key="test-key" defer></script>'
+    )
+    watched = open_page()
+    page = watched.page
+    page.goto(allowed_site.origin + "/")
+
+    launcher = page.locator(".qa-launcher")
+    SA.expect(launcher).to_be_visible()
+    assert launcher.evaluate("e => getComputedStyle(e.parentElement).position") == "fixed"
+    box = launcher.bounding_box()
+    assert box is not None and box["x"] > 1100 / 2 and box["y"] > 800 / 2  # bottom right
+    assert page.evaluate("document.querySelector('[data-qa-widget]').shadowRoot !== null")
+    assert page.locator("body > .qa-chat").count() == 0  # nothing leaks out of the shadow root
+
+    launcher.click()
+    SA.expect(launcher).to_have_attribute("aria-expanded", "true")
+    SA.expect(page.locator(".qa-panel")).to_be_visible()
+    SA.expect(page.locator(".qa-corpus")).not_to_contain_text("Connecting")
+    SA.expect(page.locator(".qa-corpus")).not_to_have_class(re.compile("qa-corpus--error"))
+
+    with page.expect_request(lambda r: r.url == server + "/ask" and r.method == "POST") as sent:
+        result = ask(page, "Why is information sharing between the EU and NATO problematic?")
+    assert sent.value.headers.get("authorization") == "Bearer test-key"
+    assert result["answerable"], result
+    page.locator(".qa-msg--answer .qa-cite").first.click()
+    SA.expect(page.locator(".qa-passage")).to_be_visible()
+
+    page.keyboard.press("Escape")  # closes the passage
+    page.keyboard.press("Escape")  # closes the panel
+    SA.expect(page.locator(".qa-panel")).to_be_hidden()
+    SA.expect(launcher).to_be_focused()
+    assert not watched.errors
+
+
+def test_widget_on_an_origin_the_server_does_not_allow(
+    server: str, other_site: HostPages, open_page
+) -> None:
+    # No data-endpoint: the widget falls back to the origin it was loaded from.
+    other_site.widget_tag = f'<script src="{server}/widget.js" defer></script>'
+    page = open_page(375, 700).page
+    page.goto(other_site.origin + "/")
+    page.locator(".qa-launcher").click()
+    SA.expect(page.locator(".qa-corpus")).to_contain_text("Could not reach the assistant")
+
+    page.locator(".qa-input").fill("When was the latest joint declaration published?")
+    page.locator(".qa-input").press("Enter")
+    error = page.locator(".qa-msg--error")
+    SA.expect(error).to_contain_text("Could not reach the assistant")
+    SA.expect(page.locator(".qa-msg--answer")).to_have_count(0)
+    assert page.locator(".qa-panel").bounding_box()["width"] == 375  # full screen on a phone
