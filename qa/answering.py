@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from qa.documents import MARKER
-from qa.index import index_text
 from qa.lexical import tokenize
 from qa.passages import sentence_spans
 from qa.retrieval import Hit, Retriever
@@ -37,8 +36,18 @@ _MONTH = re.compile(
     r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b",
     re.IGNORECASE,
 )
-_NUMBER = re.compile(r"\b\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.IGNORECASE)  # fmt: skip
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zà-ÿ]+(?:\s+(?:[A-Z][a-zà-ÿ]+|von|der|de|van))+\b")
+_NUMBER = re.compile(r"\b(?!(?:1[5-9]|20)\d\d\b)\d[\d,.]*\b|\b(one|two|three|four|five|six|seven|eight|nine|ten|dozen|hundred|thousand|million|billion)\b", re.IGNORECASE)  # fmt: skip
+_CAPITALISED_RUN = re.compile(r"[A-Z][a-zà-ÿ]+(?:\s+(?:[A-Z][a-zà-ÿ]+|von|der|de|van))+")
+# Institutions and titles are introduced by an article, a quotation mark or an acronym
+# ("the European Council", "“Joint Declaration", "EU High Representative"); names are not.
+_NOT_A_NAME_BEFORE = re.compile(r"(?:\b[Tt]he\s|[“\"‘']|\b[A-Z]{2,}\s)$")
+
+
+def has_name(sentence: str) -> bool:
+    return any(
+        not m.group().startswith("The ") and not _NOT_A_NAME_BEFORE.search(sentence[: m.start()])
+        for m in _CAPITALISED_RUN.finditer(sentence)
+    )
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,14 @@ class Sentence:
     cosine: float
 
 
+def evidence_text(passage) -> str:
+    """What a passage states: its section, its span and its endnotes (not the document's title,
+    which every passage would share)."""
+    return "\n".join(
+        [passage.section or "", passage.text, *(note.text for note in passage.endnotes)]
+    )
+
+
 def question_type(question: str) -> str:
     q = question.lower()
     if re.search(r"\bhow (many|much)\b|\bwhat (number|percentage|share)\b", q):
@@ -85,7 +102,7 @@ def type_match(kind: str, sentence: str) -> float:
     if kind == "number":
         return 1.0 if _NUMBER.search(sentence) else 0.0
     if kind == "person":
-        return 1.0 if _NAME.search(sentence) else 0.0
+        return 1.0 if has_name(sentence) else 0.0
     return 0.0
 
 
@@ -95,37 +112,71 @@ def _idf(retriever: Retriever, term: str) -> float:
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
-def coverage(terms: list[str], weights: dict[str, float], text: str) -> float:
-    """Share of the question's term weight that the text contains."""
-    if not terms:
-        return 0.0
-    present = set(tokenize(text))
-    total = sum(weights[t] for t in terms)
-    return sum(weights[t] for t in terms if t in present) / total if total else 0.0
+@dataclass(frozen=True)
+class QuestionTerms:
+    """The question's content terms with their weights, and what the corpus knows of them."""
+
+    terms: list[str]
+    weights: dict[str, float]
+    missing_names: list[str]  # capitalised terms (names, acronyms) the corpus never uses
+    known_numbers: list[str]  # numbers in the question that the corpus does use
+
+    @classmethod
+    def of(cls, question: str, retriever: Retriever) -> QuestionTerms:
+        lexical = retriever.index.lexical
+        terms = list(dict.fromkeys(tokenize(question)))
+        known = {t: lexical.document_frequency(t) > 0 for t in terms}
+        idf = {t: _idf(retriever, t) for t in terms if known[t]}
+        # A word the corpus never uses is often just the question's own phrasing ("wrote",
+        # "current name"): it counts, but less than a rare word the corpus does use.
+        unknown_weight = 0.5 * (sum(idf.values()) / len(idf)) if idf else 1.0
+        weights = {t: idf.get(t, unknown_weight) for t in terms}
+        names = set()
+        for i, word in enumerate(re.findall(r"[\w'’-]+", question)):
+            if i > 0 and word[:1].isupper():
+                names.update(tokenize(word))
+        missing = [t for t in terms if t in names and not known[t] and not t.isdigit()]
+        numbers = [t for t in terms if t.isdigit() and known[t]]
+        return cls(terms, weights, missing, numbers)
+
+    def coverage(self, text: str) -> float:
+        """Share of the question's word weight that the text contains. Numbers are left to
+        their own check: a year alone is no evidence that a passage is on the topic."""
+        words = {t: w for t, w in self.weights.items() if not t.isdigit()}
+        total = sum(words.values())
+        if not total:
+            return 0.0
+        present = set(tokenize(text))
+        return sum(w for t, w in words.items() if t in present) / total
 
 
 def compose(question: str, retriever: Retriever, k: int = 5, sources: Iterable[str] | None = None) -> Answer:  # fmt: skip
     query_vector = retriever.encode_query(question)
     hits = retriever.search_vector(question, query_vector, max(k, CANDIDATE_PASSAGES), sources)
-    terms = list(dict.fromkeys(tokenize(question)))
-    weights = {t: _idf(retriever, t) for t in terms}
-    unknown = sum(weights[t] for t in terms if retriever.index.lexical.document_frequency(t) == 0)
-    unknown_share = unknown / sum(weights.values()) if terms else 1.0
+    q = QuestionTerms.of(question, retriever)
     kind = question_type(question)
+    sentences = _rank_sentences(query_vector, hits, retriever, q, kind)
+    if kind != "other":  # a "when" question wants a date, a "how many" a number, a "who" a name
+        sentences = [s for s in sentences if type_match(kind, s.text)]
 
-    sentences = _rank_sentences(question, query_vector, hits, retriever, terms, weights, kind)
-    best_coverage = max((coverage(terms, weights, index_text(h.passage)) for h in hits[:3]), default=0.0)
+    best = sentences[0] if sentences else None
+    support = q.coverage(evidence_text(best.hit.passage)) if best else 0.0
+    evidence = set(tokenize(evidence_text(best.hit.passage))) if best else set()
     signals = {
-        "coverage": round(best_coverage, 3),
-        "unknown_terms": round(unknown_share, 3),
-        "best_sentence_cosine": round(sentences[0].cosine, 3) if sentences else 0.0,
         "question_type": kind,
+        "coverage": round(support, 3),
+        "sentence_coverage": round(q.coverage(best.text), 3) if best else 0.0,
+        "best_sentence_cosine": round(best.cosine, 3) if best else 0.0,
+        "missing_names": q.missing_names,
+        "numbers_not_in_evidence": [n for n in q.known_numbers if n not in evidence],
     }
     answerable = bool(
-        sentences
-        and best_coverage >= MIN_COVERAGE
-        and unknown_share < 0.25
-        and sentences[0].cosine >= MIN_SENTENCE_COSINE
+        best
+        and not signals["missing_names"]
+        and not signals["numbers_not_in_evidence"]
+        and support >= MIN_COVERAGE
+        and best.cosine >= MIN_SENTENCE_COSINE
+        and (kind == "other" or signals["sentence_coverage"] >= MIN_COVERAGE)
     )
     if not answerable:
         related = [(i, h) for i, h in enumerate(hits[:k], start=1)]
@@ -142,7 +193,7 @@ def compose(question: str, retriever: Retriever, k: int = 5, sources: Iterable[s
     return Answer(question, " ".join(parts), True, citations, signals)
 
 
-def _rank_sentences(question, query_vector, hits, retriever, terms, weights, kind) -> list[Sentence]:
+def _rank_sentences(query_vector, hits, retriever, q: QuestionTerms, kind: str) -> list[Sentence]:
     candidates: list[tuple[Hit, str]] = []
     for hit in hits:
         text = hit.passage.text
@@ -156,7 +207,7 @@ def _rank_sentences(question, query_vector, hits, retriever, terms, weights, kin
     cosines = vectors @ query_vector
     scored = []
     for (hit, text), cos in zip(candidates, cosines, strict=True):
-        cover = coverage(terms, weights, text)
+        cover = q.coverage(text)
         score = 0.45 * float(cos) + 0.35 * cover + 0.25 * hit.score + 0.15 * type_match(kind, text)
         scored.append(Sentence(hit, text, score, float(cos)))
     scored.sort(key=lambda s: -s.score)

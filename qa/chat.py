@@ -36,7 +36,9 @@ def _reader():
 
 def run_chat(assistant) -> None:
     out = console()
-    out.print(f"qa chat: {assistant.passages} passages loaded. /help for commands, Ctrl-D to leave.")
+    out.print(
+        f"qa chat: {assistant.passages} passages loaded. /help for commands, Ctrl-D to leave."
+    )
     read = _reader()
     last = None
     while True:

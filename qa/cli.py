@@ -60,8 +60,12 @@ def index(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
-    rebuild: Annotated[bool, typer.Option("--rebuild", help="Rebuild even when up to date")] = False,
-    max_words: Annotated[int, typer.Option("--max-words", min=20, max=400, help="Passage length cap")] = 100,
+    rebuild: Annotated[
+        bool, typer.Option("--rebuild", help="Rebuild even when up to date")
+    ] = False,
+    max_words: Annotated[
+        int, typer.Option("--max-words", min=20, max=400, help="Passage length cap")
+    ] = 100,
 ) -> None:
     """Build or update the index from the corpus."""
     from qa.embedding import Embedder
@@ -82,7 +86,9 @@ def index(
             f"into {settings.index} in {report.seconds:.1f} s ({report.reason})"
         )
     else:
-        print(f"index at {settings.index} is up to date ({report.passages} passages); nothing to do")
+        print(
+            f"index at {settings.index} is up to date ({report.passages} passages); nothing to do"
+        )
 
 
 @app.command()
@@ -101,7 +107,13 @@ def search(
 
     hits = _assistant(corpus, index, model).search(query, k, source)
     if as_json:
-        print(json.dumps({"query": query, "results": [h.to_dict() for h in hits]}, ensure_ascii=False, indent=2))
+        print(
+            json.dumps(
+                {"query": query, "results": [h.to_dict() for h in hits]},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         print_hits(console(), hits)
 
@@ -141,7 +153,13 @@ def chat(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = Non
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port")] = 8000,
-    cors_origin: Annotated[list[str] | None, typer.Option("--cors-origin", help="Origin allowed to embed the widget (repeatable) [env QA_CORS_ORIGINS]")] = None,  # fmt: skip
+    cors_origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--cors-origin",
+            help="Origin allowed to embed the widget (repeatable) [env QA_CORS_ORIGINS]",
+        ),
+    ] = None,  # fmt: skip
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
@@ -153,11 +171,17 @@ def serve(
     from qa.server import create_app
 
     settings = Settings().with_options(
-        corpus=corpus, index=index, model=model, cors_origins=tuple(cors_origin) if cors_origin else None
+        corpus=corpus,
+        index=index,
+        model=model,
+        cors_origins=tuple(cors_origin) if cors_origin else None,
     )
     assistant = Assistant(settings)  # fail here, with one line, before binding the port
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
-        print(f"warning: serving on {host} without QA_API_KEY: anyone who can reach it can query", file=sys.stderr)
+        print(
+            f"warning: serving on {host} without QA_API_KEY: anyone who can reach it can query",
+            file=sys.stderr,
+        )
     print(f"serving {assistant.passages} passages on http://{host}:{port}", file=sys.stderr)
     uvicorn.run(create_app(settings, assistant), host=host, port=port, log_level="warning")
 
@@ -181,9 +205,31 @@ def info(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = Non
     print(f"built:   {report['built_at']}, passages of at most {report['max_words']} words")
     print(f"{report['passages']} passages from {len(report['documents'])} documents:")
     for doc in report["documents"]:
-        print(f"  {doc['source']}: {doc['passages']} passages — {doc['title'] or '(untitled)'} ({doc['date'] or 'no date'})")
+        print(
+            f"  {doc['source']}: {doc['passages']} passages — {doc['title'] or '(untitled)'} ({doc['date'] or 'no date'})"
+        )
     if report["status"] == "stale":
         print("the corpus or model changed since the build: run `qa index`")
+
+
+@app.command()
+@friendly
+def show(
+    source: Annotated[
+        str, typer.Argument(help="A document (as `qa info` lists it) or a passage id")
+    ],
+    start: Annotated[
+        int | None, typer.Option("--start", min=0, help="First character offset")
+    ] = None,
+    end: Annotated[
+        int | None, typer.Option("--end", min=0, help="Offset just past the last character")
+    ] = None,
+    index: IndexOpt = None,
+) -> None:
+    """Print the exact span a citation points to, from the text the index keeps."""
+    from qa.inventory import kept_span
+
+    print(kept_span(Settings().with_options(index=index), source, start, end))
 
 
 @app.command("eval")

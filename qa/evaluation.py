@@ -47,7 +47,12 @@ def load_questions(path: Path) -> list[Question]:
             continue
         try:
             row = json.loads(line)
-            q = Question(str(row["question"]), bool(row.get("answerable", True)), row.get("evidence"), row.get("answer"))
+            q = Question(
+                str(row["question"]),
+                bool(row.get("answerable", True)),
+                row.get("evidence"),
+                row.get("answer"),
+            )
         except (ValueError, KeyError, TypeError) as exc:
             raise BadInput(f"{path}:{number}: not a question object ({exc})") from exc
         if q.answerable and not (q.evidence or q.answer):
@@ -64,10 +69,14 @@ def is_hit(item: Ranked, evidence: str) -> bool:
 
 
 def retrieval_metrics(rankings: list[list[Ranked]], questions: list[Question]) -> dict:
-    pairs = [(r, q) for r, q in zip(rankings, questions, strict=True) if q.answerable and q.evidence]
+    pairs = [
+        (r, q) for r, q in zip(rankings, questions, strict=True) if q.answerable and q.evidence
+    ]
     first_hits = []
     for ranking, q in pairs:
-        ranks = [i for i, item in enumerate(ranking[:MRR_DEPTH], start=1) if is_hit(item, q.evidence)]
+        ranks = [
+            i for i, item in enumerate(ranking[:MRR_DEPTH], start=1) if is_hit(item, q.evidence)
+        ]
         first_hits.append(ranks[0] if ranks else None)
     n = len(first_hits) or 1
     metrics = {f"hit@{k}": sum(1 for r in first_hits if r and r <= k) / n for k in K_VALUES}
@@ -95,7 +104,9 @@ def evaluate(assistant, questions: list[Question]) -> dict:
     answers = []
     for q in questions:
         hits = assistant.search(q.question, depth)
-        ours.append([Ranked(h.passage.text, tuple(n.text for n in h.passage.endnotes)) for h in hits])
+        ours.append(
+            [Ranked(h.passage.text, tuple(n.text for n in h.passage.endnotes)) for h in hits]
+        )
         bm25.append([Ranked(units[i]) for i in np.argsort(-lexical.scores(q.question))[:depth]])
         qv = assistant.embedder.encode([q.question])[0]
         dense.append([Ranked(units[i]) for i in np.argsort(-(unit_vectors @ qv))[:depth]])
@@ -103,22 +114,32 @@ def evaluate(assistant, questions: list[Question]) -> dict:
 
     unit_words = statistics.mean(len(u.split()) for u in units)
     passage_words = statistics.mean(len(p.text.split()) for p in assistant.index.passages)
-    systems["qa"] = retrieval_metrics(ours, questions) | answer_metrics(
-        [(a.answer, a.answerable) for a in answers], questions
-    ) | {"mean_passage_words": passage_words}
+    systems["qa"] = (
+        retrieval_metrics(ours, questions)
+        | answer_metrics([(a.answer, a.answerable) for a in answers], questions)
+        | {"mean_passage_words": passage_words}
+    )
     for name, rankings in (("bm25-paragraphs", bm25), ("dense-paragraphs", dense)):
         # A baseline "answers" with its top paragraph and never refuses.
         baseline_answers = [(r[0].text if r else "", True) for r in rankings]
-        systems[name] = retrieval_metrics(rankings, questions) | answer_metrics(baseline_answers, questions) | {
-            "mean_passage_words": unit_words
-        }
+        systems[name] = (
+            retrieval_metrics(rankings, questions)
+            | answer_metrics(baseline_answers, questions)
+            | {"mean_passage_words": unit_words}
+        )
     return {
         "questions": len(questions),
         "answerable": sum(q.answerable for q in questions),
         "unanswerable": sum(not q.answerable for q in questions),
         "systems": systems,
         "per_question": [
-            {"question": q.question, "answerable": q.answerable, "answered": a.answerable, "answer": a.answer, "signals": a.signals}
+            {
+                "question": q.question,
+                "answerable": q.answerable,
+                "answered": a.answerable,
+                "answer": a.answer,
+                "signals": a.signals,
+            }
             for q, a in zip(questions, answers, strict=True)
         ],
     }
@@ -131,8 +152,12 @@ def answer_metrics(answers: list[tuple[str, bool]], questions: list[Question]) -
     hit = sum(1 for (text, ok), q in with_answer if ok and normalise(q.answer) in normalise(text))
     return {
         "answer_hit": hit / len(with_answer) if with_answer else None,
-        "false_refusals": sum(1 for (_, ok), _ in answerable if not ok) / len(answerable) if answerable else None,
-        "unanswerable_refused": sum(1 for (_, ok), _ in unanswerable if not ok) / len(unanswerable) if unanswerable else None,
+        "false_refusals": sum(1 for (_, ok), _ in answerable if not ok) / len(answerable)
+        if answerable
+        else None,
+        "unanswerable_refused": sum(1 for (_, ok), _ in unanswerable if not ok) / len(unanswerable)
+        if unanswerable
+        else None,
     }
 
 
@@ -153,7 +178,9 @@ def render_table(report: dict) -> None:
     from rich.table import Table
 
     names = list(report["systems"])
-    table = Table(title=f"{report['questions']} questions ({report['answerable']} answerable, {report['unanswerable']} not)")
+    table = Table(
+        title=f"{report['questions']} questions ({report['answerable']} answerable, {report['unanswerable']} not)"
+    )
     table.add_column("metric")
     for name in names:
         table.add_column(name, justify="right")
@@ -161,7 +188,13 @@ def render_table(report: dict) -> None:
         cells = []
         for name in names:
             value = report["systems"][name].get(key)
-            cells.append("—" if value is None else (f"{value:.1f}" if key == "mean_passage_words" else f"{value:.3f}"))
+            cells.append(
+                "—"
+                if value is None
+                else (f"{value:.1f}" if key == "mean_passage_words" else f"{value:.3f}")
+            )
         table.add_row(label, *cells)
     Console(highlight=False).print(table)
-    print("Baselines rank whole paragraphs; their 'answer' is the top paragraph and they never refuse.")
+    print(
+        "Baselines rank whole paragraphs; their 'answer' is the top paragraph and they never refuse."
+    )

@@ -6,6 +6,7 @@ import json
 from collections import Counter
 
 from qa.embedding import DEFAULT_MODEL_NAME, resolve_model
+from qa.errors import BadInput, IndexMissing
 from qa.index import CURRENT, status
 from qa.settings import Settings
 
@@ -35,3 +36,30 @@ def describe(settings: Settings) -> dict:
         ],
     }
     return report
+
+
+def kept_span(
+    settings: Settings, source: str, start: int | None = None, end: int | None = None
+) -> str:
+    """The exact text a citation points to: `text[start:end]` of the document as the index keeps it
+    (for PDF and HTML, the extracted text). A passage id (`source#n.k`) stands for its own span."""
+    folder = settings.index / CURRENT
+    if not (folder / "manifest.json").is_file():
+        raise IndexMissing(f"no index at {settings.index}: run `qa index`")
+    documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+    if source not in documents and "#" in source and start is None and end is None:
+        with (folder / "passages.jsonl").open(encoding="utf-8") as f:
+            passage = next((p for line in f if (p := json.loads(line))["id"] == source), None)
+        if passage is None:
+            raise BadInput(f"no passage {source} in the index: `qa search` shows passage ids")
+        source, start, end = passage["source"], passage["start"], passage["end"]
+    if source not in documents:
+        raise BadInput(f"no document {source} in the index: `qa info` lists them")
+    text = documents[source]["text"]
+    start = 0 if start is None else start
+    end = len(text) if end is None else end
+    if not 0 <= start <= end <= len(text):
+        raise BadInput(
+            f"{source} holds {len(text)} characters: give 0 <= start <= end <= {len(text)}"
+        )
+    return text[start:end]

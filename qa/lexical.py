@@ -11,9 +11,7 @@ import numpy as np
 from qa.documents import normalise
 
 _QUESTION_WORDS = frozenset(
-    "what which who whom whose when where why how did does do done doing has have had was were "
-    "is are be been being can could would should will shall may might must about much many "
-    "there here its it's also than then".split()
+    ["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "done", "doing", "has", "have", "had", "was", "were", "is", "are", "be", "been", "being", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "about", "much", "many", "there", "here", "its", "it's", "also", "than", "then"]
 )
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 

@@ -21,7 +21,9 @@ def _where(hit: Hit) -> str:
 
 
 def print_hit(out: Console, hit: Hit, label: str, full: bool = True) -> None:
-    out.print(f"[bold]{escape(label)}[/bold] [dim]{hit.score:.3f}[/dim]  [cyan]{escape(_where(hit))}[/cyan]")
+    out.print(
+        f"[bold]{escape(label)}[/bold] [dim]{hit.score:.3f}[/dim]  [cyan]{escape(_where(hit))}[/cyan]"
+    )
     text = hit.passage.text if full else _shorten(hit.passage.text, 60)
     out.print(Text(f"   “{text}”"))
     for note in hit.passage.endnotes:

@@ -43,7 +43,9 @@ class SecurityHeaders(BaseHTTPMiddleware):
     async def dispatch(self, request: Request, call_next):
         length = request.headers.get("content-length")
         if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse({"detail": f"request body over {MAX_BODY_BYTES // 1024} KB"}, status_code=413)
+            return JSONResponse(
+                {"detail": f"request body over {MAX_BODY_BYTES // 1024} KB"}, status_code=413
+            )
         response = await call_next(request)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "no-referrer")
@@ -102,7 +104,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             {"source": s, "title": d["title"], "date": d["date"], "passages": counts.get(s, 0)}
             for s, d in a.index.documents.items()
         ]
-        return {"status": "ok", "passages": a.passages, "model": a.embedder.name, "documents": documents}
+        return {
+            "status": "ok",
+            "passages": a.passages,
+            "model": a.embedder.name,
+            "documents": documents,
+        }
 
     @app.post("/search")
     async def search(body: SearchRequest, request: Request) -> dict:

@@ -45,7 +45,9 @@ def brief_index(tmp_path_factory, brief_corpus, embedder) -> Path:
 def settings(brief_corpus, brief_index):
     from qa.settings import Settings
 
-    return Settings(corpus=brief_corpus, index=brief_index, model=None, cors_origins=(), api_key=None)
+    return Settings(
+        corpus=brief_corpus, index=brief_index, model=None, cors_origins=(), api_key=None
+    )
 
 
 @pytest.fixture(scope="session")
