@@ -1,4 +1,4 @@
-"""Documents: read a plain-text or Markdown file into title, date, sections, paragraphs and endnotes.
+"""Documents: parse a document's text into title, date, sections, paragraphs and endnotes.
 
 Nothing here knows about any one document. Web pages saved as text carry noise (photo credits,
 "Download as PDF" links, pull quotes that repeat the body); the rules below recognise such noise
@@ -58,6 +58,7 @@ class Document:
     date: str | None
     blocks: tuple[Block, ...]
     endnotes: dict[int, Endnote] = field(default_factory=dict)
+    pages: tuple[int, ...] = ()  # offset where each page starts, for formats with pages
 
     @property
     def sections(self) -> list[str]:
@@ -152,7 +153,7 @@ def _is_pull_quote(text: str, bigrams_elsewhere: list[set[tuple[str, str]]]) -> 
     return best >= 0.6
 
 
-def parse(source: str, text: str) -> Document:
+def parse(source: str, text: str, pages: tuple[int, ...] = ()) -> Document:
     spans = split_blocks(text)
     raw = [text[s:e] for s, e in spans]
     kinds: list[str | None] = [None] * len(spans)
@@ -227,4 +228,4 @@ def parse(source: str, text: str) -> Document:
                 in_endnotes = False
                 section = None
         blocks.append(Block(start, end, kind, section, i + 1))
-    return Document(source, text, title, date, tuple(blocks), endnotes)
+    return Document(source, text, title, date, tuple(blocks), endnotes, tuple(pages))

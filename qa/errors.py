@@ -25,3 +25,7 @@ class CorpusEmpty(QAError):
 
 class BadInput(QAError):
     pass
+
+
+class BadDocument(QAError):
+    """A corpus file that cannot be read (a damaged PDF, say); the build skips it."""

@@ -5,12 +5,16 @@ Layout of the index folder:
     current -> build-<id>/       a symlink, swapped atomically when a build finishes
     build-<id>/manifest.json      format, model, dimension, chunking, fingerprint of every file
     build-<id>/passages.jsonl     passages with their exact spans and citations
-    build-<id>/documents.json     each document's kept text, title and date
+    build-<id>/documents.json     each document's kept (for PDF and HTML, extracted) text, title,
+                                  date and page starts
     build-<id>/dense.faiss        inner product over normalised embeddings
     build-<id>/lexical/           bm25s arrays (no pickle)
 
 A build writes a new `build-<id>` beside the old one and only then repoints `current`, so a
-failed or killed build leaves the previous index in use.
+failed or killed build leaves the previous index in use. A build reuses the passages and vectors
+of every file whose hash, model and chunking are unchanged since the current build, so only
+changed and added files are embedded again; bump FORMAT_VERSION whenever parsing, chunking or
+`index_text` change, since that makes every stored passage and vector stale.
 """
 
 from __future__ import annotations
@@ -28,18 +32,19 @@ from pathlib import Path
 import numpy as np
 
 from qa.documents import Document, Endnote, parse
-from qa.errors import CorpusEmpty, IndexCorrupt, IndexMissing, IndexStale
+from qa.errors import BadDocument, CorpusEmpty, IndexCorrupt, IndexMissing, IndexStale
+from qa.extract import SUFFIXES, extract
 from qa.lexical import LexicalIndex
 from qa.passages import DEFAULT_MAX_WORDS, Passage, cut
 
 FORMAT_VERSION = 1
-CORPUS_SUFFIXES = (".txt", ".md", ".markdown")
+CORPUS_SUFFIXES = SUFFIXES
 CURRENT = "current"
 
 
 def corpus_files(corpus: Path) -> list[Path]:
     if not corpus.is_dir():
-        raise CorpusEmpty(f"no corpus folder at {corpus}: create it and add .txt or .md files")
+        raise CorpusEmpty(f"no corpus folder at {corpus}: create it and add documents")
     files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix.lower() in CORPUS_SUFFIXES)
     return [p for p in files if not any(part.startswith(".") for part in p.relative_to(corpus).parts)]
 
@@ -60,8 +65,8 @@ def index_text(passage: Passage) -> str:
 
 
 def read_document(corpus: Path, relative: str) -> Document:
-    text = (corpus / relative).read_bytes().decode("utf-8", errors="replace")
-    return parse(relative, text)
+    extracted = extract(corpus / relative)
+    return parse(relative, extracted.text, extracted.pages)
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,7 @@ class BuildReport:
     seconds: float
     folder: Path
     reason: str
+    embedded: int | None = None  # passages embedded by this build; the others were reused
 
 
 class Index:
@@ -149,20 +155,20 @@ def build(
     started = time.perf_counter()
     files = fingerprint(corpus)
     if not files:
-        raise CorpusEmpty(f"no .txt or .md documents in {corpus}: add some, then run `qa index`")
+        raise CorpusEmpty(f"no documents in {corpus}: add some, then run `qa index`")
     state = status(root, corpus, embedder.name)
     if state == "fresh" and not rebuild:
         current = json.loads((root / CURRENT / "manifest.json").read_text(encoding="utf-8"))
         if current["chunking"]["max_words"] == max_words:
             return BuildReport(False, len(files), current["passages"], 0.0, root, "up to date")
 
-    documents = [read_document(corpus, relative) for relative in files]
-    passages = [p for doc in documents for p in cut(doc, max_words)]
+    previous = {} if rebuild else reusable(root, files, embedder.name, max_words)
+    documents, passages, vectors, embedded = gather(
+        corpus, files, previous, embedder, max_words, progress
+    )
     if not passages:
         raise CorpusEmpty(f"the documents in {corpus} hold no text to index")
-    progress(f"embedding {len(passages)} passages from {len(documents)} documents")
     texts = [index_text(p) for p in passages]
-    vectors = embedder.encode(texts, progress=True)
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(vectors)
     lexical = LexicalIndex.build(texts)
@@ -181,8 +187,7 @@ def build(
     staging.mkdir()
     try:
         _write_lines(staging / "passages.jsonl", (json.dumps(asdict(p), ensure_ascii=False) for p in passages))
-        docs = {d.source: {"title": d.title, "date": d.date, "text": d.text} for d in documents}
-        _write_text(staging / "documents.json", json.dumps(docs, ensure_ascii=False))
+        _write_text(staging / "documents.json", json.dumps(documents, ensure_ascii=False))
         faiss.write_index(dense, str(staging / "dense.faiss"))
         lexical.save(staging / "lexical")
         # The manifest goes last: a build folder without one is never loaded.
@@ -196,7 +201,93 @@ def build(
         raise
     _remove_old_builds(root, keep=final.name)
     reason = "rebuilt on request" if state == "fresh" else {"missing": "new", "stale": "corpus or model changed"}[state]
-    return BuildReport(True, len(documents), len(passages), time.perf_counter() - started, root, reason)
+    seconds = time.perf_counter() - started
+    return BuildReport(True, len(documents), len(passages), seconds, root, reason, embedded)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One file's share of an earlier build: its kept document, passages and their vectors."""
+
+    document: dict
+    passages: list[Passage]
+    vectors: np.ndarray
+
+
+def reusable(root: Path, files: dict[str, str], model: str, max_words: int) -> dict[str, Stored]:
+    """What the current build holds for each file that is unchanged since (same hash, format,
+    model and chunking); empty when there is no usable build."""
+    import faiss
+
+    folder = root / CURRENT
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        built_with = (manifest.get("format"), manifest["model"]["name"], manifest["chunking"])
+        if built_with != (FORMAT_VERSION, model, {"max_words": max_words}):
+            return {}
+        unchanged = {s for s, digest in files.items() if manifest["files"].get(s) == digest}
+        if not unchanged:
+            return {}
+        documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+        passages = [_passage_from_json(line) for line in _lines(folder / "passages.jsonl")]
+        dense = faiss.read_index(str(folder / "dense.faiss"))
+        vectors = dense.reconstruct_n(0, dense.ntotal)
+    except (OSError, ValueError, KeyError, RuntimeError):
+        return {}  # nothing usable: build from scratch
+    if len(vectors) != len(passages):
+        return {}
+    rows: dict[str, list[int]] = {s: [] for s in unchanged}
+    for i, p in enumerate(passages):
+        if p.source in rows:
+            rows[p.source].append(i)
+    return {
+        s: Stored(documents[s], [passages[i] for i in rows[s]], vectors[rows[s]])
+        for s in unchanged
+        if s in documents
+    }
+
+
+def gather(
+    corpus: Path,
+    files: dict[str, str],
+    previous: dict[str, Stored],
+    embedder,
+    max_words: int,
+    progress: Callable[[str], None],
+) -> tuple[dict[str, dict], list[Passage], np.ndarray, int]:
+    """Every file's kept document, passages and vectors, in file order: stored ones reused,
+    the rest read, cut and embedded together. Returns them with the number embedded."""
+    fresh: dict[str, tuple[dict, list[Passage]]] = {}
+    for relative in files:
+        if relative in previous:
+            continue
+        try:
+            document = read_document(corpus, relative)
+        except BadDocument as exc:
+            progress(f"skipping {relative}: {exc}")
+            document = parse(relative, "")
+        kept = {"title": document.title, "date": document.date, "text": document.text}
+        fresh[relative] = (kept | {"pages": list(document.pages)}, cut(document, max_words))
+    new_passages = [p for _, passages in fresh.values() for p in passages]
+    reused = f", reusing {len(previous)} unchanged" if previous else ""
+    progress(f"embedding {len(new_passages)} passages from {len(fresh)} documents{reused}")
+    texts = [index_text(p) for p in new_passages]
+    encoded = embedder.encode(texts, progress=True) if texts else None
+    documents, passages, chunks, offset = {}, [], [], 0
+    for relative in files:
+        if relative in previous:
+            stored = previous[relative]
+            documents[relative] = stored.document
+            passages += stored.passages
+            chunks.append(stored.vectors)
+        else:
+            documents[relative], own = fresh[relative]
+            passages += own
+            chunks.append(encoded[offset : offset + len(own)] if own else None)
+            offset += len(own)
+    chunks = [c for c in chunks if c is not None and len(c)]
+    vectors = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros((0, 0), np.float32)
+    return documents, passages, vectors, len(new_passages)
 
 
 def _swap_current(root: Path, target: str) -> None:

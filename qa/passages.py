@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from qa.documents import ENDNOTES_SECTION, MARKER, Document, Endnote, words
+from qa.extract import page_at
 
 DEFAULT_MAX_WORDS = 100
 
@@ -36,6 +37,7 @@ class Passage:
     endnotes: tuple[Endnote, ...]
     title: str | None = None
     date: str | None = None
+    page: int | None = None  # where the span starts, for formats with pages
 
     @property
     def is_endnote(self) -> bool:
@@ -138,6 +140,7 @@ def cut(document: Document, max_words: int = DEFAULT_MAX_WORDS) -> list[Passage]
                     endnotes=notes,
                     title=document.title,
                     date=document.date,
+                    page=page_at(document.pages, a),
                 )
             )
     return passages

@@ -37,6 +37,8 @@ class Hit:
             "end": p.end,
             "endnotes": [{"number": n.number, "text": n.text} for n in p.endnotes],
         }
+        if p.page is not None:
+            citation["page"] = p.page
         return {"rank": self.rank, "score": round(self.score, 4), "text": p.text, "citation": citation}
 
 
