@@ -137,7 +137,7 @@ def _is_sentence_like(text: str) -> bool:
 def _looks_like_heading(text: str) -> bool:
     one_line = "\n" not in text
     short = len(words(text)) <= 12 and len(text) <= 100
-    ends_open = not text.rstrip("”\"’')").endswith(_SENTENCE_END)
+    ends_open = not MARKER.sub("", text).rstrip().rstrip("”\"’')").endswith(_SENTENCE_END)
     return one_line and short and ends_open and bool(text[:1].isupper() or text[:1].isdigit())
 
 

@@ -1,0 +1,134 @@
+"""The CLI through Typer's CliRunner: exact output shapes and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from qa.cli import app
+
+
+@pytest.fixture
+def run(brief_corpus, brief_index, monkeypatch):
+    monkeypatch.setenv("QA_CORPUS", str(brief_corpus))
+    monkeypatch.setenv("QA_INDEX", str(brief_index))
+    runner = CliRunner()
+    return lambda *args: runner.invoke(app, list(args))
+
+
+def test_search_json_is_the_contracts_passages(run, brief_corpus):
+    result = run(
+        "search", "Which NATO exercise did the Commission take part in?", "-k", "3", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["query"].startswith("Which NATO exercise")
+    assert [r["rank"] for r in data["results"]] == [1, 2, 3]
+    top = data["results"][0]
+    assert "Steadfast Duel 24" in top["text"]
+    c = top["citation"]
+    assert c["id"].startswith("eu-nato-relationship.txt#")
+    assert c["endnotes"][0]["number"] == 7
+    text = (brief_corpus / c["source"]).read_text(encoding="utf-8")
+    assert text[c["start"] : c["end"]] == top["text"]
+
+
+def test_search_prints_rank_score_section_passage_and_endnotes(run):
+    result = run("search", "lack of funding for military mobility", "-k", "1")
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("1. ") and "Challenges · eu-nato-relationship.txt [" in lines[0]
+    assert lines[1].startswith("   “Additionally, internal EU problems")
+    assert (
+        lines[2]
+        == "   [12] Mihai Chihaia, “Military Mobility a Critical Enabler,” ICDS, 27 May 2025."
+    )
+
+
+def test_ask_prints_answer_then_sources(run):
+    result = run("ask", "When was the latest joint declaration published?")
+    assert result.exit_code == 0
+    assert result.stdout.startswith("The latest joint declaration was published in 2023. [1]")
+    assert "Sources" in result.stdout and "[1] " in result.stdout
+
+
+def test_ask_json_refusal(run):
+    result = run("ask", "What is the population of Estonia?", "--json")
+    data = json.loads(result.stdout)
+    assert data["answerable"] is False
+    assert data["answer"] == "The corpus does not answer this question."
+
+
+def test_info_reports_documents_and_freshness(run):
+    result = run("info")
+    assert result.exit_code == 0
+    assert "(fresh)" in result.stdout
+    assert "eu-nato-relationship.txt:" in result.stdout and "Hague Summit Series" in result.stdout
+
+
+def test_index_says_when_there_is_nothing_to_do(run):
+    result = run("index")
+    assert result.exit_code == 0
+    assert "is up to date" in result.stdout
+
+
+def test_missing_index_is_one_line_and_exit_1(tmp_path, brief_corpus):
+    result = CliRunner().invoke(
+        app,
+        ["search", "anything", "--index", str(tmp_path / "none"), "--corpus", str(brief_corpus)],
+    )
+    assert result.exit_code == 1
+    assert result.stderr == f"error: no index at {tmp_path / 'none'}: run `qa index`\n"
+
+
+def test_empty_corpus_is_one_line_and_exit_1(tmp_path):
+    (tmp_path / "c").mkdir()
+    result = CliRunner().invoke(
+        app, ["index", "--corpus", str(tmp_path / "c"), "--index", str(tmp_path / "i")]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: no ") and result.stderr.count("\n") == 1
+
+
+def test_bad_usage_exits_2(run):
+    assert run("search", "x", "--no-such-option").exit_code == 2
+    assert run("search", "x", "-k", "many").exit_code == 2
+
+
+def test_empty_question_is_exit_1(run):
+    result = run("ask", "   ")
+    assert result.exit_code == 1
+    assert result.stderr == "error: the question is empty: type a question\n"
+
+
+def test_help_does_not_import_torch():
+    code = "import sys; from qa.cli import app; from typer.testing import CliRunner; CliRunner().invoke(app, ['--help']); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_chat_over_stdin(brief_corpus, brief_index):
+    session = "/help\nWhen was the latest joint declaration published?\n/sources\n/bogus\n"
+    env = {
+        "QA_CORPUS": str(brief_corpus),
+        "QA_INDEX": str(brief_index),
+        "HF_HUB_OFFLINE": "1",
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "qa", "chat"],
+        input=session,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "/sources   show the last answer's passages in full" in out.stdout
+    assert "The latest joint declaration was published in 2023. [1]" in out.stdout
+    assert "Sources" in out.stdout  # /sources shows the passages in full
+    assert "Unknown command /bogus" in out.stdout

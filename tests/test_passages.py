@@ -1,0 +1,97 @@
+"""Passages are exact spans: text == document[start:end], for any input."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from qa.documents import parse
+from qa.passages import cut, sentence_spans
+from tests.conftest import BRIEF
+
+brief_text = BRIEF.read_text(encoding="utf-8")
+
+
+def check_spans(text: str, passages) -> None:
+    previous_end = 0
+    for p in passages:
+        assert p.text == text[p.start : p.end]
+        assert p.text.strip() == p.text and p.text
+        assert p.start >= previous_end  # in order, never overlapping
+        previous_end = p.end
+
+
+def test_brief_passages_are_exact_short_and_cited():
+    doc = parse(BRIEF.name, brief_text)
+    passages = cut(doc)
+    check_spans(brief_text, passages)
+    lengths = [len(p.text.split()) for p in passages]
+    assert max(lengths) <= 100
+    assert sum(lengths) / len(lengths) < 80
+    assert len({p.id for p in passages}) == len(passages)
+    [mobility] = [p for p in passages if "internal EU problems" in p.text]
+    assert [n.number for n in mobility.endnotes] == [12]
+    assert mobility.section == "Challenges"
+
+
+def test_endnotes_are_passages_of_their_own():
+    passages = cut(parse(BRIEF.name, brief_text))
+    notes = [p for p in passages if p.is_endnote]
+    assert len(notes) == 12
+    assert any("Mihai Chihaia" in p.text for p in notes)
+
+
+def test_ids_are_stable_across_runs():
+    a = [p.id for p in cut(parse(BRIEF.name, brief_text))]
+    b = [p.id for p in cut(parse(BRIEF.name, brief_text))]
+    assert a == b
+
+
+def test_passages_never_cross_a_section():
+    doc = parse(BRIEF.name, brief_text)
+    for p in cut(doc, max_words=30):
+        blocks = [b for b in doc.blocks if b.start <= p.start and p.end <= b.end]
+        assert len(blocks) == 1 and blocks[0].section == p.section
+
+
+def test_sentences_keep_abbreviations_and_markers_together():
+    text = "The U.S. said no, e.g. twice.[3] Then Mr. Smith left. “Quoted end.” Next one."
+    sentences = [text[a:b] for a, b in sentence_spans(text)]
+    assert sentences == [
+        "The U.S. said no, e.g. twice.[3]",
+        "Then Mr. Smith left.",
+        "“Quoted end.”",
+        "Next one.",
+    ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=2000), st.integers(5, 120))
+def test_every_passage_is_an_exact_span_of_any_text(text, max_words):
+    passages = cut(parse("any.txt", text), max_words=max_words)
+    check_spans(text, passages)
+    for p in passages:
+        assert len(p.text.split()) <= max_words
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "Alpha beta.",
+                "Gamma [1] delta!",
+                "# Head",
+                "\n\n",
+                "[1] Note.",
+                "e.g. x",
+                "“Q.”",
+                " ",
+            ]
+        ),
+        max_size=60,
+    )
+)
+def test_exact_spans_on_document_like_text(pieces):
+    text = " ".join(pieces)
+    check_spans(text, cut(parse("doc.md", text), max_words=7))

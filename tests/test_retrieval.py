@@ -1,0 +1,78 @@
+"""Hybrid retrieval on the real model and index, and its quality floor on the dev set."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.errors import BadInput
+from qa.evaluation import evaluate, load_questions
+from tests.conftest import DEV_SET, ROOT
+
+
+def test_search_returns_cited_exact_spans(assistant, brief_corpus):
+    hits = assistant.search("Why is information sharing between the EU and NATO problematic?", 5)
+    assert [h.rank for h in hits] == [1, 2, 3, 4, 5]
+    assert hits[0].score >= hits[-1].score
+    assert "Türkiye" in hits[0].passage.text
+    for hit in hits:
+        c = hit.to_dict()["citation"]
+        text = (brief_corpus / c["source"]).read_text(encoding="utf-8")
+        assert text[c["start"] : c["end"]] == hit.passage.text
+        assert c["title"] == "Hague Summit Series: The EU-NATO Relationship"
+        assert c["date"] == "2025-06-19"
+
+
+def test_endnote_text_travels_with_the_citation(assistant):
+    [hit] = assistant.search("lack of funding for military mobility", 1)
+    notes = hit.to_dict()["citation"]["endnotes"]
+    assert notes == [
+        {
+            "number": 12,
+            "text": "Mihai Chihaia, “Military Mobility a Critical Enabler,” ICDS, 27 May 2025.",
+        }
+    ]
+
+
+def test_endnotes_can_be_found_on_their_own(assistant):
+    hits = assistant.search("Who wrote the ICDS piece on military mobility?", 3)
+    assert any(h.passage.section == "Endnotes" and "Chihaia" in h.passage.text for h in hits)
+
+
+def test_no_two_results_overlap(assistant):
+    hits = assistant.search("NATO and the EU", 20)
+    spans = sorted((h.passage.start, h.passage.end) for h in hits)
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+
+
+@pytest.mark.parametrize("query,k", [("   ", 5), ("x" * 2001, 5), ("fine", 0), ("fine", 51)])
+def test_bad_queries_are_refused_plainly(assistant, query, k):
+    with pytest.raises(BadInput):
+        assistant.search(query, k)
+
+
+@pytest.fixture(scope="session")
+def dev_report(assistant):
+    questions = load_questions(DEV_SET) + load_questions(ROOT / "tests" / "unanswerable.jsonl")
+    return evaluate(assistant, questions)
+
+
+def test_dev_set_quality_floor(dev_report):
+    ours = dev_report["systems"]["qa"]
+    assert ours["hit@3"] >= 0.9
+    assert ours["hit@1"] >= 0.85
+    assert ours["mean_passage_words"] < 80
+
+
+def test_answer_quality_floor(dev_report):
+    ours = dev_report["systems"]["qa"]
+    assert ours["answer_hit"] >= 0.85
+    assert ours["false_refusals"] <= 0.05
+    assert ours["unanswerable_refused"] >= 0.75
+
+
+def test_baselines_are_computed_in_the_same_run(dev_report):
+    systems = dev_report["systems"]
+    assert set(systems) == {"qa", "bm25-paragraphs", "dense-paragraphs"}
+    for name in ("bm25-paragraphs", "dense-paragraphs"):
+        assert 0 < systems[name]["hit@5"] <= 1
+        assert systems[name]["unanswerable_refused"] == 0.0
