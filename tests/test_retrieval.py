@@ -41,7 +41,7 @@ def test_endnotes_can_be_found_on_their_own(assistant):
 def test_no_two_results_overlap(assistant):
     hits = assistant.search("NATO and the EU", 20)
     spans = sorted((h.passage.start, h.passage.end) for h in hits)
-    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:]))
+    assert all(a_end <= b_start for (_, a_end), (b_start, _) in zip(spans, spans[1:], strict=False))
 
 
 @pytest.mark.parametrize("query,k", [("   ", 5), ("x" * 2001, 5), ("fine", 0), ("fine", 51)])
