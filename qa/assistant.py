@@ -20,13 +20,23 @@ MAX_TOP_K = 50
 
 def check_query(query: str, k: int) -> str:
     query = query.strip() if isinstance(query, str) else ""
-    if not query:
+    if not any(c.isprintable() for c in query):  # nothing but control characters is empty too
         raise BadInput("the question is empty: type a question")
+    if not query.isprintable() and _unencodable(query):
+        raise BadInput("the question is not valid text (it holds unpaired surrogates)")
     if len(query) > MAX_QUESTION_CHARS:
         raise BadInput(f"the question is too long: at most {MAX_QUESTION_CHARS} characters")
     if not 1 <= k <= MAX_TOP_K:
         raise BadInput(f"top_k must be between 1 and {MAX_TOP_K}")
     return query
+
+
+def _unencodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 class Assistant:

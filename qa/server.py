@@ -6,14 +6,15 @@ import hmac
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, Assistant
 from qa.errors import BadInput, QAError
@@ -21,10 +22,16 @@ from qa.settings import Settings
 
 WEB = Path(__file__).parent / "web"
 MAX_BODY_BYTES = 64 * 1024
+PROTECTED_PATHS = frozenset({"/search", "/ask"})
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'; form-action 'self'"
 )
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": CSP,
+}
 
 
 class SearchRequest(BaseModel):
@@ -39,18 +46,102 @@ class AskRequest(BaseModel):
     sources: list[str] | None = None
 
 
-class SecurityHeaders(BaseHTTPMiddleware):
-    async def dispatch(self, request: Request, call_next):
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > MAX_BODY_BYTES:
-            return JSONResponse(
-                {"detail": f"request body over {MAX_BODY_BYTES // 1024} KB"}, status_code=413
-            )
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        return response
+class Guard:
+    """Pure ASGI middleware: bounds the request body and puts security headers on every response.
+
+    The body is read here, up to MAX_BODY_BYTES, before the app sees it, so an oversized upload
+    (a declared Content-Length or a chunked stream alike) gets its 413 after at most that many
+    bytes rather than after all of them.
+    """
+
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body = max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        length = Headers(scope=scope).get("content-length", "")
+        if length.isdigit() and int(length) > self.max_body:
+            await self._too_large(scope, send_with_headers)
+            return
+        chunks, size, more = [], 0, True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            more = message.get("more_body", False)
+            if size > self.max_body:
+                await self._too_large(scope, send_with_headers)
+                return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+
+        await self.app(scope, replay, send_with_headers)
+
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"request body over {self.max_body // 1024} KB"},
+            status_code=413,
+            headers={"Connection": "close"},
+        )
+        await response(scope, _no_body, send)
+
+
+async def _no_body() -> Message:
+    return {"type": "http.disconnect"}
+
+
+class RequireKey:
+    """Pure ASGI middleware: paths that answer questions need `Authorization: Bearer <key>`.
+
+    Checked before the app reads the body, so an unauthenticated client learns nothing about
+    its request but that the key is missing or wrong; the comparison takes constant time.
+    """
+
+    def __init__(self, app: ASGIApp, key: str, paths: frozenset[str]) -> None:
+        self.app = app
+        self.expected = f"Bearer {key}".encode()
+        self.paths = paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] in self.paths and scope["method"] != "OPTIONS":
+            given = Headers(scope=scope).get("authorization", "").encode("latin-1")
+            if not hmac.compare_digest(given, self.expected):
+                response = JSONResponse(
+                    {"detail": "missing or wrong API key: send `Authorization: Bearer <key>`"},
+                    status_code=401,
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def _describe(error: dict) -> str:
+    """One short line for a validation error; never the input, which may be huge."""
+    if error.get("type") == "json_invalid":
+        reason = (error.get("ctx") or {}).get("error", "decode error")
+        return f"the body is not valid JSON ({reason})"[:200]
+    where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+    return f"{where}: {error.get('msg', 'invalid')}"[:200]
 
 
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
@@ -64,7 +155,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         yield
 
     app = FastAPI(title="qa", summary="Cited answers from a document corpus", lifespan=lifespan)
-    app.add_middleware(SecurityHeaders)
+    # Outermost last: Guard, then CORS (so that a 401 still carries its CORS headers), then keys.
+    if settings.api_key:
+        app.add_middleware(RequireKey, key=settings.api_key, paths=PROTECTED_PATHS)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -72,6 +165,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Authorization"],
         )
+    app.add_middleware(Guard)
 
     @app.exception_handler(QAError)
     async def domain_error(request: Request, exc: QAError):
@@ -80,19 +174,8 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
-        messages = []
-        for error in exc.errors()[:5]:
-            where = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
-            messages.append(f"{where}: {error.get('msg', 'invalid')}")
+        messages = [_describe(error) for error in exc.errors()[:5]]
         return JSONResponse({"detail": "; ".join(messages)}, status_code=422)
-
-    def check_key(request: Request) -> None:
-        if not settings.api_key:
-            return
-        given = request.headers.get("authorization", "")
-        expected = f"Bearer {settings.api_key}"
-        if not hmac.compare_digest(given.encode(), expected.encode()):
-            raise HTTPException(status_code=401, detail="missing or wrong API key")
 
     @app.get("/health")
     def health(request: Request) -> dict:
@@ -113,14 +196,12 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @app.post("/search")
     async def search(body: SearchRequest, request: Request) -> dict:
-        check_key(request)
         a: Assistant = request.app.state.assistant
         hits = await run_in_threadpool(a.search, body.query, body.top_k, body.sources)
         return {"query": body.query, "results": [h.to_dict() for h in hits]}
 
     @app.post("/ask")
     async def ask(body: AskRequest, request: Request) -> dict:
-        check_key(request)
         a: Assistant = request.app.state.assistant
         answer = await run_in_threadpool(a.ask, body.question, body.top_k, body.sources)
         return answer.to_dict()
