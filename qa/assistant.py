@@ -8,9 +8,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from qa.answering import Answer, compose
-from qa.embedding import Embedder
+from qa.embedding import Embedder, resolve_model
 from qa.errors import BadInput
 from qa.index import Index
+from qa.onnx_embedding import OnnxEmbedder, load_embedder
 from qa.retrieval import Hit, Retriever
 from qa.settings import Settings
 
@@ -40,10 +41,12 @@ def _unencodable(text: str) -> bool:
 
 
 class Assistant:
-    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+    def __init__(self, settings: Settings, embedder: Embedder | OnnxEmbedder | None = None) -> None:
         self.settings = settings
-        self.embedder = embedder or Embedder(settings.model)
-        self.index = Index.load(settings.index, settings.corpus, self.embedder.name)
+        name = embedder.name if embedder else resolve_model(settings.model)[0]
+        self.index = Index.load(settings.index, settings.corpus, name)
+        # The index's ONNX export when valid: queries then never import torch.
+        self.embedder = embedder or load_embedder(self.index.folder, settings.model)
         self.retriever = Retriever(self.index, self.embedder)
 
     @property

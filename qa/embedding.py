@@ -46,8 +46,13 @@ class Embedder:
         return self._model
 
     @property
+    def model(self):
+        """The loaded SentenceTransformer (for the ONNX export)."""
+        return self._load()
+
+    @property
     def dimension(self) -> int:
-        return int(self._load().get_sentence_embedding_dimension())
+        return int(self._load().get_embedding_dimension())
 
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         if not texts:

@@ -35,11 +35,18 @@ from qa.documents import Document, Endnote, parse
 from qa.errors import BadDocument, CorpusEmpty, IndexCorrupt, IndexMissing, IndexStale
 from qa.extract import SUFFIXES, extract
 from qa.lexical import LexicalIndex
+from qa.onnx_embedding import ENCODER_DIR, write_encoder
 from qa.passages import DEFAULT_MAX_WORDS, Passage, cut
 
 FORMAT_VERSION = 1
 CORPUS_SUFFIXES = SUFFIXES
 CURRENT = "current"
+# Dense search turns approximate above this many passages; chosen, with the HNSW parameters,
+# from benchmarks/scale.py (recall@10 against exact search at least 0.98).
+HNSW_ABOVE = 200_000
+HNSW_M = 32
+HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_SEARCH = 256
 
 
 def corpus_files(corpus: Path) -> list[Path]:
@@ -169,8 +176,7 @@ def build(
     if not passages:
         raise CorpusEmpty(f"the documents in {corpus} hold no text to index")
     texts = [index_text(p) for p in passages]
-    dense = faiss.IndexFlatIP(vectors.shape[1])
-    dense.add(vectors)
+    dense = dense_index(vectors)
     lexical = LexicalIndex.build(texts)
 
     manifest = {
@@ -190,6 +196,7 @@ def build(
         _write_text(staging / "documents.json", json.dumps(documents, ensure_ascii=False))
         faiss.write_index(dense, str(staging / "dense.faiss"))
         lexical.save(staging / "lexical")
+        write_encoder(embedder, staging / ENCODER_DIR, progress)
         # The manifest goes last: a build folder without one is never loaded.
         _write_text(staging / "manifest.json", json.dumps(manifest, indent=2))
         _fsync_tree(staging)
@@ -288,6 +295,20 @@ def gather(
     chunks = [c for c in chunks if c is not None and len(c)]
     vectors = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros((0, 0), np.float32)
     return documents, passages, vectors, len(new_passages)
+
+
+def dense_index(vectors: np.ndarray):
+    """Exact inner product up to HNSW_ABOVE vectors, HNSW above (see benchmarks/RESULTS.md)."""
+    import faiss
+
+    if len(vectors) <= HNSW_ABOVE:
+        dense = faiss.IndexFlatIP(vectors.shape[1])
+    else:
+        dense = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        dense.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+        dense.hnsw.efSearch = HNSW_EF_SEARCH  # saved with the index
+    dense.add(vectors)
+    return dense
 
 
 def _swap_current(root: Path, target: str) -> None:

@@ -1,0 +1,286 @@
+"""Query-time embeddings without torch: the model exported to ONNX, run with onnxruntime and tokenizers.
+
+`qa index` (which has torch at hand) exports the sentence-transformers model once into a cache
+keyed by the model's content and copies it into the build folder:
+
+    build-<id>/encoder/model.onnx      transformer + attention-mask mean pooling + L2 normalisation
+    build-<id>/encoder/tokenizer.json  the model's own fast tokenizer
+    build-<id>/encoder/encoder.json    model name and hash, dimension, max length, probe vectors
+
+Queries then pay for onnxruntime (a fraction of a second to import) instead of torch and
+sentence-transformers (seconds). The probe vectors are sentence-transformers' own embeddings of
+two texts: an encoder whose output does not match them is never used, the query path falls back
+to sentence-transformers with a one-line notice instead.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+import uuid
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from qa.embedding import Embedder, resolve_model
+
+ENCODER_DIR = "encoder"
+EXPORT_VERSION = 1
+MIN_COSINE = 0.9999
+# Two texts of different lengths, so that the check also covers padding and the attention mask.
+PROBES = (
+    "What did the allies agree at the summit?",
+    'Naïve résumé — Europe\'s defence [12]: 74 joint proposals in 2016–2017, "information sharing" '
+    "remains problematic, and the Common Security and Defence Policy got its name in 2007.",
+)
+
+
+class EncoderUnavailable(Exception):
+    """No usable ONNX encoder; the message says why (the caller falls back)."""
+
+
+class OnnxEmbedder:
+    """Same interface and vectors as `Embedder`, from an exported encoder folder."""
+
+    def __init__(self, folder: Path, threads: int | None = None) -> None:
+        try:
+            meta = json.loads((folder / "encoder.json").read_text(encoding="utf-8"))
+            if meta.get("format") != EXPORT_VERSION:
+                raise EncoderUnavailable(f"encoder in {folder} has an old format")
+            self.name: str = meta["model"]
+            self.dimension: int = int(meta["dimension"])
+            self.max_length: int = int(meta["max_length"])
+            probes = np.asarray(meta["probes"], dtype=np.float32)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise EncoderUnavailable(f"no valid encoder.json in {folder} ({exc})") from exc
+        self.path = folder
+        self.meta = meta
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self._tokenizer.no_padding()  # padded per batch below, to the batch's longest text
+            self._tokenizer.enable_truncation(max_length=self.max_length)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads or default_threads()
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            self._session = ort.InferenceSession(
+                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            )
+            self._inputs = [i.name for i in self._session.get_inputs()]
+            self._pad_id = (self._tokenizer.padding or {}).get("pad_id", 0)
+            vectors = self.encode(list(PROBES))
+        except EncoderUnavailable:
+            raise
+        except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
+            raise EncoderUnavailable(f"encoder in {folder} does not load ({_short(exc)})") from exc
+        if (
+            vectors.shape != probes.shape
+            or float(np.min(np.sum(vectors * probes, axis=1))) < MIN_COSINE
+        ):
+            raise EncoderUnavailable(
+                f"encoder in {folder} does not reproduce the model's embeddings"
+            )
+
+    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text, in order."""
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        # Batches of similar lengths waste little on padding (as sentence-transformers does).
+        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            feed = self._feed([encodings[i] for i in rows])
+            vectors = self._session.run(None, feed)[0]
+            out[rows] = vectors
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.maximum(norms, 1e-12)
+
+    def _feed(self, encodings) -> dict[str, np.ndarray]:
+        width = max(len(e.ids) for e in encodings)
+        arrays = {
+            "input_ids": np.full((len(encodings), width), self._pad_id, dtype=np.int64),
+            "attention_mask": np.zeros((len(encodings), width), dtype=np.int64),
+            "token_type_ids": np.zeros((len(encodings), width), dtype=np.int64),
+        }
+        for row, e in enumerate(encodings):
+            n = len(e.ids)
+            arrays["input_ids"][row, :n] = e.ids
+            arrays["attention_mask"][row, :n] = e.attention_mask
+            arrays["token_type_ids"][row, :n] = e.type_ids
+        return {name: arrays[name] for name in self._inputs}
+
+
+def default_threads() -> int:
+    """onnxruntime threads per encode: QA_ONNX_THREADS, else every core (at most 4)."""
+    given = os.environ.get("QA_ONNX_THREADS", "")
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    return max(1, min(4, os.cpu_count() or 1))
+
+
+def load_embedder(index_folder: Path, model: str | None = None) -> OnnxEmbedder | Embedder:
+    """The index's ONNX encoder when it is valid, else sentence-transformers with a notice."""
+    name, _ = resolve_model(model)
+    folder = index_folder / ENCODER_DIR
+    try:
+        if not (folder / "encoder.json").is_file():
+            raise EncoderUnavailable(f"no ONNX encoder in {folder}")
+        embedder = OnnxEmbedder(folder)
+        if embedder.name != name:
+            raise EncoderUnavailable(f"the encoder in {folder} is for {embedder.name}, not {name}")
+        return embedder
+    except EncoderUnavailable as exc:
+        print(
+            f"notice: {exc}; using sentence-transformers instead (slower start; "
+            "`qa index --rebuild` re-exports it)",
+            file=sys.stderr,
+        )
+        return Embedder(model)
+
+
+# Export (needs torch; only `qa index` gets here) -------------------------------------------------
+
+
+def cache_root() -> Path:
+    """Where exports are kept between builds: QA_CACHE_DIR, else the user's cache folder."""
+    given = os.environ.get("QA_CACHE_DIR")
+    if given:
+        return Path(given).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "qa"
+
+
+def model_hash(path: Path) -> str:
+    """sha256 over every file of a local model folder (names and contents)."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        digest.update(file.relative_to(path).as_posix().encode() + b"\0")
+        with file.open("rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def write_encoder(
+    embedder, target: Path, notice: Callable[[str], None] = lambda message: None
+) -> bool:
+    """Put a verified ONNX export of embedder's model in target; False (with a notice) if none.
+
+    The export is made once per model content and kept under `cache_root()`; a build only copies
+    it. A failure never fails the build: queries then use sentence-transformers.
+    """
+    if not isinstance(embedder, Embedder):
+        return False  # a test double or an already-exported encoder: nothing to export
+    try:
+        content = model_hash(embedder.path)
+        cached = cache_root() / "encoders" / f"v{EXPORT_VERSION}-{content[:32]}"
+        if not _valid_export(cached):
+            notice(f"exporting {embedder.name} to ONNX (once per model)")
+            _export_into_cache(embedder, cached, content)
+        shutil.copytree(cached, target)
+        return True
+    except Exception as exc:  # torch's exporter can fail in many ways; the build goes on
+        shutil.rmtree(target, ignore_errors=True)
+        notice(
+            f"could not export the model to ONNX ({_short(exc)}): queries will use sentence-transformers"
+        )
+        return False
+
+
+def _valid_export(folder: Path) -> bool:
+    try:
+        OnnxEmbedder(folder, threads=1)
+        return True
+    except EncoderUnavailable:
+        return False
+
+
+def _export_into_cache(embedder: Embedder, cached: Path, content: str) -> None:
+    staging = cached.parent / f".tmp-{uuid.uuid4().hex[:12]}"
+    staging.mkdir(parents=True)
+    try:
+        export_onnx(embedder, staging, content)
+        OnnxEmbedder(staging, threads=1)  # verifies against the probes
+        shutil.rmtree(cached, ignore_errors=True)
+        try:
+            staging.rename(cached)
+        except OSError:
+            if not _valid_export(cached):  # unless a concurrent build just put a good one there
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def export_onnx(embedder: Embedder, folder: Path, content: str | None = None) -> None:
+    """Export embedder's sentence-transformers model (mean pooling, normalised) into folder."""
+    import torch
+
+    model = embedder.model
+    modules = list(model)
+    transformer, pooling = modules[0], modules[1] if len(modules) > 1 else None
+    kinds = [type(m).__name__ for m in modules]
+    if kinds[:2] != ["Transformer", "Pooling"] or set(kinds[2:]) - {"Normalize"}:
+        raise EncoderUnavailable(f"unsupported module layout {kinds}")
+    if getattr(pooling, "pooling_mode", "mean") != "mean":
+        raise EncoderUnavailable(f"unsupported pooling {pooling.pooling_mode}")
+    backend = getattr(transformer.tokenizer, "backend_tokenizer", None)
+    if backend is None:
+        raise EncoderUnavailable("the model has no fast tokenizer")
+
+    # A padded batch, so that tracing sees a real attention mask.
+    features = model.preprocess(list(PROBES))
+    names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in features]
+    example = tuple(features[n] for n in names)
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, auto_model) -> None:
+            super().__init__()
+            self.auto_model = auto_model
+
+        def forward(self, *inputs):
+            kwargs = dict(zip(names, inputs, strict=True))
+            tokens = self.auto_model(**kwargs)[0]
+            mask = kwargs["attention_mask"].unsqueeze(-1).to(tokens.dtype)
+            mean = (tokens * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(mean, p=2, dim=1)
+
+    axes = {n: {0: "batch", 1: "sequence"} for n in names}
+    axes["sentence_embedding"] = {0: "batch"}
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer and deprecation chatter; the probes verify
+        torch.onnx.export(
+            Encoder(transformer.auto_model).eval(),
+            example,
+            str(folder / "model.onnx"),
+            dynamo=False,  # the torch.export-based exporter needs onnxscript, not installed
+            input_names=names,
+            output_names=["sentence_embedding"],
+            dynamic_axes=axes,
+            opset_version=17,
+        )
+    (folder / "tokenizer.json").write_text(backend.to_str(), encoding="utf-8")
+    reference = embedder.encode(list(PROBES))
+    meta = {
+        "format": EXPORT_VERSION,
+        "model": embedder.name,
+        "model_sha256": content or model_hash(embedder.path),
+        "dimension": int(reference.shape[1]),
+        "max_length": int(model.max_seq_length),
+        "probes": [[round(float(x), 8) for x in row] for row in reference],
+    }
+    (folder / "encoder.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0][:200]}" if text else type(exc).__name__
