@@ -36,6 +36,7 @@ def _reader():
 
 def run_chat(assistant) -> None:
     out = console()
+    assistant.warm_up()  # load the model before the first prompt, not after the first question
     out.print(
         f"qa chat: {assistant.passages} passages loaded. /help for commands, Ctrl-D to leave."
     )
