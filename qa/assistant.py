@@ -5,6 +5,7 @@ Both surfaces (the CLI and the HTTP server) call these methods and nothing else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 from qa.answering import Answer, compose
@@ -17,11 +18,12 @@ from qa.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
 MAX_TOP_K = 50
+VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"  # a question needs one such character (also in the API schema)
 
 
 def check_query(query: str, k: int) -> str:
     query = query.strip() if isinstance(query, str) else ""
-    if not any(c.isprintable() for c in query):  # nothing but control characters is empty too
+    if not re.search(VISIBLE, query):  # nothing but spaces and control characters
         raise BadInput("the question is empty: type a question")
     if not query.isprintable() and _unencodable(query):
         raise BadInput("the question is not valid text (it holds unpaired surrogates)")

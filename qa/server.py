@@ -8,15 +8,17 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from qa.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, Assistant
+from qa.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, VISIBLE, Assistant
 from qa.errors import BadInput, QAError
 from qa.settings import Settings
 
@@ -35,15 +37,84 @@ SECURITY_HEADERS = {
 
 
 class SearchRequest(BaseModel):
-    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    # The pattern is checked by the assistant, whose message is plainer than pydantic's.
+    query: str = Field(
+        min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE}
+    )
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     sources: list[str] | None = None
 
 
 class AskRequest(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    # The pattern is checked by the assistant, whose message is plainer than pydantic's.
+    question: str = Field(
+        min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE}
+    )
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     sources: list[str] | None = None
+
+
+# The answers' shapes, for the OpenAPI schema only: the endpoints return the core's own dicts,
+# so that fields the core adds pass through unfiltered (the contract allows extra fields).
+class EndnoteOut(BaseModel):
+    number: int
+    text: str
+
+
+class Citation(BaseModel):
+    id: str
+    source: str
+    title: str | None
+    date: str | None
+    section: str | None
+    paragraph: int
+    start: int
+    end: int
+    endnotes: list[EndnoteOut]
+    page: int | None = None
+
+
+class CitedPassage(BaseModel):
+    rank: int
+    score: float
+    text: str
+    citation: Citation
+
+
+class MarkedPassage(CitedPassage):
+    marker: int
+
+
+class SearchResponse(BaseModel):
+    query: str
+    results: list[CitedPassage]
+
+
+class AskResponse(BaseModel):
+    question: str
+    answer: str
+    answerable: bool
+    citations: list[MarkedPassage]
+
+
+class HealthResponse(BaseModel):
+    status: str
+    passages: int
+    model: str
+
+
+class Problem(BaseModel):
+    detail: str
+
+
+PROBLEMS = {
+    413: {"model": Problem, "description": f"Request body over {MAX_BODY_BYTES // 1024} KB"},
+    422: {
+        "model": Problem,
+        "description": "Bad request: empty or over-long question, bad top_k, malformed JSON",
+    },
+    503: {"model": Problem, "description": "The index cannot be used"},
+}
 
 
 class Guard:
@@ -122,7 +193,8 @@ class RequireKey:
         self.paths = paths
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"] in self.paths and scope["method"] != "OPTIONS":
+        # Only the methods that answer: other methods get their 405, preflights their CORS answer.
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"] in self.paths:
             given = Headers(scope=scope).get("authorization", "").encode("latin-1")
             if not hmac.compare_digest(given, self.expected):
                 response = JSONResponse(
@@ -172,12 +244,23 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         status = 422 if isinstance(exc, BadInput) else 503
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # FastAPI answers 400 to a body that is not UTF-8; to a client it is malformed JSON.
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            return JSONResponse({"detail": "the body is not valid JSON (not UTF-8 text)"}, 422)
+        return await http_exception_handler(request, exc)
+
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError):
         messages = [_describe(error) for error in exc.errors()[:5]]
         return JSONResponse({"detail": "; ".join(messages)}, status_code=422)
 
-    @app.get("/health")
+    problems = dict(PROBLEMS)
+    if settings.api_key:
+        problems[401] = {"model": Problem, "description": "Missing or wrong API key"}
+
+    @app.get("/health", response_model=None, responses={200: {"model": HealthResponse}})
     def health(request: Request) -> dict:
         a: Assistant = request.app.state.assistant
         counts: dict[str, int] = {}
@@ -194,13 +277,15 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
             "documents": documents,
         }
 
-    @app.post("/search")
+    @app.post(
+        "/search", response_model=None, responses={200: {"model": SearchResponse}, **problems}
+    )
     async def search(body: SearchRequest, request: Request) -> dict:
         a: Assistant = request.app.state.assistant
         hits = await run_in_threadpool(a.search, body.query, body.top_k, body.sources)
         return {"query": body.query, "results": [h.to_dict() for h in hits]}
 
-    @app.post("/ask")
+    @app.post("/ask", response_model=None, responses={200: {"model": AskResponse}, **problems})
     async def ask(body: AskRequest, request: Request) -> dict:
         a: Assistant = request.app.state.assistant
         answer = await run_in_threadpool(a.ask, body.question, body.top_k, body.sources)
