@@ -263,7 +263,7 @@ def gather(
     progress: Callable[[str], None],
 ) -> tuple[dict[str, dict], list[Passage], np.ndarray, int]:
     """Every file's kept document, passages and vectors, in file order: stored ones reused,
-    the rest read, cut and embedded together. Returns them with the number embedded."""
+    the rest read, cut and embedded together. Returns them with the number of texts embedded."""
     fresh: dict[str, tuple[dict, list[Passage]]] = {}
     for relative in files:
         if relative in previous:
@@ -278,8 +278,12 @@ def gather(
     new_passages = [p for _, passages in fresh.values() for p in passages]
     reused = f", reusing {len(previous)} unchanged" if previous else ""
     progress(f"embedding {len(new_passages)} passages from {len(fresh)} documents{reused}")
-    texts = [index_text(p) for p in new_passages]
+    # The same text (a document saved as both PDF and HTML, say) is embedded once.
+    texts = list(dict.fromkeys(index_text(p) for p in new_passages))
+    row = {text: i for i, text in enumerate(texts)}
     encoded = embedder.encode(texts, progress=True) if texts else None
+    if encoded is not None:
+        encoded = encoded[[row[index_text(p)] for p in new_passages]]
     documents, passages, chunks, offset = {}, [], [], 0
     for relative in files:
         if relative in previous:
@@ -294,7 +298,7 @@ def gather(
             offset += len(own)
     chunks = [c for c in chunks if c is not None and len(c)]
     vectors = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros((0, 0), np.float32)
-    return documents, passages, vectors, len(new_passages)
+    return documents, passages, vectors, len(texts)
 
 
 def dense_index(vectors: np.ndarray):
