@@ -83,7 +83,8 @@ def index(
     if report.built:
         print(
             f"indexed {report.passages} passages from {report.documents} documents "
-            f"into {settings.index} in {report.seconds:.1f} s ({report.reason})"
+            f"into {settings.index} in {report.seconds:.1f} s ({report.reason}; "
+            f"{report.embedded} embedded, unchanged files reused)"
         )
     else:
         print(
