@@ -202,6 +202,9 @@ def info(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = Non
     if report["status"] == "missing":
         print("run `qa index` to build it")
         return
+    if report["status"] == "corrupt":
+        print("the index files are damaged: run `qa index --rebuild`")
+        return
     print(f"model:   {report['model']} ({report['dimension']}-d)")
     print(f"built:   {report['built_at']}, passages of at most {report['max_words']} words")
     print(f"{report['passages']} passages from {len(report['documents'])} documents:")

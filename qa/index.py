@@ -3,7 +3,8 @@
 Layout of the index folder:
 
     current -> build-<id>/       a symlink, swapped atomically when a build finishes
-    build-<id>/manifest.json      format, model, dimension, chunking, fingerprint of every file
+    build-<id>/manifest.json      format, model, dimension, chunking, fingerprint of every file,
+                                  sha256 of every other file of the build, and a seal of itself
     build-<id>/passages.jsonl     passages with their exact spans and citations
     build-<id>/documents.json     each document's kept (for PDF and HTML, extracted) text, title,
                                   date and page starts
@@ -11,9 +12,11 @@ Layout of the index folder:
     build-<id>/lexical/           bm25s arrays (no pickle)
 
 A build writes a new `build-<id>` beside the old one and only then repoints `current`, so a
-failed or killed build leaves the previous index in use. A build reuses the passages and vectors
-of every file whose hash, model and chunking are unchanged since the current build, so only
-changed and added files are embedded again; bump FORMAT_VERSION whenever parsing, chunking or
+failed or killed build leaves the previous index in use (`.lock` keeps builds one at a time).
+Loading checks every checksum, so a truncated or altered file is refused, never half-read.
+
+A build reuses the passages and vectors of every file whose hash, model and chunking are
+unchanged since the current build, so only changed and added files are embedded again; bump FORMAT_VERSION whenever parsing, chunking or
 `index_text` change, since that makes every stored passage and vector stale.
 """
 
@@ -26,6 +29,7 @@ import shutil
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -100,10 +104,21 @@ class Index:
 
     @classmethod
     def load(cls, root: Path, corpus: Path | None = None, model: str | None = None) -> Index:
-        """Load the current build under root; refuse one that is stale for corpus or model."""
+        """Load the current build under root; refuse one that is stale for corpus or model, or
+        damaged. Everything is read into memory, so the build may be removed once loaded."""
+        folder = (root / CURRENT).resolve()  # once: every file comes from the same build
+        try:
+            return cls._load(root, folder, corpus, model)
+        except IndexCorrupt:
+            # A build swapped in and removed this one while it was being read: read the new one.
+            if (root / CURRENT).resolve() == folder:
+                raise
+            return cls._load(root, (root / CURRENT).resolve(), corpus, model)
+
+    @classmethod
+    def _load(cls, root: Path, folder: Path, corpus: Path | None, model: str | None) -> Index:
         import faiss
 
-        folder = root / CURRENT
         manifest_path = folder / "manifest.json"
         if not manifest_path.is_file():
             raise IndexMissing(f"no index at {root}: run `qa index`")
@@ -111,16 +126,62 @@ class Index:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             if manifest.get("format") != FORMAT_VERSION:
                 raise IndexStale(f"index at {root} has an old format: run `qa index --rebuild`")
+            verify(root, folder, manifest)
             check_fresh(manifest, corpus, model)
             passages = [_passage_from_json(line) for line in _lines(folder / "passages.jsonl")]
             documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
             dense = faiss.read_index(str(folder / "dense.faiss"))
             lexical = LexicalIndex.load(folder / "lexical")
-        except (OSError, ValueError, KeyError, RuntimeError) as exc:
-            raise IndexCorrupt(f"index at {root} is damaged ({exc}): run `qa index --rebuild`") from exc
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
+            reason = " ".join(str(exc).split())[:160]  # faiss's messages run over several lines
+            raise IndexCorrupt(
+                f"index at {root} is damaged ({reason}): run `qa index --rebuild`"
+            ) from exc
         if dense.ntotal != len(passages) or lexical.size != len(passages):
             raise IndexCorrupt(f"index at {root} is inconsistent: run `qa index --rebuild`")
         return cls(folder, manifest, passages, documents, dense, lexical)
+
+
+def checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file of a build but its manifest, by path relative to the build."""
+    return {
+        p.relative_to(folder).as_posix(): _sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p != folder / "manifest.json"
+    }
+
+
+def verify(root: Path, folder: Path, manifest: dict) -> None:
+    """Refuse a build any of whose files is missing, truncated or altered since it was written."""
+    expected = manifest.get("checksums")
+    if not isinstance(expected, dict) or not expected:
+        raise IndexCorrupt(f"index at {root} has no checksums: run `qa index --rebuild`")
+    if manifest.get("seal") != seal(manifest):
+        raise IndexCorrupt(
+            f"index at {root} is damaged (manifest.json was altered): run `qa index --rebuild`"
+        )
+    for relative, digest in expected.items():
+        path = folder / relative
+        if Path(relative).is_absolute() or ".." in Path(relative).parts or not path.is_file():
+            problem = "is missing"
+        elif _sha256(path) != digest:
+            problem = "does not match its checksum"
+        else:
+            continue
+        raise IndexCorrupt(
+            f"index at {root} is damaged ({relative} {problem}): run `qa index --rebuild`"
+        )
+
+
+def seal(manifest: dict) -> str:
+    """sha256 of the manifest's own content, so that an edit to it is noticed too."""
+    content = {key: value for key, value in manifest.items() if key != "seal"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def check_fresh(manifest: dict, corpus: Path | None, model: str | None) -> None:
@@ -134,16 +195,20 @@ def check_fresh(manifest: dict, corpus: Path | None, model: str | None) -> None:
 
 
 def status(root: Path, corpus: Path, model: str) -> str:
-    """'missing', 'stale' or 'fresh'."""
-    path = root / CURRENT / "manifest.json"
+    """'missing', 'corrupt', 'stale' or 'fresh'."""
+    folder = (root / CURRENT).resolve()
+    path = folder / "manifest.json"
     if not path.is_file():
         return "missing"
     try:
         manifest = json.loads(path.read_text(encoding="utf-8"))
         if manifest.get("format") != FORMAT_VERSION:
             return "stale"
+        verify(root, folder, manifest)
         check_fresh(manifest, corpus, model)
-    except (IndexStale, ValueError, KeyError):
+    except (IndexCorrupt, OSError, ValueError, KeyError, TypeError, AttributeError):
+        return "corrupt"
+    except IndexStale:
         return "stale"
     return "fresh"
 
@@ -167,6 +232,8 @@ def build(
     if state == "fresh" and not rebuild:
         current = json.loads((root / CURRENT / "manifest.json").read_text(encoding="utf-8"))
         if current["chunking"]["max_words"] == max_words:
+            with _build_lock(root):  # still clear what killed builds left behind
+                _remove_old_builds(root, keep=(root / CURRENT).resolve().name)
             return BuildReport(False, len(files), current["passages"], 0.0, root, "up to date")
 
     previous = {} if rebuild else reusable(root, files, embedder.name, max_words)
@@ -188,26 +255,30 @@ def build(
         "passages": len(passages),
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    root.mkdir(parents=True, exist_ok=True)
-    staging = root / f".tmp-{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
-    try:
-        _write_lines(staging / "passages.jsonl", (json.dumps(asdict(p), ensure_ascii=False) for p in passages))
-        _write_text(staging / "documents.json", json.dumps(documents, ensure_ascii=False))
-        faiss.write_index(dense, str(staging / "dense.faiss"))
-        lexical.save(staging / "lexical")
-        write_encoder(embedder, staging / ENCODER_DIR, progress)
-        # The manifest goes last: a build folder without one is never loaded.
-        _write_text(staging / "manifest.json", json.dumps(manifest, indent=2))
-        _fsync_tree(staging)
-        final = root / f"build-{time.strftime('%Y%m%d%H%M%S')}-{staging.name[5:]}"
-        staging.rename(final)
-        _swap_current(root, final.name)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _remove_old_builds(root, keep=final.name)
-    reason = "rebuilt on request" if state == "fresh" else {"missing": "new", "stale": "corpus or model changed"}[state]
+    # One writer at a time, so that no build removes another's staging folder as debris.
+    with _build_lock(root):
+        staging = root / f".tmp-{uuid.uuid4().hex[:12]}"
+        staging.mkdir()
+        try:
+            _write_lines(staging / "passages.jsonl", (json.dumps(asdict(p), ensure_ascii=False) for p in passages))
+            _write_text(staging / "documents.json", json.dumps(documents, ensure_ascii=False))
+            faiss.write_index(dense, str(staging / "dense.faiss"))
+            lexical.save(staging / "lexical")
+            write_encoder(embedder, staging / ENCODER_DIR, progress)
+            # The manifest goes last, with a checksum of every other file: a build folder without
+            # one is never loaded, and one whose files changed since is refused.
+            manifest["checksums"] = checksums(staging)
+            manifest["seal"] = seal(manifest)
+            _write_text(staging / "manifest.json", json.dumps(manifest, indent=2))
+            _fsync_tree(staging)
+            final = root / f"build-{time.strftime('%Y%m%d%H%M%S')}-{staging.name[5:]}"
+            staging.rename(final)
+            _swap_current(root, final.name)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        _remove_old_builds(root, keep=final.name)
+    reason = "rebuilt on request" if state == "fresh" else {"missing": "new", "stale": "corpus or model changed", "corrupt": "the old one was damaged"}[state]
     seconds = time.perf_counter() - started
     return BuildReport(True, len(documents), len(passages), seconds, root, reason, embedded)
 
@@ -226,9 +297,10 @@ def reusable(root: Path, files: dict[str, str], model: str, max_words: int) -> d
     model and chunking); empty when there is no usable build."""
     import faiss
 
-    folder = root / CURRENT
+    folder = (root / CURRENT).resolve()
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        verify(root, folder, manifest)  # never carry damaged passages or vectors into a new build
         built_with = (manifest.get("format"), manifest["model"]["name"], manifest["chunking"])
         if built_with != (FORMAT_VERSION, model, {"max_words": max_words}):
             return {}
@@ -239,7 +311,7 @@ def reusable(root: Path, files: dict[str, str], model: str, max_words: int) -> d
         passages = [_passage_from_json(line) for line in _lines(folder / "passages.jsonl")]
         dense = faiss.read_index(str(folder / "dense.faiss"))
         vectors = dense.reconstruct_n(0, dense.ntotal)
-    except (OSError, ValueError, KeyError, RuntimeError):
+    except (IndexCorrupt, OSError, ValueError, KeyError, TypeError, RuntimeError):
         return {}  # nothing usable: build from scratch
     if len(vectors) != len(passages):
         return {}
@@ -315,6 +387,17 @@ def dense_index(vectors: np.ndarray):
     return dense
 
 
+@contextmanager
+def _build_lock(root: Path):
+    """Hold root/.lock for writing; the lock goes with its process, even one killed with -9."""
+    import fcntl
+
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / ".lock").open("a") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+
+
 def _swap_current(root: Path, target: str) -> None:
     link = root / f".{CURRENT}-{uuid.uuid4().hex[:8]}"
     os.symlink(target, link)
@@ -323,8 +406,13 @@ def _swap_current(root: Path, target: str) -> None:
 
 
 def _remove_old_builds(root: Path, keep: str) -> None:
+    """Remove earlier builds and what killed builds left behind (staging folders, spare links).
+
+    A process that loaded an earlier build keeps answering: it holds everything in memory."""
     for child in root.iterdir():
-        if child.name != keep and (child.name.startswith("build-") or child.name.startswith(".tmp-")):
+        if child.name.startswith(f".{CURRENT}-") and child.is_symlink():
+            child.unlink(missing_ok=True)
+        elif child.name != keep and child.name.startswith(("build-", ".tmp-")):
             shutil.rmtree(child, ignore_errors=True)
 
 

@@ -15,7 +15,7 @@ def describe(settings: Settings) -> dict:
     model_name = resolve_model(settings.model)[0] if settings.model else DEFAULT_MODEL_NAME
     state = status(settings.index, settings.corpus, model_name)
     report = {"index": str(settings.index), "corpus": str(settings.corpus), "status": state}
-    if state == "missing":
+    if state in ("missing", "corrupt"):
         return report
     folder = settings.index / CURRENT
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
