@@ -141,6 +141,21 @@ def _looks_like_heading(text: str) -> bool:
     return one_line and short and ends_open and bool(text[:1].isupper() or text[:1].isdigit())
 
 
+def _is_title_line(text: str, following: str) -> bool:
+    """A line standing alone above much longer prose: a title, even a long one that ends with a
+    full stop, as scientific papers and reports have."""
+    n = len(words(text))
+    return (
+        "\n" not in text
+        and 2 <= n <= 30
+        and len(text) <= 300
+        and len(words(following)) >= 2 * n + 10
+        and bool(text[:1].isupper() or text[:1].isdigit())
+        and not MARKER.search(text)
+        and not _FURNITURE.match(text)
+    )
+
+
 def _is_pull_quote(text: str, bigrams_elsewhere: list[set[tuple[str, str]]]) -> bool:
     """A short paragraph whose wording is mostly repeated by the body (a pull quote)."""
     n = len(words(text))
@@ -179,6 +194,10 @@ def parse(source: str, text: str, pages: tuple[int, ...] = ()) -> Document:
             date, kinds[i] = d, "date"
         elif title is None and _looks_like_heading(chunk) and not _is_sentence_like(chunk):
             title, kinds[i] = chunk.strip(), "title"
+    if title is None:
+        first = next((i for i, kind in enumerate(kinds[:4]) if kind is None), None)
+        if first is not None and first + 1 < len(raw) and _is_title_line(raw[first], raw[first + 1]):
+            title, kinds[first] = raw[first].strip(), "title"
 
     # Short unpunctuated blocks before the first real paragraph are captions and credits.
     if title is not None:

@@ -25,13 +25,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import time
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import numpy as np
 
@@ -42,7 +43,7 @@ from qa.lexical import LexicalIndex
 from qa.onnx_embedding import ENCODER_DIR, write_encoder
 from qa.passages import DEFAULT_MAX_WORDS, Passage, cut
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: index_text names untitled documents by file name; long first-line titles
 CORPUS_SUFFIXES = SUFFIXES
 CURRENT = "current"
 # Dense search turns approximate above this many passages; chosen, with the HNSW parameters,
@@ -69,10 +70,23 @@ def fingerprint(corpus: Path) -> dict[str, str]:
 
 
 def index_text(passage: Passage) -> str:
-    """What is embedded and matched: the exact span enriched with its context and endnotes."""
-    parts = [passage.title or "", passage.section or "", passage.text]
+    """What is embedded and matched: the exact span enriched with its context and endnotes.
+
+    A document without a stated title is named by its file name (`Super_Bowl_50.txt` gives
+    "Super Bowl 50"): people name files for what they hold, and a passage that never repeats
+    its topic (say, "It was held in February") needs it to be found.
+    """
+    title = passage.title or name_of(passage.source)
+    section = passage.section if passage.section != title else None
+    parts = [title, section or "", passage.text]
     parts += [note.text for note in passage.endnotes]
     return "\n".join(p for p in parts if p)
+
+
+def name_of(source: str) -> str:
+    """A file's name as words (no folder, no suffix, separators as spaces); "" for a bare number."""
+    name = " ".join(re.split(r"[\s_]+", PurePosixPath(source).stem)).strip()
+    return name if any(c.isalpha() for c in name) else ""
 
 
 def read_document(corpus: Path, relative: str) -> Document:

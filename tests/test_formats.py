@@ -260,3 +260,15 @@ def test_plain_text_and_markdown_are_read_as_utf8(tmp_path):
     extracted = extract(tmp_path / "a.md")
     assert extracted.text == "# Café\n\nTürkiye and Cyprus.\n" and extracted.pages == ()
     assert parse("a.md", extracted.text).title == "Café"
+
+
+def test_a_long_first_line_above_prose_is_the_title_and_file_names_name_untitled_documents():
+    from qa.index import index_text, name_of
+
+    abstract = "Coordinated rail investment shortens deployment times. " * 8
+    paper = parse("4983.txt", f"Rail gauges and the speed of allied reinforcement in Europe: a review of 2024.\n\n{abstract}\n")  # fmt: skip
+    assert paper.title.startswith("Rail gauges") and len(cut(paper)) == 1
+    assert parse("a.txt", "A short line.\n\nAnother short line.\n").title is None
+    untitled = cut(parse("squad/Super_Bowl_50.txt", f"{abstract}\n"))[0]
+    assert untitled.title is None and index_text(untitled).startswith("Super Bowl 50\n")
+    assert name_of("papers/4983.txt") == "" and index_text(cut(paper)[0]).count("Rail gauges") == 1
