@@ -66,12 +66,20 @@ def index(
     max_words: Annotated[
         int, typer.Option("--max-words", min=20, max=400, help="Passage length cap")
     ] = 100,
+    max_file_mb: Annotated[
+        float | None,
+        typer.Option(
+            "--max-file-mb", min=0.001, help="Skip larger files [env QA_MAX_FILE_MB; default 50]"
+        ),
+    ] = None,
 ) -> None:
     """Build or update the index from the corpus."""
     from qa.embedding import Embedder
     from qa.index import build
 
-    settings = Settings().with_options(corpus=corpus, index=index, model=model)
+    settings = Settings().with_options(
+        corpus=corpus, index=index, model=model, max_file_mb=max_file_mb
+    )
     report = build(
         settings.corpus,
         settings.index,
@@ -79,6 +87,7 @@ def index(
         max_words=max_words,
         rebuild=rebuild,
         progress=lambda message: print(message, file=sys.stderr),
+        max_file_mb=settings.max_file_mb,
     )
     if report.built:
         print(

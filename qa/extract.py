@@ -10,9 +10,11 @@ twin.
 from __future__ import annotations
 
 import bisect
+import codecs
 import io
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,21 +37,79 @@ def page_at(pages: tuple[int, ...] | list[int], offset: int) -> int | None:
     return bisect.bisect_right(pages, offset) if pages else None
 
 
-def extract(path: Path) -> Extracted:
+def extract(path: Path, warn: Callable[[str], None] = lambda message: None) -> Extracted:
+    """The text of one file; warn(message) says how a file that is not clean UTF-8 was read.
+
+    Raises BadDocument for a file that cannot be read (binary, damaged, a decompression bomb).
+    """
     suffix = path.suffix.lower()
     data = path.read_bytes()
-    if suffix in HTML_SUFFIXES:
-        return Extracted(html_text(_decode(data)))
     if suffix in PDF_SUFFIXES:
         try:
             return pdf_text(data)
+        except BadDocument:
+            raise
         except Exception as exc:  # a damaged or encrypted file can fail anywhere inside pypdf
-            raise BadDocument(f"not a readable PDF ({type(exc).__name__}: {exc})") from exc
-    return Extracted(_decode(data))
+            reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
+            raise BadDocument(f"not a readable PDF ({reason})") from exc
+    if _looks_binary(data):
+        raise BadDocument("a binary file, not text")
+    text = decode(data, warn)
+    if suffix in HTML_SUFFIXES:
+        try:
+            return Extracted(html_text(text))
+        except RecursionError as exc:
+            raise BadDocument("HTML nested too deeply to read") from exc
+    return Extracted(text)
 
 
-def _decode(data: bytes) -> str:
-    return data.decode("utf-8-sig", errors="replace")
+# ---------------------------------------------------------------------------------------------
+# Decoding: UTF-8, or what a byte-order mark names; else a stated fallback, with a warning.
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),  # before UTF-16's, which it starts with
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def decode(data: bytes, warn: Callable[[str], None] = lambda message: None) -> str:
+    """Text from bytes, never failing.
+
+    UTF-8 (or UTF-16/32 when a byte-order mark says so). Bytes that are not UTF-8 are read as
+    Windows-1252 when nothing in the file is valid multi-byte UTF-8 and every byte is defined in
+    Windows-1252 (old Windows and Latin-1 files); otherwise undecodable bytes become U+FFFD.
+    """
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return data.decode(codec)
+            except UnicodeDecodeError:
+                warn(f"not valid {codec.upper()}: undecodable bytes replaced with U+FFFD")
+                return data.decode(codec, errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        where = exc.start
+    lossy = data.decode("utf-8", errors="replace")
+    if not any(ord(c) > 0x7F and c != "\ufffd" for c in lossy):
+        try:
+            text = data.decode("cp1252")
+            warn(f"not UTF-8 (byte {where}): read as Windows-1252")
+            return text
+        except UnicodeDecodeError:
+            pass
+    warn(f"not UTF-8 (byte {where}): undecodable bytes replaced with U+FFFD")
+    return lossy
+
+
+def _looks_binary(data: bytes) -> bool:
+    """NUL bytes near the start: an image, an archive or an executable, not text."""
+    if data.startswith(tuple(bom for bom, _ in _BOMS)):
+        return False  # UTF-16 and UTF-32 text holds NULs
+    return b"\x00" in data[:8192]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -219,12 +279,33 @@ _PAGE_NUMBER = re.compile(
 _TERMINAL = (".", "!", "?", ":", ";", "”", '"', "’", ")", "]")
 
 
+# What a PDF may expand to. pypdf decompresses content streams to extract text; a decompression
+# bomb (a few KB that inflate to GB) is refused after at most this much work, never expanded.
+PDF_STREAM_MAX_BYTES = 32 * 2**20  # any one decompressed stream
+PDF_CONTENT_MIN_BUDGET = 32 * 2**20  # all pages' content together: at least this much...
+PDF_CONTENT_RATIO = 20  # ...or this many times the file's size (text content compresses ~3-10x)
+_PYPDF_LIMITS = (
+    "zlib_maximum_output_length", "lzw_maximum_output_length", "run_length_maximum_output_length",
+    "brotli_maximum_output_length", "jbig2_maximum_output_length", "image_maximum_buffer_size",
+    "array_based_stream_maximum_output_length", "maximum_declared_stream_length",
+)  # fmt: skip
+
+
 def pdf_text(data: bytes) -> Extracted:
     """Paragraphs of each page, joined in order; a paragraph broken by a page break is rejoined."""
-    from pypdf import PdfReader
+    from pypdf import PdfReader, apply_configuration
+    from pypdf.errors import LimitReachedError
 
-    reader = PdfReader(io.BytesIO(data))
-    pages = [_page_lines(page.extract_text(extraction_mode="layout")) for page in reader.pages]
+    try:
+        with apply_configuration(**dict.fromkeys(_PYPDF_LIMITS, PDF_STREAM_MAX_BYTES)):
+            reader = PdfReader(io.BytesIO(data))
+            _check_expansion(reader, len(data))
+            pages = [_page_lines(p.extract_text(extraction_mode="layout")) for p in reader.pages]
+    except LimitReachedError as exc:
+        raise BadDocument(
+            f"refused: a stream expands beyond {PDF_STREAM_MAX_BYTES // 2**20} MB "
+            "(a decompression bomb?)"
+        ) from exc
     pages = _drop_running_lines(pages)
     text, starts = "", []
     for lines in pages:
@@ -236,6 +317,35 @@ def pdf_text(data: bytes) -> Extracted:
         starts.append(len(text))
         text += "\n\n".join(paragraphs)
     return Extracted(text + "\n" if text else "", tuple(starts))
+
+
+def _check_expansion(reader, size: int) -> None:
+    """Decompress every page's content (cheap next to extracting text from it) and refuse the
+    file before extraction if, all together, it is out of proportion to the file."""
+    budget = max(PDF_CONTENT_MIN_BUDGET, PDF_CONTENT_RATIO * size)
+    total = 0
+    for page in reader.pages:
+        for stream in _content_streams(page):
+            total += len(stream.get_data())
+            if total > budget:
+                raise BadDocument(
+                    f"refused: its pages expand to over {budget // 2**20} MB of content "
+                    "(a decompression bomb?)"
+                )
+
+
+def _content_streams(page):
+    """A page's content streams and the form XObjects it draws."""
+    contents = page.get("/Contents")
+    contents = contents.get_object() if contents is not None else None
+    if contents is not None:
+        yield from (c.get_object() for c in contents) if isinstance(contents, list) else [contents]
+    resources = page.get("/Resources")
+    xobjects = resources.get_object().get("/XObject") if resources is not None else None
+    for ref in xobjects.get_object().values() if xobjects is not None else []:
+        xobject = ref.get_object()
+        if xobject.get("/Subtype") == "/Form":
+            yield xobject
 
 
 def _page_lines(page: str) -> list[str]:

@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from qa.corpus import max_file_bytes, scan
 from qa.documents import Document, Endnote, parse
 from qa.errors import BadDocument, CorpusEmpty, IndexCorrupt, IndexMissing, IndexStale
 from qa.extract import SUFFIXES, extract
@@ -54,18 +55,16 @@ HNSW_EF_CONSTRUCTION = 200
 HNSW_EF_SEARCH = 256
 
 
-def corpus_files(corpus: Path) -> list[Path]:
-    if not corpus.is_dir():
-        raise CorpusEmpty(f"no corpus folder at {corpus}: create it and add documents")
-    files = sorted(p for p in corpus.rglob("*") if p.is_file() and p.suffix.lower() in CORPUS_SUFFIXES)
-    return [p for p in files if not any(part.startswith(".") for part in p.relative_to(corpus).parts)]
+def corpus_files(corpus: Path, max_bytes: int | None = None) -> list[Path]:
+    """The files to index (see qa/corpus.py for what is skipped and why)."""
+    return scan(corpus, max_bytes).files
 
 
-def fingerprint(corpus: Path) -> dict[str, str]:
+def fingerprint(corpus: Path, max_bytes: int | None = None) -> dict[str, str]:
     """sha256 of every corpus file, by its path relative to the corpus folder."""
     return {
         p.relative_to(corpus).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in corpus_files(corpus)
+        for p in corpus_files(corpus, max_bytes)
     }
 
 
@@ -89,8 +88,10 @@ def name_of(source: str) -> str:
     return name if any(c.isalpha() for c in name) else ""
 
 
-def read_document(corpus: Path, relative: str) -> Document:
-    extracted = extract(corpus / relative)
+def read_document(
+    corpus: Path, relative: str, warn: Callable[[str], None] = lambda message: None
+) -> Document:
+    extracted = extract(corpus / relative, warn)
     return parse(relative, extracted.text, extracted.pages)
 
 
@@ -204,7 +205,9 @@ def check_fresh(manifest: dict, corpus: Path | None, model: str | None) -> None:
             f"index was built with model {manifest['model']['name']}, not {model}: "
             "run `qa index --rebuild`"
         )
-    if corpus is not None and corpus.is_dir() and fingerprint(corpus) != manifest["files"]:
+    # Judged by the rules the build used: a file the build skipped for its size stays skipped.
+    max_bytes = (manifest.get("limits") or {}).get("max_file_bytes")
+    if corpus is not None and corpus.is_dir() and fingerprint(corpus, max_bytes) != manifest["files"]:
         raise IndexStale("corpus changed since the index was built: run `qa index`")
 
 
@@ -234,18 +237,25 @@ def build(
     max_words: int = DEFAULT_MAX_WORDS,
     rebuild: bool = False,
     progress: Callable[[str], None] = lambda message: None,
+    max_file_mb: float | None = None,
 ) -> BuildReport:
     """Build the index for corpus under root, unless the current one is up to date."""
     import faiss
 
     started = time.perf_counter()
-    files = fingerprint(corpus)
+    max_bytes = max_file_bytes(max_file_mb)
+    listing = scan(corpus, max_bytes)
+    for skipped in listing.skipped:
+        progress(f"skipping {skipped.source}: {skipped.reason}")
+    files = fingerprint(corpus, max_bytes)
+    if not files and listing.skipped:
+        raise CorpusEmpty(f"nothing to index in {corpus}: every file was skipped (see above)")
     if not files:
         raise CorpusEmpty(f"no documents in {corpus}: add some, then run `qa index`")
     state = status(root, corpus, embedder.name)
     if state == "fresh" and not rebuild:
         current = json.loads((root / CURRENT / "manifest.json").read_text(encoding="utf-8"))
-        if current["chunking"]["max_words"] == max_words:
+        if current["chunking"]["max_words"] == max_words and current["files"] == files:
             with _build_lock(root):  # still clear what killed builds left behind
                 _remove_old_builds(root, keep=(root / CURRENT).resolve().name)
             return BuildReport(False, len(files), current["passages"], 0.0, root, "up to date")
@@ -264,6 +274,7 @@ def build(
         "format": FORMAT_VERSION,
         "model": {"name": embedder.name, "dimension": int(vectors.shape[1])},
         "chunking": {"max_words": max_words},
+        "limits": {"max_file_bytes": max_bytes},
         "files": files,
         "documents": len(documents),
         "passages": len(passages),
@@ -354,13 +365,21 @@ def gather(
     for relative in files:
         if relative in previous:
             continue
+
+        def warn(message: str, source: str = relative) -> None:
+            progress(f"warning: {source}: {message}")
+
         try:
-            document = read_document(corpus, relative)
+            document = read_document(corpus, relative, warn)
+            own = cut(document, max_words)
         except BadDocument as exc:
             progress(f"skipping {relative}: {exc}")
-            document = parse(relative, "")
+            document, own = parse(relative, ""), []
+        except Exception as exc:  # a file that breaks a parser costs that file, not the build
+            progress(f"skipping {relative}: could not be parsed ({type(exc).__name__})")
+            document, own = parse(relative, ""), []
         kept = {"title": document.title, "date": document.date, "text": document.text}
-        fresh[relative] = (kept | {"pages": list(document.pages)}, cut(document, max_words))
+        fresh[relative] = (kept | {"pages": list(document.pages)}, own)
     new_passages = [p for _, passages in fresh.values() for p in passages]
     reused = f", reusing {len(previous)} unchanged" if previous else ""
     progress(f"embedding {len(new_passages)} passages from {len(fresh)} documents{reused}")

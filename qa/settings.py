@@ -6,9 +6,19 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qa.corpus import DEFAULT_MAX_FILE_MB
+
 
 def _env_list(name: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in os.environ.get(name, "").split(",") if x.strip())
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
 
 
 @dataclass(frozen=True)
@@ -18,6 +28,10 @@ class Settings:
     model: str | None = field(default_factory=lambda: os.environ.get("QA_MODEL") or None)
     cors_origins: tuple[str, ...] = field(default_factory=lambda: _env_list("QA_CORS_ORIGINS"))
     api_key: str | None = field(default_factory=lambda: os.environ.get("QA_API_KEY") or None)
+    # Corpus files over this size are skipped, unread.
+    max_file_mb: float = field(
+        default_factory=lambda: _env_float("QA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)
+    )
 
     def with_options(self, **options) -> Settings:
         """A copy with every option that was given (not None) applied."""
