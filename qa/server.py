@@ -24,6 +24,7 @@ from qa.settings import Settings
 
 WEB = Path(__file__).parent / "web"
 MAX_BODY_BYTES = 64 * 1024
+DRAIN_BYTES = 1024 * 1024  # of a refused body, read and dropped so that the client hears its 413
 PROTECTED_PATHS = frozenset({"/search", "/ask"})
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -121,8 +122,8 @@ class Guard:
     """Pure ASGI middleware: bounds the request body and puts security headers on every response.
 
     The body is read here, up to MAX_BODY_BYTES, before the app sees it, so an oversized upload
-    (a declared Content-Length or a chunked stream alike) gets its 413 after at most that many
-    bytes rather than after all of them.
+    (a declared Content-Length or a chunked stream alike) gets its 413 without being kept; at
+    most DRAIN_BYTES of it are read (and dropped), never all of a huge one.
     """
 
     def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
@@ -143,7 +144,8 @@ class Guard:
 
         length = Headers(scope=scope).get("content-length", "")
         if length.isdigit() and int(length) > self.max_body:
-            await self._too_large(scope, send_with_headers)
+            drained = int(length) <= DRAIN_BYTES and await _drain(receive, 0)
+            await self._too_large(scope, send_with_headers, drained)
             return
         chunks, size, more = [], 0, True
         while more:
@@ -154,7 +156,8 @@ class Guard:
             size += len(chunks[-1])
             more = message.get("more_body", False)
             if size > self.max_body:
-                await self._too_large(scope, send_with_headers)
+                drained = not more or await _drain(receive, size)
+                await self._too_large(scope, send_with_headers, drained)
                 return
         replayed = False
 
@@ -167,13 +170,27 @@ class Guard:
 
         await self.app(scope, replay, send_with_headers)
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send, drained: bool) -> None:
         response = JSONResponse(
             {"detail": f"request body over {self.max_body // 1024} KB"},
             status_code=413,
-            headers={"Connection": "close"},
+            headers={} if drained else {"Connection": "close"},
         )
         await response(scope, _no_body, send)
+
+
+async def _drain(receive: Receive, received: int) -> bool:
+    """Read and drop the rest of a refused body while the whole stays under DRAIN_BYTES; True if
+    it ended. A client still sending when the server closes the connection gets a reset, and
+    with it may lose the 413 it was sent; past DRAIN_BYTES that is the lesser evil."""
+    while received <= DRAIN_BYTES:
+        message = await receive()
+        if message["type"] != "http.request":
+            return False
+        received += len(message.get("body", b""))
+        if not message.get("more_body", False):
+            return True
+    return False
 
 
 async def _no_body() -> Message:

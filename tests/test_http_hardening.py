@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.server import CSP, MAX_BODY_BYTES, create_app
+from qa.server import CSP, DRAIN_BYTES, MAX_BODY_BYTES, create_app
 
 HUGE = "x" * 5000
 
@@ -137,7 +137,9 @@ def test_a_chunked_oversized_body_gets_413_without_being_read_whole(client):
     anyio.run(app, scope, receive, send)
     assert sent[0]["status"] == 413
     assert (b"x-content-type-options", b"nosniff") in sent[0]["headers"]
-    assert received <= 5  # stopped after the first 64 KB, not after 16 MB
+    # Stopped after at most DRAIN_BYTES (read and dropped, never kept), not after 16 MB.
+    assert received * 16384 <= DRAIN_BYTES + 16384
+    assert (b"connection", b"close") in sent[0]["headers"]
 
 
 def test_a_chunked_body_under_the_limit_is_accepted(client):
