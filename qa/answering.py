@@ -26,6 +26,7 @@ REFUSAL = "The corpus does not answer this question."
 MAX_SENTENCES = 3
 MAX_WORDS = 80
 CANDIDATE_PASSAGES = 6
+CONTEXT_PASSAGES = 2
 
 # Calibrated on the development questions and tests/unanswerable.jsonl together (see README).
 MIN_COVERAGE = 0.5
@@ -77,12 +78,11 @@ class Sentence:
     cosine: float
 
 
-def evidence_text(passage) -> str:
-    """What a passage states: its section, its span and its endnotes (not the document's title,
-    which every passage would share)."""
-    return "\n".join(
-        [passage.section or "", passage.text, *(note.text for note in passage.endnotes)]
-    )
+def context_text(retriever: Retriever, passage, before: int = CONTEXT_PASSAGES) -> str:
+    """A passage's evidence with that of the passages just before it in its section, where the
+    subject of its sentences is often named ("It also underlines ..." after "The 2023 declaration")."""
+    passages = [*retriever.index.preceding(passage, before), passage]
+    return "\n".join(p.evidence for p in passages)
 
 
 def question_type(question: str) -> str:
@@ -107,8 +107,8 @@ def type_match(kind: str, sentence: str) -> float:
 
 
 def _idf(retriever: Retriever, term: str) -> float:
-    n = retriever.index.lexical.size
-    df = retriever.index.lexical.document_frequency(term)
+    n = len(retriever.index.passages)
+    df = retriever.index.evidence_frequencies[term]
     return math.log(1 + (n - df + 0.5) / (df + 0.5))
 
 
@@ -123,9 +123,9 @@ class QuestionTerms:
 
     @classmethod
     def of(cls, question: str, retriever: Retriever) -> QuestionTerms:
-        lexical = retriever.index.lexical
+        frequencies = retriever.index.evidence_frequencies
         terms = list(dict.fromkeys(tokenize(question)))
-        known = {t: lexical.document_frequency(t) > 0 for t in terms}
+        known = {t: frequencies[t] > 0 for t in terms}
         idf = {t: _idf(retriever, t) for t in terms if known[t]}
         # A word the corpus never uses is often just the question's own phrasing ("wrote",
         # "current name"): it counts, but less than a rare word the corpus does use.
@@ -158,10 +158,15 @@ def compose(question: str, retriever: Retriever, k: int = 5, sources: Iterable[s
     sentences = _rank_sentences(query_vector, hits, retriever, q, kind)
     if kind != "other":  # a "when" question wants a date, a "how many" a number, a "who" a name
         sentences = [s for s in sentences if type_match(kind, s.text)]
+    context = {h.passage.id: context_text(retriever, h.passage) for h in hits}
+    if q.known_numbers:  # "the 2018 summit": the evidence must be about 2018
+        sentences = [
+            s for s in sentences if set(q.known_numbers) <= set(tokenize(context[s.hit.passage.id]))
+        ]
 
     best = sentences[0] if sentences else None
-    support = q.coverage(evidence_text(best.hit.passage)) if best else 0.0
-    evidence = set(tokenize(evidence_text(best.hit.passage))) if best else set()
+    support = q.coverage(context[best.hit.passage.id]) if best else 0.0
+    evidence = set(tokenize(context[best.hit.passage.id])) if best else set()
     signals = {
         "question_type": kind,
         "coverage": round(support, 3),

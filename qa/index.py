@@ -29,9 +29,11 @@ import re
 import shutil
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -40,7 +42,7 @@ from qa.corpus import max_file_bytes, scan
 from qa.documents import Document, Endnote, parse
 from qa.errors import BadDocument, CorpusEmpty, IndexCorrupt, IndexMissing, IndexStale
 from qa.extract import SUFFIXES, extract
-from qa.lexical import LexicalIndex
+from qa.lexical import LexicalIndex, tokenize
 from qa.onnx_embedding import ENCODER_DIR, write_encoder
 from qa.passages import DEFAULT_MAX_WORDS, Passage, cut
 
@@ -116,6 +118,25 @@ class Index:
         self.documents = documents
         self.dense = dense
         self.lexical = lexical
+        self._position = {p.id: i for i, p in enumerate(passages)}
+
+    @cached_property
+    def evidence_frequencies(self) -> Counter[str]:
+        """In how many passages each term occurs, counting what passages state (not the titles
+        and headings they are enriched with for search, which would make every title word common)."""
+        return Counter(t for p in self.passages for t in set(tokenize(p.evidence)))
+
+    def preceding(self, passage: Passage, n: int) -> list[Passage]:
+        """Up to n passages just before this one in the same document and section."""
+        found: list[Passage] = []
+        i = self._position[passage.id] - 1
+        while i >= 0 and len(found) < n:
+            p = self.passages[i]
+            if p.source != passage.source or p.section != passage.section:
+                break
+            found.insert(0, p)
+            i -= 1
+        return found
 
     @classmethod
     def load(cls, root: Path, corpus: Path | None = None, model: str | None = None) -> Index:
@@ -158,11 +179,17 @@ class Index:
 
 
 def checksums(folder: Path) -> dict[str, str]:
-    """sha256 of every file of a build but its manifest, by path relative to the build."""
+    """sha256 of every file of a build but its manifest and its encoder, by relative path.
+
+    The ONNX encoder is checked otherwise: it must reproduce the model's probe vectors, and a
+    damaged one falls back to sentence-transformers rather than failing the index. Hashing its
+    90 MB would also cost every `qa ask` a quarter of a second."""
     return {
         p.relative_to(folder).as_posix(): _sha256(p)
         for p in sorted(folder.rglob("*"))
-        if p.is_file() and p != folder / "manifest.json"
+        if p.is_file()
+        and p != folder / "manifest.json"
+        and p.relative_to(folder).parts[0] != ENCODER_DIR
     }
 
 

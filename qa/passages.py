@@ -43,6 +43,12 @@ class Passage:
     def is_endnote(self) -> bool:
         return self.section == ENDNOTES_SECTION
 
+    @property
+    def evidence(self) -> str:
+        """What the passage states: its section, its span and its endnotes (not the document's
+        title, which every passage of the document shares)."""
+        return "\n".join([self.section or "", self.text, *(note.text for note in self.endnotes)])
+
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
     """Sentences of text[start:end] as trimmed spans that together cover all its words."""
