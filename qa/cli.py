@@ -74,8 +74,8 @@ def index(
     ] = None,
 ) -> None:
     """Build or update the index from the corpus."""
-    from qa.embedding import Embedder
     from qa.index import build
+    from qa.onnx_embedding import BuildEncoder
 
     settings = Settings().with_options(
         corpus=corpus, index=index, model=model, max_file_mb=max_file_mb
@@ -83,7 +83,7 @@ def index(
     report = build(
         settings.corpus,
         settings.index,
-        Embedder(settings.model),
+        BuildEncoder(settings.model, notice=lambda message: print(message, file=sys.stderr)),
         max_words=max_words,
         rebuild=rebuild,
         progress=lambda message: print(message, file=sys.stderr),

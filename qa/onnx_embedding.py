@@ -97,11 +97,15 @@ class OnnxEmbedder:
         encodings = self._tokenizer.encode_batch(list(texts))
         # Batches of similar lengths waste little on padding (as sentence-transformers does).
         order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
+        bar = _progress_bar(len(texts)) if progress else None
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             feed = self._feed([encodings[i] for i in rows])
-            vectors = self._session.run(None, feed)[0]
-            out[rows] = vectors
+            out[rows] = self._session.run(None, feed)[0]
+            if bar is not None:
+                bar.update(len(rows))
+        if bar is not None:
+            bar.close()
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-12)
 
@@ -120,12 +124,17 @@ class OnnxEmbedder:
         return {name: arrays[name] for name in self._inputs}
 
 
+def _progress_bar(total: int):
+    from tqdm import tqdm  # installed with bm25s and sentence-transformers
+
+    return tqdm(total=total, desc="embedding", unit=" passages", file=sys.stderr)
+
+
 def default_threads() -> int:
-    """onnxruntime threads per encode: QA_ONNX_THREADS, else every core (at most 4)."""
+    """onnxruntime threads per query encode: QA_ONNX_THREADS, else one. A query is too short to
+    gain from more, and a server encodes several at once (see benchmarks/RESULTS.md)."""
     given = os.environ.get("QA_ONNX_THREADS", "")
-    if given.isdigit() and int(given) > 0:
-        return int(given)
-    return max(1, min(4, os.cpu_count() or 1))
+    return int(given) if given.isdigit() and int(given) > 0 else 1
 
 
 def load_embedder(index_folder: Path, model: str | None = None) -> OnnxEmbedder | Embedder:
@@ -171,37 +180,66 @@ def model_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+def cached_encoder(embedder: Embedder, notice: Callable[[str], None], threads: int | None = None) -> OnnxEmbedder:  # fmt: skip
+    """The verified export of embedder's model from the cache, exported now (with torch) if
+    missing: once per model content, since the cache is keyed by it."""
+    content = model_hash(embedder.path)
+    cached = cache_root() / "encoders" / f"v{EXPORT_VERSION}-{content[:32]}"
+    try:
+        return OnnxEmbedder(cached, threads)
+    except EncoderUnavailable:
+        notice(f"exporting {embedder.name} to ONNX (once per model)")
+        _export_into_cache(embedder, cached, content)
+        return OnnxEmbedder(cached, threads)
+
+
+class BuildEncoder:
+    """The encoder for `qa index`: the cached ONNX export on every core, so that a build needs
+    torch only for a model's first export; sentence-transformers if the export fails. Both give
+    the same vectors (tests/test_onnx.py). Chosen on first use: an up-to-date index needs none."""
+
+    def __init__(self, model: str | None, notice: Callable[[str], None] = lambda m: None) -> None:
+        self.name, self.path = resolve_model(model)
+        self._model = model
+        self._notice = notice
+        self._chosen: OnnxEmbedder | Embedder | None = None
+
+    @property
+    def chosen(self) -> OnnxEmbedder | Embedder:
+        if self._chosen is None:
+            embedder = Embedder(self._model)
+            try:
+                self._chosen = cached_encoder(embedder, self._notice, threads=os.cpu_count())
+            except Exception as exc:  # torch's exporter can fail in many ways; the build goes on
+                self._notice(f"could not export the model to ONNX ({_short(exc)}): using sentence-transformers")  # fmt: skip
+                self._chosen = embedder
+        return self._chosen
+
+    def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
+        return self.chosen.encode(texts, batch_size=batch_size, progress=progress)
+
+
 def write_encoder(
     embedder, target: Path, notice: Callable[[str], None] = lambda message: None
 ) -> bool:
     """Put a verified ONNX export of embedder's model in target; False (with a notice) if none.
 
-    The export is made once per model content and kept under `cache_root()`; a build only copies
-    it. A failure never fails the build: queries then use sentence-transformers.
+    A failure never fails the build: queries then use sentence-transformers.
     """
-    if not isinstance(embedder, Embedder):
-        return False  # a test double or an already-exported encoder: nothing to export
     try:
-        content = model_hash(embedder.path)
-        cached = cache_root() / "encoders" / f"v{EXPORT_VERSION}-{content[:32]}"
-        if not _valid_export(cached):
-            notice(f"exporting {embedder.name} to ONNX (once per model)")
-            _export_into_cache(embedder, cached, content)
-        shutil.copytree(cached, target)
+        if isinstance(embedder, BuildEncoder):
+            embedder = embedder.chosen
+        if isinstance(embedder, OnnxEmbedder):
+            source = embedder.path
+        elif isinstance(embedder, Embedder):
+            source = cached_encoder(embedder, notice, threads=1).path
+        else:
+            return False  # a test double: no model to export
+        shutil.copytree(source, target)
         return True
     except Exception as exc:  # torch's exporter can fail in many ways; the build goes on
         shutil.rmtree(target, ignore_errors=True)
-        notice(
-            f"could not export the model to ONNX ({_short(exc)}): queries will use sentence-transformers"
-        )
-        return False
-
-
-def _valid_export(folder: Path) -> bool:
-    try:
-        OnnxEmbedder(folder, threads=1)
-        return True
-    except EncoderUnavailable:
+        notice(f"could not export the model to ONNX ({_short(exc)}): queries will use sentence-transformers")  # fmt: skip
         return False
 
 
@@ -214,9 +252,11 @@ def _export_into_cache(embedder: Embedder, cached: Path, content: str) -> None:
         shutil.rmtree(cached, ignore_errors=True)
         try:
             staging.rename(cached)
-        except OSError:
-            if not _valid_export(cached):  # unless a concurrent build just put a good one there
-                raise
+        except OSError as exc:
+            try:  # a concurrent build may just have put a good one there
+                OnnxEmbedder(cached, threads=1)
+            except EncoderUnavailable:
+                raise exc from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
