@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hmac
+import os
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
@@ -241,6 +243,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     async def lifespan(app: FastAPI):
         app.state.assistant = assistant or await run_in_threadpool(Assistant, settings)
         await run_in_threadpool(app.state.assistant.warm_up)
+        # Questions are answered a few at a time: more at once only oversubscribe the cores, and
+        # each concurrent encode grows the runtime's memory arena (RSS would scale with clients).
+        app.state.workers = CapacityLimiter(max(2, os.cpu_count() or 2))
         yield
 
     app = FastAPI(title="qa", summary="Cited answers from a document corpus", lifespan=lifespan)
@@ -299,13 +304,17 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     )
     async def search(body: SearchRequest, request: Request) -> dict:
         a: Assistant = request.app.state.assistant
-        hits = await run_in_threadpool(a.search, body.query, body.top_k, body.sources)
+        hits = await to_thread.run_sync(
+            a.search, body.query, body.top_k, body.sources, limiter=app.state.workers
+        )
         return {"query": body.query, "results": [h.to_dict() for h in hits]}
 
     @app.post("/ask", response_model=None, responses={200: {"model": AskResponse}, **problems})
     async def ask(body: AskRequest, request: Request) -> dict:
         a: Assistant = request.app.state.assistant
-        answer = await run_in_threadpool(a.ask, body.question, body.top_k, body.sources)
+        answer = await to_thread.run_sync(
+            a.ask, body.question, body.top_k, body.sources, limiter=app.state.workers
+        )
         return answer.to_dict()
 
     @app.get("/", include_in_schema=False)
