@@ -97,11 +97,8 @@ class OnnxEmbedder:
         if not texts:
             return out
         encodings = self._tokenizer.encode_batch(list(texts))
-        # Batches of similar lengths waste little on padding (as sentence-transformers does).
-        order = sorted(range(len(texts)), key=lambda i: -len(encodings[i].ids))
         bar = _progress_bar(len(texts)) if progress else None
-        for start in range(0, len(order), batch_size):
-            rows = order[start : start + batch_size]
+        for rows in _batches([len(e.ids) for e in encodings], batch_size):
             feed = self._feed([encodings[i] for i in rows])
             out[rows] = self._session.run(None, feed)[0]
             if bar is not None:
@@ -124,6 +121,20 @@ class OnnxEmbedder:
             arrays["attention_mask"][row, :n] = e.attention_mask
             arrays["token_type_ids"][row, :n] = e.type_ids
         return {name: arrays[name] for name in self._inputs}
+
+
+def _batches(lengths: list[int], size: int, slack: float = 0.8) -> list[list[int]]:
+    """Indices in batches of at most size, longest first, each padded by at most 1/slack - 1:
+    a short text batched with a long one pays for the long one's length."""
+    batches: list[list[int]] = []
+    width = 0
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        if batches and len(batches[-1]) < size and lengths[i] >= slack * width:
+            batches[-1].append(i)
+        else:
+            batches.append([i])
+            width = lengths[i]
+    return batches
 
 
 def _progress_bar(total: int):

@@ -1,5 +1,6 @@
-"""The torch-free query path: the index's ONNX encoder equals sentence-transformers, falls back
-when it is missing or broken, and `qa search/ask/chat/serve` never import torch."""
+"""The fast-starting query path: the index's ONNX encoder equals sentence-transformers and falls
+back when it is missing or broken, BM25 is scored without bm25s exactly as bm25s scores it, and
+`qa search/ask/chat/serve` import neither torch nor bm25s."""
 
 from __future__ import annotations
 
@@ -25,7 +26,8 @@ from qa.retrieval import Retriever
 
 from .conftest import DEV_SET
 
-HEAVY = ("torch", "transformers", "sentence_transformers")
+# torch and its kin take seconds to import; bm25s (with scipy) a fifth of a second.
+HEAVY = ("torch", "transformers", "sentence_transformers", "bm25s", "scipy")
 # Runs the real `qa` entry point, then reports which heavy packages ended up imported.
 WRAPPER = f"""
 import atexit, json, sys
@@ -290,3 +292,20 @@ def test_an_hnsw_index_searches_like_the_exact_one(
         b = approximate.search_vector(question, vector, 5)
         assert [h.passage.id for h in a] == [h.passage.id for h in b]
         assert [h.score for h in a] == [h.score for h in b]
+
+
+def test_bm25_scores_equal_bm25s_own(index, settings, questions):
+    import bm25s
+
+    from qa.lexical import tokenize
+
+    reference = bm25s.BM25.load(str(settings.index / CURRENT / "lexical"), allow_pickle=False)
+    for question in [*questions.texts, "NATO NATO EU", "the of and", ""]:
+        ids = reference.get_tokens_ids(tokenize(question))
+        expected = reference.get_scores_from_ids(ids) if ids else np.zeros(index.lexical.size)
+        assert np.array_equal(index.lexical.scores(question), expected.astype(np.float32))
+    assert (
+        index.lexical.document_frequency("nato")
+        == reference.scores["indptr"][reference.vocab_dict["nato"] + 1]
+        - reference.scores["indptr"][reference.vocab_dict["nato"]]
+    )
