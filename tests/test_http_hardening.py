@@ -275,3 +275,29 @@ def test_with_a_key_the_page_and_health_stay_open(keyed):
 
 def test_without_a_key_questions_are_open(client):
     assert client.post("/search", json={"query": "NATO"}).status_code == 200
+
+
+def test_serve_binds_loopback_by_default_and_warns_beyond_it_without_a_key(
+    brief_corpus, brief_index, monkeypatch
+):
+    import uvicorn
+    from typer.testing import CliRunner
+
+    from qa.cli import app
+
+    bound = []
+    monkeypatch.setattr(uvicorn, "run", lambda server, **options: bound.append(options))
+    monkeypatch.delenv("QA_API_KEY", raising=False)
+    where = ["--corpus", str(brief_corpus), "--index", str(brief_index)]
+    runner = CliRunner()
+
+    result = runner.invoke(app, ["serve", *where])
+    assert result.exit_code == 0 and bound[-1]["host"] == "127.0.0.1"
+    assert "warning" not in result.stderr
+
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", *where])
+    assert bound[-1]["host"] == "0.0.0.0"
+    assert "warning: serving on 0.0.0.0 without QA_API_KEY" in result.stderr
+
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", *where], env={"QA_API_KEY": "k"})
+    assert "warning" not in result.stderr
