@@ -42,6 +42,7 @@ from qa.corpus import max_file_bytes, scan
 from qa.documents import Document, Endnote, parse
 from qa.errors import BadDocument, CorpusEmpty, IndexCorrupt, IndexMissing, IndexStale
 from qa.extract import SUFFIXES, extract
+from qa.lexical import VERSION as LEXICAL_VERSION
 from qa.lexical import LexicalIndex, tokenize
 from qa.onnx_embedding import ENCODER_DIR, write_encoder
 from qa.passages import DEFAULT_MAX_WORDS, Passage, cut
@@ -227,6 +228,9 @@ def _sha256(path: Path) -> str:
 
 
 def check_fresh(manifest: dict, corpus: Path | None, model: str | None) -> None:
+    if manifest.get("lexical") != LEXICAL_VERSION:
+        # Only BM25 is rebuilt: the passages and vectors of unchanged files are reused.
+        raise IndexStale("the index matches words the old way: run `qa index`")
     if model is not None and manifest["model"]["name"] != model:
         raise IndexStale(
             f"index was built with model {manifest['model']['name']}, not {model}: "
@@ -301,6 +305,7 @@ def build(
         "format": FORMAT_VERSION,
         "model": {"name": embedder.name, "dimension": int(vectors.shape[1])},
         "chunking": {"max_words": max_words},
+        "lexical": LEXICAL_VERSION,
         "limits": {"max_file_bytes": max_bytes},
         "files": files,
         "documents": len(documents),
