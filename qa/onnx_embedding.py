@@ -96,7 +96,10 @@ class OnnxEmbedder:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._tokenizer.encode_batch(list(texts))
+        if len(texts) == 1:  # a query: no thread pool to wake
+            encodings = [self._tokenizer.encode(texts[0])]
+        else:
+            encodings = self._tokenizer.encode_batch(list(texts))
         bar = _progress_bar(len(texts)) if progress else None
         for rows in _batches([len(e.ids) for e in encodings], batch_size):
             feed = self._feed([encodings[i] for i in rows])
