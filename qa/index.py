@@ -54,7 +54,7 @@ CURRENT = "current"
 # from benchmarks/scale.py (recall@10 against exact search at least 0.98).
 HNSW_ABOVE = 200_000
 HNSW_M = 32
-HNSW_EF_CONSTRUCTION = 200
+HNSW_EF_CONSTRUCTION = 100
 HNSW_EF_SEARCH = 256
 
 
