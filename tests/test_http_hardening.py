@@ -115,9 +115,8 @@ def test_a_declared_oversized_body_gets_413(client):
 
 
 def test_a_chunked_oversized_body_gets_413_without_being_read_whole(client):
-    # TestClient buffers an upload whole, so drive the ASGI app directly with a streamed body.
-    import anyio
-
+    # TestClient buffers an upload whole, so drive the ASGI app directly with a streamed body
+    # (on the client's own event loop, where the app's lifespan runs).
     app, received, sent = client.app, 0, []
 
     async def receive():
@@ -134,7 +133,7 @@ def test_a_chunked_oversized_body_gets_413_without_being_read_whole(client):
         "root_path": "", "client": ("127.0.0.1", 1), "server": ("127.0.0.1", 80),
         "headers": [(b"content-type", b"application/json"), (b"transfer-encoding", b"chunked")],
     }  # fmt: skip
-    anyio.run(app, scope, receive, send)
+    client.portal.call(app, scope, receive, send)
     assert sent[0]["status"] == 413
     assert (b"x-content-type-options", b"nosniff") in sent[0]["headers"]
     # Stopped after at most DRAIN_BYTES (read and dropped, never kept), not after 16 MB.
