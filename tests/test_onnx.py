@@ -95,6 +95,16 @@ def test_onnx_embeddings_equal_sentence_transformers(onnx, embedder, index, ques
     assert onnx.encode([]).shape == (0, 384)
 
 
+def test_qa_index_embeds_with_the_cached_export(index, brief_index):
+    from qa.onnx_embedding import BuildEncoder
+
+    notices: list[str] = []
+    encoder = BuildEncoder(None, notices.append)
+    assert isinstance(encoder.chosen, OnnxEmbedder) and notices == []  # exported by the fixture
+    stored = index.dense.reconstruct_n(0, 8)
+    _assert_same_embeddings(encoder.encode([index_text(p) for p in index.passages[:8]]), stored)
+
+
 def test_search_results_are_identical_on_the_dev_questions(onnx, embedder, index, questions):
     exact, ours = Retriever(index, embedder), Retriever(index, onnx)
     for question, mine, theirs in zip(questions.texts, questions.onnx, questions.st, strict=True):
@@ -297,11 +307,11 @@ def test_an_hnsw_index_searches_like_the_exact_one(
 def test_bm25_scores_equal_bm25s_own(index, settings, questions):
     import bm25s
 
-    from qa.lexical import tokenize
+    from qa.lexical import terms
 
     reference = bm25s.BM25.load(str(settings.index / CURRENT / "lexical"), allow_pickle=False)
     for question in [*questions.texts, "NATO NATO EU", "the of and", ""]:
-        ids = reference.get_tokens_ids(tokenize(question))
+        ids = reference.get_tokens_ids(terms(question))
         expected = reference.get_scores_from_ids(ids) if ids else np.zeros(index.lexical.size)
         assert np.array_equal(index.lexical.scores(question), expected.astype(np.float32))
     assert (
