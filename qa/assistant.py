@@ -57,11 +57,18 @@ class Assistant:
         return len(self.index.passages)
 
     def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:
-        return self.retriever.search(check_query(query, k), k, sources)
+        return self.retriever.search(check_query(query, k), k, self._check_sources(sources))
+
+    def _check_sources(self, sources: Iterable[str] | None) -> list[str] | None:
+        wanted = list(sources or [])
+        unknown = [s for s in wanted if s not in self.index.documents]
+        if unknown:
+            raise BadInput(f"no document {unknown[0]!r} in the index: `qa info` lists them")
+        return wanted or None
 
     def ask(self, question: str, k: int = 5, sources: Iterable[str] | None = None) -> Answer:
         question = check_query(question, k)
-        return compose(question, self.retriever, k, sources)
+        return compose(question, self.retriever, k, self._check_sources(sources))
 
     def warm_up(self) -> None:
         """Load the model now rather than on the first question."""

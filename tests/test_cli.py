@@ -132,3 +132,9 @@ def test_chat_over_stdin(brief_corpus, brief_index):
     assert "The latest joint declaration was published in 2023. [1]" in out.stdout
     assert "Sources" in out.stdout  # /sources shows the passages in full
     assert "Unknown command /bogus" in out.stdout
+
+
+def test_unknown_source_is_named(run):
+    result = run("search", "anything", "--source", "nope.txt")
+    assert result.exit_code == 1
+    assert result.stderr == "error: no document 'nope.txt' in the index: `qa info` lists them\n"
