@@ -72,6 +72,9 @@ class OnnxEmbedder:
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads or default_threads()
             options.inter_op_num_threads = 1
+            # Idle pool threads wait instead of spinning: on a shared machine (the norm for a
+            # build) spinning takes the cores the work needs (benchmarks/RESULTS.md).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             self._session = ort.InferenceSession(
                 str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
