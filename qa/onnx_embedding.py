@@ -130,12 +130,14 @@ class OnnxEmbedder:
 
 
 def _batches(lengths: list[int], size: int, slack: float = 0.8) -> list[list[int]]:
-    """Indices in batches of at most size, longest first, each padded by at most 1/slack - 1:
-    a short text batched with a long one pays for the long one's length."""
+    """Indices in batches, longest first, each padded by at most 1/slack - 1 (a short text
+    batched with a long one pays for the long one's length) and holding at most size texts of
+    128 tokens' worth (attention's memory grows with the square of the length)."""
     batches: list[list[int]] = []
     width = 0
     for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
-        if batches and len(batches[-1]) < size and lengths[i] >= slack * width:
+        fits = (len(batches[-1]) + 1) * max(width, 128) <= size * 128 if batches else False
+        if fits and lengths[i] >= slack * width:
             batches[-1].append(i)
         else:
             batches.append([i])
