@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from qa.answering import Answer, compose
 from qa.embedding import Embedder, resolve_model
-from qa.errors import BadInput
+from qa.errors import BadInput, UnknownDocument
 from qa.index import Index
 from qa.onnx_embedding import OnnxEmbedder, load_embedder
 from qa.retrieval import Hit, Retriever
@@ -63,7 +63,7 @@ class Assistant:
         wanted = list(sources or [])
         unknown = [s for s in wanted if s not in self.index.documents]
         if unknown:
-            raise BadInput(f"no document {unknown[0]!r} in the index: `qa info` lists them")
+            raise UnknownDocument(f"no document {unknown[0]!r} in the index: `qa info` lists them")
         return wanted or None
 
     def ask(self, question: str, k: int = 5, sources: Iterable[str] | None = None) -> Answer:

@@ -29,3 +29,7 @@ class BadInput(QAError):
 
 class BadDocument(QAError):
     """A corpus file that cannot be read (a damaged PDF, say); the build skips it."""
+
+
+class UnknownDocument(QAError):
+    """A document named in a request that the index does not hold (HTTP 404)."""

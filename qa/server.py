@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, VISIBLE, Assistant
-from qa.errors import BadInput, QAError
+from qa.errors import BadInput, QAError, UnknownDocument
 from qa.settings import Settings
 
 WEB = Path(__file__).parent / "web"
@@ -120,6 +120,7 @@ class Problem(BaseModel):
 
 
 PROBLEMS = {
+    404: {"model": Problem, "description": "A document named in `sources` is not in the index"},
     413: {"model": Problem, "description": f"Request body over {MAX_BODY_BYTES // 1024} KB"},
     422: {
         "model": Problem,
@@ -274,7 +275,9 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @app.exception_handler(QAError)
     async def domain_error(request: Request, exc: QAError):
-        status = 422 if isinstance(exc, BadInput) else 503
+        status = (
+            404 if isinstance(exc, UnknownDocument) else 422 if isinstance(exc, BadInput) else 503
+        )
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.exception_handler(StarletteHTTPException)

@@ -81,3 +81,9 @@ def test_page_and_widget_are_served_with_a_csp(client):
     assert client.get("/widget.js").headers["content-type"].startswith("text/javascript")
     assert client.get("/docs").status_code == 200
     assert "/search" in client.get("/openapi.json").json()["paths"]
+
+
+def test_unknown_source_is_404(client):
+    r = client.post("/search", json={"query": "NATO", "sources": ["nope.txt"]})
+    assert r.status_code == 404
+    assert r.json()["detail"] == "no document 'nope.txt' in the index: `qa info` lists them"
