@@ -152,10 +152,12 @@ def _progress_bar(total: int):
 
 
 def default_threads() -> int:
-    """onnxruntime threads per query encode: QA_ONNX_THREADS, else one. A query is too short to
-    gain from more, and a server encodes several at once (see benchmarks/RESULTS.md)."""
+    """onnxruntime threads per query encode: QA_ONNX_THREADS, else two (one on one core). On two
+    cores, two threads that wait rather than spin encode a query in 6.8 ms against 10.2 and
+    serve 119 searches/s against 110 (benchmarks/RESULTS.md); more would split a short query
+    too finely while the server runs several at once."""
     given = os.environ.get("QA_ONNX_THREADS", "")
-    return int(given) if given.isdigit() and int(given) > 0 else 1
+    return int(given) if given.isdigit() and int(given) > 0 else min(2, os.cpu_count() or 1)
 
 
 def load_embedder(index_folder: Path, model: str | None = None) -> OnnxEmbedder | Embedder:
