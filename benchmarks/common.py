@@ -27,13 +27,6 @@ os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 sys.path.insert(0, str(ROOT))
 
 
-def single_threaded() -> None:
-    """One torch thread: on a busy two-core machine two threads contend and run many times slower."""
-    import torch
-
-    torch.set_num_threads(1)
-
-
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -54,8 +47,6 @@ def build_qa(corpus: Path, index: Path, embedder, max_words: int):
     """The qa index of corpus, built (or brought up to date) exactly as `qa index` does."""
     from qa.index import Index, build
     from qa.retrieval import Retriever
-
-    single_threaded()
 
     started = time.perf_counter()
     report = build(corpus, index, embedder, max_words=max_words, progress=log)

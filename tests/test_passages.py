@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qa.documents import parse
-from qa.passages import cut, sentence_spans
+from qa.passages import DEFAULT_MAX_WORDS, cut, sentence_spans
 from tests.conftest import BRIEF
 
 brief_text = BRIEF.read_text(encoding="utf-8")
@@ -26,7 +26,7 @@ def test_brief_passages_are_exact_short_and_cited():
     passages = cut(doc)
     check_spans(brief_text, passages)
     lengths = [len(p.text.split()) for p in passages]
-    assert max(lengths) <= 100
+    assert max(lengths) <= DEFAULT_MAX_WORDS
     assert sum(lengths) / len(lengths) < 80
     assert len({p.id for p in passages}) == len(passages)
     [mobility] = [p for p in passages if "internal EU problems" in p.text]
