@@ -217,6 +217,11 @@ def info(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = Non
         return
     print(f"model:   {report['model']} ({report['dimension']}-d)")
     print(f"built:   {report['built_at']}, passages of at most {report['max_words']} words")
+    dense = report["dense"]
+    if dense["kind"] == "hnsw":
+        print(f"search:  approximate (HNSW, efSearch {dense['ef_search']}, recall@10 {dense['recall_at_10']} against exact)")  # fmt: skip
+    else:
+        print("search:  exact")
     print(f"{report['passages']} passages from {len(report['documents'])} documents:")
     for doc in report["documents"]:
         print(

@@ -51,12 +51,17 @@ from qa.passages import DEFAULT_MAX_WORDS, Passage, cut
 FORMAT_VERSION = 2  # 2: index_text names untitled documents by file name; long first-line titles
 CORPUS_SUFFIXES = SUFFIXES
 CURRENT = "current"
-# Dense search turns approximate above this many passages; chosen, with the HNSW parameters,
-# from benchmarks/scale.py (recall@10 against exact search at least 0.98).
+# Dense search may turn approximate above this many passages: exact search of 200,000 takes
+# about 33 ms a query on one core, HNSW under 1 ms (benchmarks/RESULTS.md, benchmarks/scale.py).
 HNSW_ABOVE = 200_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 100
-HNSW_EF_SEARCH = 256
+# A build tries these efSearch in turn and keeps the first whose recall@10 against exact search
+# reaches MIN_RECALL on probes drawn from the passages themselves; if none does, it stays exact.
+# Real passage vectors reach 0.994 at 64; random ones, which have no neighbourhoods, 0.65 at 512.
+HNSW_EF_SEARCH = (64, 128, 256, 512)
+MIN_RECALL = 0.98
+RECALL_PROBES = 200
 
 
 def corpus_files(corpus: Path, max_bytes: int | None = None) -> list[Path]:
@@ -299,7 +304,7 @@ def build(
     if not passages:
         raise CorpusEmpty(f"the documents in {corpus} hold no text to index")
     texts = [index_text(p) for p in passages]
-    dense = dense_index(vectors)
+    dense, dense_choice = dense_index(vectors, progress)
     lexical = Lexical.build(texts, [p.sentences for p in passages])
 
     manifest = {
@@ -311,6 +316,7 @@ def build(
         "files": files,
         "documents": len(documents),
         "passages": len(passages),
+        "dense": dense_choice,
         "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     # One writer at a time, so that no build removes another's staging folder as debris.
@@ -439,18 +445,48 @@ def gather(
     return documents, passages, vectors, len(texts)
 
 
-def dense_index(vectors: np.ndarray):
-    """Exact inner product up to HNSW_ABOVE vectors, HNSW above (see benchmarks/RESULTS.md)."""
+def dense_index(vectors: np.ndarray, progress: Callable[[str], None] = lambda message: None) -> tuple[object, dict]:  # fmt: skip
+    """The dense index and what was chosen: exact inner product up to HNSW_ABOVE vectors; above,
+    HNSW if it finds, at one of HNSW_EF_SEARCH, MIN_RECALL of the exact top 10 of probes drawn
+    from the vectors (the probe itself left out), else exact search again."""
     import faiss
 
-    if len(vectors) <= HNSW_ABOVE:
-        dense = faiss.IndexFlatIP(vectors.shape[1])
-    else:
-        dense = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
-        dense.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
-        dense.hnsw.efSearch = HNSW_EF_SEARCH  # saved with the index
-    dense.add(vectors)
-    return dense
+    if len(vectors) > HNSW_ABOVE:
+        hnsw = hnsw_index(vectors)
+        rng = np.random.default_rng(0)
+        probes = vectors[rng.choice(len(vectors), min(RECALL_PROBES, len(vectors)), replace=False)]
+        _, truth = faiss.knn(probes, vectors, 11, metric=faiss.METRIC_INNER_PRODUCT)
+        recall = 0.0
+        for ef in HNSW_EF_SEARCH:
+            hnsw.hnsw.efSearch = ef  # saved with the index
+            _, found = hnsw.search(probes, 11)
+            recall = _recall_at_10(found, truth)
+            if recall >= MIN_RECALL:
+                progress(f"dense search: HNSW, efSearch {ef} (recall@10 {recall:.3f} against exact)")
+                return hnsw, {"kind": "hnsw", "ef_search": ef, "recall_at_10": round(recall, 4)}
+        progress(f"dense search stays exact: HNSW found only {recall:.3f} of the exact top 10")
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+    return exact, {"kind": "exact"}
+
+
+def hnsw_index(vectors: np.ndarray):
+    """An HNSW graph over vectors with qa's parameters (efSearch is set by dense_index)."""
+    import faiss
+
+    hnsw = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    hnsw.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    hnsw.add(vectors)
+    return hnsw
+
+
+def _recall_at_10(found: np.ndarray, truth: np.ndarray) -> float:
+    """Share of each row's exact top 10 (its first hit, the probe itself, left out) found."""
+    shares = []
+    for got, want in zip(found, truth, strict=True):
+        wanted = set(want[want >= 0].tolist()) - {int(want[0])}
+        shares.append(len(wanted & set(got.tolist())) / len(wanted) if wanted else 1.0)
+    return float(np.mean(shares))
 
 
 @contextmanager

@@ -30,6 +30,7 @@ def describe(settings: Settings) -> dict:
         "built_at": manifest["built_at"],
         "max_words": manifest["chunking"]["max_words"],
         "passages": manifest["passages"],
+        "dense": manifest.get("dense", {"kind": "exact"}),
         "documents": [
             {"source": s, "title": d["title"], "date": d["date"], "passages": counts[s]}
             for s, d in documents.items()

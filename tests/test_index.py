@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 
+import numpy as np
 import pytest
 
 from qa.errors import CorpusEmpty, IndexMissing, IndexStale
@@ -76,3 +77,28 @@ def test_a_failed_build_leaves_the_previous_index_in_use(tmp_path, brief_corpus,
     assert json.loads((root / CURRENT / "manifest.json").read_text()) == before
     assert len(Index.load(root, brief_corpus).passages) == before["passages"]
     assert not [p for p in root.iterdir() if p.name.startswith(".tmp-")]
+
+
+def test_approximate_search_is_kept_only_when_it_finds_the_exact_neighbours(monkeypatch):
+    import faiss
+
+    import qa.index
+
+    rng = np.random.default_rng(1)
+    centres = rng.standard_normal((20, 384))
+    clustered = (centres[rng.integers(0, 20, 2000)] + 0.3 * rng.standard_normal((2000, 384))).astype(np.float32)  # fmt: skip
+    random = rng.standard_normal((2000, 384)).astype(np.float32)
+    for vectors in (clustered, random):
+        vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    monkeypatch.setattr(qa.index, "HNSW_ABOVE", 0)
+    said = []
+    dense, chosen = qa.index.dense_index(clustered, said.append)
+    assert isinstance(dense, faiss.IndexHNSWFlat) and chosen["kind"] == "hnsw"
+    assert chosen["recall_at_10"] >= qa.index.MIN_RECALL and dense.hnsw.efSearch == chosen["ef_search"]  # fmt: skip
+    assert "HNSW" in said[-1]
+    # Random vectors have no neighbourhoods: a small search beam misses their exact neighbours.
+    monkeypatch.setattr(qa.index, "HNSW_EF_SEARCH", (1,))
+    dense, chosen = qa.index.dense_index(random, said.append)
+    assert isinstance(dense, faiss.IndexFlatIP) and chosen == {"kind": "exact"}
+    assert said[-1].startswith("dense search stays exact")
+    assert dense.ntotal == len(random)

@@ -295,7 +295,9 @@ def test_an_hnsw_index_searches_like_the_exact_one(
     qa.index.build(brief_corpus, tmp_path / "index", StoredVectors(index))
     hnsw = Index.load(tmp_path / "index", brief_corpus)
     assert isinstance(hnsw.dense, faiss.IndexHNSWFlat)
-    assert hnsw.dense.hnsw.efSearch == qa.index.HNSW_EF_SEARCH  # kept in the saved index
+    chosen = hnsw.manifest["dense"]
+    assert chosen["kind"] == "hnsw" and chosen["recall_at_10"] >= qa.index.MIN_RECALL
+    assert hnsw.dense.hnsw.efSearch == chosen["ef_search"]  # kept in the saved index
     exact, approximate = Retriever(index, None), Retriever(hnsw, None)
     for question, vector in zip(questions.texts, questions.st, strict=True):
         a = exact.search_vector(question, vector, 5)
