@@ -52,7 +52,7 @@ FORMAT_VERSION = 2  # 2: index_text names untitled documents by file name; long 
 CORPUS_SUFFIXES = SUFFIXES
 CURRENT = "current"
 # Dense search may turn approximate above this many passages: exact search of 200,000 takes
-# about 33 ms a query on one core, HNSW under 1 ms (benchmarks/RESULTS.md, benchmarks/scale.py).
+# about 30 ms a query on one core, HNSW under 1 ms on real vectors (benchmarks/RESULTS.md, benchmarks/scale.py).
 HNSW_ABOVE = 200_000
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 100
