@@ -224,9 +224,9 @@ def _rank_sentences(query_vector, hits, retriever, q: QuestionTerms, kind: str) 
     vectors = _encode_cached(retriever, tuple(c for _, c in candidates))
     cosines = vectors @ query_vector
     scored = []
+    w = SENTENCE_WEIGHTS
     for (hit, text), cos in zip(candidates, cosines, strict=True):
         cover = q.coverage(text)
-        w = SENTENCE_WEIGHTS
         score = w["cosine"] * float(cos) + w["coverage"] * cover + w["passage"] * hit.score + w["type"] * type_match(kind, text)  # fmt: skip
         scored.append(Sentence(hit, text, score, float(cos)))
     scored.sort(key=lambda s: -s.score)

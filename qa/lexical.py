@@ -54,8 +54,8 @@ VERSION = 4
 
 # Weights of the proximity evidence beside the passage's own BM25 (each max-normalised per
 # query), chosen on SQuAD and SciFact together, never on the brief's questions: with 200-word
-# passages, SQuAD hit@1 0.832 -> 0.858 and hit@5 0.967 -> 0.971, SciFact nDCG@10 0.720 -> 0.722
-# (benchmarks/RESULTS-quality.md). Heavier pairs or sentences help SQuAD and cost SciFact.
+# passages, SQuAD hit@1 0.832 -> 0.855 and hit@5 0.965 -> 0.971, SciFact nDCG@10 0.720 -> 0.721
+# (benchmarks/fusion.py, RESULTS-quality.md). Heavier pairs or sentences help SQuAD, cost SciFact.
 PHRASE_WEIGHT = 0.2
 SENTENCE_WEIGHT = 0.3
 
