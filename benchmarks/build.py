@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import shutil
 import statistics
@@ -23,7 +22,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from timing import BIN, SHARED, log, machine, run_with_rss, summary, table
+from timing import BIN, SHARED, log, machine, qa_env, run_with_rss, summary, table
 
 BARE = """
 import json, sys, time
@@ -59,8 +58,7 @@ def main() -> None:
     try:
         corpus, index = work / "corpus", work / "index"
         abstracts = write_scifact(corpus, args.abstracts)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-        env |= {"QA_CORPUS": str(corpus), "QA_INDEX": str(index), "HF_HUB_OFFLINE": "1"}
+        env = qa_env(corpus, index)
         log(f"{abstracts} abstracts in {corpus}; first build (fills the export cache, not counted)")
         run_with_rss([str(BIN / "qa"), "index"], env)
 

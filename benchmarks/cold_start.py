@@ -11,7 +11,6 @@ of a whole process, interpreter start-up included.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import statistics
 import subprocess
@@ -19,7 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from timing import BIN, BRIEF, log, machine, run_with_rss, summary, table
+from timing import BIN, brief_corpus, log, machine, qa_env, run_with_rss, summary, table
 
 # What a user would write without qa: the same model and the same FAISS file, top passage printed.
 PLAIN = """
@@ -47,11 +46,8 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="qa-cold-"))
     try:
-        corpus, index = work / "corpus", work / "index"
-        corpus.mkdir()
-        shutil.copy(BRIEF, corpus / BRIEF.name)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-        env |= {"QA_CORPUS": str(corpus), "QA_INDEX": str(index), "HF_HUB_OFFLINE": "1"}
+        corpus, index = brief_corpus(work)
+        env = qa_env(corpus, index)
         log("building the brief's index (not timed)")
         subprocess.run([str(BIN / "qa"), "index"], env=env, check=True, capture_output=True)
         script = work / "plain.py"

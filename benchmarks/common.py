@@ -10,25 +10,14 @@ model over the whole unit, and their fusion is reciprocal-rank fusion (k = 60).
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from timing import SHARED, log
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = ROOT.parent / "shared" / "benchmarks"
+DATA = SHARED / "benchmarks"
 RRF_K = 60
-
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
-sys.path.insert(0, str(ROOT))
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 def write_corpus(folder: Path, documents: dict[str, str]) -> None:

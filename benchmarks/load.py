@@ -35,10 +35,9 @@ from pathlib import Path
 
 import httpx
 import psutil
+from timing import SHARED, brief_corpus, free_port, wait_ready
 
-ROOT = Path(__file__).resolve().parent.parent
-BRIEF = ROOT / "corpus" / "eu-nato-relationship.txt"
-DEV = ROOT.parent / "shared" / "eval" / "dev.jsonl"
+DEV = SHARED / "eval" / "dev.jsonl"
 QA = [sys.executable, "-m", "qa"]
 FALLBACK_QUESTIONS = [
     "What did France and the UK push for?",
@@ -223,26 +222,6 @@ def huge_upload(port: int, megabytes: int = 64) -> str:
     return f"{sent / 2**20:.1f} MB of {megabytes} MB sent ({ending}); server said: {answer}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(url: str, server: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"qa serve exited with status {server.returncode}")
-        try:
-            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    raise SystemExit("qa serve did not answer /health in time")
-
-
 async def sample_rss(process: psutil.Process, peak: list[int], stop: asyncio.Event) -> None:
     while not stop.is_set():
         peak[0] = max(peak[0], process.memory_info().rss)
@@ -279,9 +258,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="qa-load-"))
     try:
         if args.index is None:
-            corpus, index = work / "corpus", work / "index"
-            corpus.mkdir()
-            shutil.copy(BRIEF, corpus / BRIEF.name)
+            corpus, index = brief_corpus(work)
             print("building an index of the brief ...", file=sys.stderr)
             subprocess.run([*QA, "index", "--corpus", str(corpus), "--index", str(index)], env=env, check=True, capture_output=True)  # fmt: skip
         else:

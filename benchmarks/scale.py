@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from timing import BIN, BRIEF, SHARED, folder_mb, log, machine, run_with_rss, summary, table
+from timing import BIN, BRIEF, SHARED, folder_mb, log, machine, qa_env, run_with_rss, summary, table
 
 EF_SEARCH = (64, 128, 256, 512, 1024)  # qa uses qa.index.HNSW_EF_SEARCH
 
@@ -88,10 +88,10 @@ def write_corpus(folder: Path, documents: dict[str, str]) -> None:
             path.write_text(text, encoding="utf-8")
 
 
-def corpus_figures(name: str, documents: dict, questions: list[str], work: Path, env: dict) -> dict:
+def corpus_figures(name: str, documents: dict, questions: list[str], work: Path) -> dict:
     corpus, index = work / name / "corpus", work / name / "index"
     write_corpus(corpus, documents)
-    env = env | {"QA_CORPUS": str(corpus), "QA_INDEX": str(index)}
+    env = qa_env(corpus, index)
     record = work / name / "build.json"
     _, _, out, _ = run_with_rss([str(BIN / "qa"), "info", "--json"], env)
     if json.loads(out)["status"] == "fresh" and record.is_file():  # measured by an earlier run
@@ -205,13 +205,12 @@ def main() -> None:
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-scale-"))
     work.mkdir(parents=True, exist_ok=True)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")} | {"HF_HUB_OFFLINE": "1"}
     corpora = []
     try:
         if not args.skip_corpora:
             for name, load in (("brief", brief), ("squad", squad), ("scifact", scifact)):
                 documents, questions = load()
-                corpora.append(corpus_figures(name, documents, questions, work, env))
+                corpora.append(corpus_figures(name, documents, questions, work))
 
         dense_rows = []
         queries = unit_vectors(args.queries, seed=1)

@@ -16,7 +16,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -25,25 +24,19 @@ import time
 from pathlib import Path
 
 import httpx
-from timing import BIN, BRIEF, SHARED, log, machine, percentile, summary, table
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_ready(url: str, server: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            httpx.get(f"{url}/health", timeout=2).raise_for_status()
-            return
-        except httpx.HTTPError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"qa serve did not start: {server.stderr.read()}") from None
-            time.sleep(0.2)
+from timing import (
+    BIN,
+    SHARED,
+    brief_corpus,
+    free_port,
+    log,
+    machine,
+    percentile,
+    qa_env,
+    summary,
+    table,
+    wait_ready,
+)
 
 
 def load(url: str, questions: list[str], clients: int, requests: int) -> dict:
@@ -95,11 +88,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="qa-serve-"))
     server = None
     try:
-        corpus, index = work / "corpus", work / "index"
-        corpus.mkdir()
-        shutil.copy(BRIEF, corpus / BRIEF.name)
-        env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
-        env |= {"QA_CORPUS": str(corpus), "QA_INDEX": str(index), "HF_HUB_OFFLINE": "1"}
+        corpus, index = brief_corpus(work)
+        env = qa_env(corpus, index)
         if os.environ.get("QA_ONNX_THREADS"):
             env["QA_ONNX_THREADS"] = os.environ["QA_ONNX_THREADS"]
         log("building the brief's index (not timed)")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import platform
+import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +25,45 @@ sys.path.insert(0, str(ROOT))
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
+
+
+def qa_env(corpus: Path, index: Path) -> dict[str, str]:
+    """The environment for a qa subprocess on corpus and index: no other QA_ setting of ours
+    leaks in, and the model hub stays offline."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("QA_")}
+    return env | {"QA_CORPUS": str(corpus), "QA_INDEX": str(index), "HF_HUB_OFFLINE": "1"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_ready(url: str, server: subprocess.Popen, timeout: float = 180) -> None:
+    """Wait until the qa serve at url answers /health; exit with its own words if it dies first."""
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            said = server.stderr.read() if server.stderr else ""
+            raise SystemExit(f"qa serve exited with status {server.returncode}: {said}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("qa serve did not answer /health in time")
+
+
+def brief_corpus(work: Path) -> tuple[Path, Path]:
+    """A corpus folder under work holding only the brief, and where its index goes."""
+    corpus = work / "corpus"
+    corpus.mkdir()
+    shutil.copy(BRIEF, corpus / BRIEF.name)
+    return corpus, work / "index"
 
 
 def cpu_model() -> str:
