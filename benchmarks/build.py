@@ -39,7 +39,11 @@ print(time.perf_counter() - started)
 
 def write_scifact(folder: Path, limit: int) -> int:
     folder.mkdir(parents=True)
-    lines = (SHARED / "benchmarks" / "scifact" / "corpus.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = (
+        (SHARED / "benchmarks" / "scifact" / "corpus.jsonl")
+        .read_text(encoding="utf-8")
+        .splitlines()
+    )
     chosen = lines[:limit] if limit else lines
     for line in chosen:
         doc = json.loads(line)

@@ -83,7 +83,12 @@ def main() -> None:
         rows.append([name, *summary(times[name], digits=2), f"{max(memory[name]):.0f}", speedup])
     print(machine())
     print(f"question: {args.question!r}; {args.runs} runs of each, alternating, after one warm-up")
-    print(table(["command (fresh process)", "median s", "min s", "max s", "peak RSS MB", "speed-up"], rows))
+    print(
+        table(
+            ["command (fresh process)", "median s", "min s", "max s", "peak RSS MB", "speed-up"],
+            rows,
+        )
+    )
     expected = "European Security and Defence Policy"
     for name, out in outputs.items():
         if expected not in out:

@@ -57,7 +57,8 @@ print(json.dumps({"times": times, "embedder": type(assistant.embedder).__name__}
 def squad() -> tuple[dict[str, str], list[str]]:
     articles = json.loads((SHARED / "benchmarks" / "squad" / "dev-v1.1.json").read_text())["data"]
     documents = {
-        f"{a['title']}.txt": "\n\n".join(" ".join(p["context"].split()) for p in a["paragraphs"]) + "\n"
+        f"{a['title']}.txt": "\n\n".join(" ".join(p["context"].split()) for p in a["paragraphs"])
+        + "\n"
         for a in articles
     }
     questions = [q["question"] for a in articles for p in a["paragraphs"] for q in p["qas"]]
@@ -70,14 +71,18 @@ def scifact() -> tuple[dict[str, str], list[str]]:
     for line in (folder / "corpus.jsonl").read_text(encoding="utf-8").splitlines():
         doc = json.loads(line)
         documents[f"{doc['_id']}.txt"] = f"{doc['title'].strip()}\n\n{doc['text'].strip()}\n"
-    tested = {line.split("\t")[0] for line in (folder / "qrels-test.tsv").read_text().splitlines()[1:]}
+    tested = {
+        line.split("\t")[0] for line in (folder / "qrels-test.tsv").read_text().splitlines()[1:]
+    }
     claims = [json.loads(x) for x in (folder / "queries.jsonl").read_text().splitlines() if x]
     return documents, [c["text"] for c in claims if c["_id"] in tested]
 
 
 def brief() -> tuple[dict[str, str], list[str]]:
     dev = (SHARED / "eval" / "dev.jsonl").read_text().splitlines()
-    return {BRIEF.name: BRIEF.read_text(encoding="utf-8")}, [json.loads(x)["question"] for x in dev if x]
+    return {BRIEF.name: BRIEF.read_text(encoding="utf-8")}, [
+        json.loads(x)["question"] for x in dev if x
+    ]
 
 
 def write_corpus(folder: Path, documents: dict[str, str]) -> None:
@@ -163,8 +168,12 @@ def hnsw_rows(label: str, vectors: np.ndarray, queries: np.ndarray, truth: np.nd
         hnsw.hnsw.efSearch = ef
         _, top10 = hnsw.search(queries, 10)
         _, top100 = hnsw.search(queries, 100)
-        recall10 = np.mean([len(set(a) & set(t[:10])) / 10 for a, t in zip(top10, truth, strict=True)])
-        in100 = np.mean([len(set(a) & set(t[:10])) / 10 for a, t in zip(top100, truth, strict=True)])
+        recall10 = np.mean(
+            [len(set(a) & set(t[:10])) / 10 for a, t in zip(top10, truth, strict=True)]
+        )
+        in100 = np.mean(
+            [len(set(a) & set(t[:10])) / 10 for a, t in zip(top100, truth, strict=True)]
+        )
         times = _single_query_times(hnsw, queries, 100)
         mark = " (qa keeps)" if ef == kept else ""
         rows.append([label, f"{len(vectors):,}", f"HNSW M={HNSW_M}, efC={HNSW_EF_CONSTRUCTION} (built in {built:.0f} s)", f"{ef}{mark}", *summary(times, 1000, 2), f"{recall10:.3f}", f"{in100:.3f}"])  # fmt: skip

@@ -27,9 +27,13 @@ DEPTH = 10
 PASSAGES_PER_QUERY = 100  # enough passages to reach DEPTH distinct abstracts
 
 
-def load(folder: Path) -> tuple[dict[str, str], list[str], dict[str, str], dict[str, dict[str, int]]]:
+def load(
+    folder: Path,
+) -> tuple[dict[str, str], list[str], dict[str, str], dict[str, dict[str, int]]]:
     corpus = [json.loads(line) for line in (folder / "corpus.jsonl").open(encoding="utf-8")]
-    documents = {f"{d['_id']}.txt": f"{d['title'].strip()}\n\n{d['text'].strip()}\n" for d in corpus}
+    documents = {
+        f"{d['_id']}.txt": f"{d['title'].strip()}\n\n{d['text'].strip()}\n" for d in corpus
+    }
     ids = [d["_id"] for d in corpus]
     queries = {q["_id"]: q["text"] for q in map(json.loads, (folder / "queries.jsonl").open(encoding="utf-8"))}  # fmt: skip
     qrels: dict[str, dict[str, int]] = {}
@@ -54,10 +58,11 @@ def by_best_passage(hits) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--max-words", type=int, default=DEFAULT_MAX_WORDS, help="qa passage length cap")
+    parser.add_argument(
+        "--max-words", type=int, default=DEFAULT_MAX_WORDS, help="qa passage length cap"
+    )
     parser.add_argument("--work", type=Path, help="keep corpus, index and baseline vectors here")
     args = parser.parse_args()
-
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-scifact-"))
     documents, ids, claims, qrels = load(DATA / "scifact")

@@ -78,7 +78,9 @@ def load(url: str, questions: list[str], clients: int, requests: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--rounds", type=int, default=5, help="latency rounds over the dev questions")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="latency rounds over the dev questions"
+    )
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--requests", type=int, default=2000, help="requests per load run")
     parser.add_argument("--runs", type=int, default=5, help="load runs")
@@ -139,7 +141,9 @@ def main() -> None:
 
     ratio = statistics.median(search_ms) / statistics.median(encode_ms)
     print(machine())
-    print(f"brief index, {len(questions)} dev questions; onnxruntime threads per encode: {default_threads()}")
+    print(
+        f"brief index, {len(questions)} dev questions; onnxruntime threads per encode: {default_threads()}"
+    )
     print()
     print(f"Latency, one request at a time: {args.rounds} rounds x {len(questions)} questions = {len(search_ms)} samples each")  # fmt: skip
     print(table(
@@ -149,7 +153,9 @@ def main() -> None:
          ["ratio of medians", f"{ratio:.2f}x", "", ""]],
     ))  # fmt: skip
     print()
-    print(f"Load: {args.clients} concurrent clients, {args.requests} requests per run, {args.runs} runs")
+    print(
+        f"Load: {args.clients} concurrent clients, {args.requests} requests per run, {args.runs} runs"
+    )
     rates = [args.requests / r["seconds"] for r in runs]
     p50 = [percentile(r["latencies"], 50) for r in runs]
     p99 = [percentile(r["latencies"], 99) for r in runs]

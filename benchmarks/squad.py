@@ -64,7 +64,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=1000, help="sample size (at least 500)")
     parser.add_argument("--seed", type=int, default=2016)
-    parser.add_argument("--max-words", type=int, default=DEFAULT_MAX_WORDS, help="qa passage length cap")
+    parser.add_argument(
+        "--max-words", type=int, default=DEFAULT_MAX_WORDS, help="qa passage length cap"
+    )
     parser.add_argument("--work", type=Path, help="keep corpus, index and baseline vectors here")
     parser.add_argument("--answers", type=int, default=0, help="also compose answers to the first N questions of the sample")  # fmt: skip
     args = parser.parse_args()
@@ -94,7 +96,11 @@ def main() -> None:
     ) / len(sample)
     rows = {
         f"qa passages (≤{args.max_words} words)": hit_rates(ours, sample)
-        | {"answer in some passage": reachable, "mean words": sum(len(p.text.split()) for p in passages) / len(passages), "ms/question": per_question_ms},  # fmt: skip
+        | {
+            "answer in some passage": reachable,
+            "mean words": sum(len(p.text.split()) for p in passages) / len(passages),
+            "ms/question": per_question_ms,
+        },  # fmt: skip
     }
     columns = [f"hit@{k}" for k in KS] + ["answer in some passage", "mean words", "ms/question"]
     if args.answers:  # qa's answerer, as `qa ask` runs it: answered at all, and holding the answer
@@ -108,7 +114,9 @@ def main() -> None:
         log(f"answers composed for the first {len(asked)} questions of the sample")
     paragraph_words = sum(len(t.split()) for _, t in units) / len(units)
     for name, ranked in rankings.items():
-        rows[f"{name} (paragraphs)"] = hit_rates([[units[i] for i in r] for r in ranked], sample) | {
+        rows[f"{name} (paragraphs)"] = hit_rates(
+            [[units[i] for i in r] for r in ranked], sample
+        ) | {
             "answer in some passage": 1.0,
             "mean words": paragraph_words,
         }

@@ -100,7 +100,10 @@ def percentile(samples: list[float], p: float) -> float:
 def table(headers: list[str], rows: list[list[str]]) -> str:
     """A Markdown table, so that RESULTS.md can hold the output as printed."""
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"  # noqa: E731
+
+    def line(cells):
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths, strict=True)) + " |"
+
     return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
 
 
@@ -119,7 +122,9 @@ def run_with_rss(args: list[str], env: dict | None = None) -> tuple[float, float
         err.seek(0)
         stdout, stderr = out.read(), err.read()
     if proc.returncode != 0:
-        raise RuntimeError(f"{' '.join(map(str, args[:3]))} failed ({proc.returncode}): {stderr[-2000:]}")
+        raise RuntimeError(
+            f"{' '.join(map(str, args[:3]))} failed ({proc.returncode}): {stderr[-2000:]}"
+        )
     return seconds, usage.ru_maxrss / 1024, stdout, stderr
 
 

@@ -196,7 +196,11 @@ def parse(source: str, text: str, pages: tuple[int, ...] = ()) -> Document:
             title, kinds[i] = chunk.strip(), "title"
     if title is None:
         first = next((i for i, kind in enumerate(kinds[:4]) if kind is None), None)
-        if first is not None and first + 1 < len(raw) and _is_title_line(raw[first], raw[first + 1]):
+        if (
+            first is not None
+            and first + 1 < len(raw)
+            and _is_title_line(raw[first], raw[first + 1])
+        ):
             title, kinds[first] = raw[first].strip(), "title"
 
     # Short unpunctuated blocks before the first real paragraph are captions and credits.

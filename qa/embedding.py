@@ -24,7 +24,9 @@ def resolve_model(model: str | None) -> tuple[str, Path]:
         return DEFAULT_MODEL_NAME, default_model_path()
     path = Path(model).expanduser()
     if not (path / "config.json").is_file() and not (path / "modules.json").is_file():
-        raise QAError(f"model folder not found: {model} (give a local sentence-transformers folder)")
+        raise QAError(
+            f"model folder not found: {model} (give a local sentence-transformers folder)"
+        )
     return path.name, path.resolve()
 
 

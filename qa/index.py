@@ -247,7 +247,11 @@ def check_fresh(manifest: dict, corpus: Path | None, model: str | None) -> None:
         )
     # Judged by the rules the build used: a file the build skipped for its size stays skipped.
     max_bytes = (manifest.get("limits") or {}).get("max_file_bytes")
-    if corpus is not None and corpus.is_dir() and fingerprint(corpus, max_bytes) != manifest["files"]:
+    if (
+        corpus is not None
+        and corpus.is_dir()
+        and fingerprint(corpus, max_bytes) != manifest["files"]
+    ):
         raise IndexStale("corpus changed since the index was built: run `qa index`")
 
 
@@ -327,7 +331,10 @@ def build(
         staging = root / f".tmp-{uuid.uuid4().hex[:12]}"
         staging.mkdir()
         try:
-            _write_lines(staging / "passages.jsonl", (json.dumps(asdict(p), ensure_ascii=False) for p in passages))
+            _write_lines(
+                staging / "passages.jsonl",
+                (json.dumps(asdict(p), ensure_ascii=False) for p in passages),
+            )
             _write_text(staging / "documents.json", json.dumps(documents, ensure_ascii=False))
             faiss.write_index(dense, str(staging / "dense.faiss"))
             lexical.save(staging / "lexical")
@@ -345,7 +352,15 @@ def build(
             shutil.rmtree(staging, ignore_errors=True)
             raise
         _remove_old_builds(root, keep=final.name)
-    reason = "rebuilt on request" if state == "fresh" else {"missing": "new", "stale": "corpus or model changed", "corrupt": "the old one was damaged"}[state]
+    reason = (
+        "rebuilt on request"
+        if state == "fresh"
+        else {
+            "missing": "new",
+            "stale": "corpus or model changed",
+            "corrupt": "the old one was damaged",
+        }[state]
+    )
     seconds = time.perf_counter() - started
     return BuildReport(True, len(documents), len(passages), seconds, root, reason, embedded)
 

@@ -11,17 +11,22 @@ import numpy as np
 
 from qa.documents import normalise
 
-_QUESTION_WORDS = frozenset(
-    ["what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "done", "doing", "has", "have", "had", "was", "were", "is", "are", "be", "been", "being", "can", "could", "would", "should", "will", "shall", "may", "might", "must", "about", "much", "many", "there", "here", "its", "it's", "also", "than", "then"]
-)
+_QUESTION_WORDS = frozenset({
+    "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do",
+    "done", "doing", "has", "have", "had", "was", "were", "is", "are", "be", "been", "being",
+    "can", "could", "would", "should", "will", "shall", "may", "might", "must", "about", "much",
+    "many", "there", "here", "its", "it's", "also", "than", "then"
+})  # fmt: skip
 _TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
 
 
 # bm25s's English stop words (bm25s.stopwords.STOPWORDS_EN in 0.3.16), copied: importing bm25s
 # for them would cost every query process a fifth of a second.
-_STOPWORDS_EN = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with"]
-)
+_STOPWORDS_EN = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it",
+    "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these",
+    "they", "this", "to", "was", "will", "with"
+})  # fmt: skip
 # bm25s variants whose stored scores are the whole score (the others add a non-occurrence term).
 _SUMMED_METHODS = ("lucene", "robertson", "atire")
 

@@ -11,7 +11,9 @@ from qa.index import Index
 from qa.passages import Passage
 
 # Fusion weights, chosen on SQuAD and SciFact (see benchmarks/), not on the brief's questions.
-DENSE_WEIGHT = 0.6  # SQuAD hit@1 0.788 -> 0.796, SciFact nDCG@10 0.715 -> 0.723 (benchmarks/fusion.py)
+DENSE_WEIGHT = (
+    0.6  # SQuAD hit@1 0.788 -> 0.796, SciFact nDCG@10 0.715 -> 0.723 (benchmarks/fusion.py)
+)
 CANDIDATES = 100
 
 
@@ -39,7 +41,12 @@ class Hit:
         }
         if p.page is not None:
             citation["page"] = p.page
-        return {"rank": self.rank, "score": round(self.score, 4), "text": p.text, "citation": citation}
+        return {
+            "rank": self.rank,
+            "score": round(self.score, 4),
+            "text": p.text,
+            "citation": citation,
+        }
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE_WEIGHT) -> np.ndarray:
@@ -85,7 +92,15 @@ class Retriever:
             passage = passages[int(candidates[j])]
             if any(_overlaps(passage, h.passage) for h in hits):
                 continue
-            hits.append(Hit(passage, float(fused[j]), len(hits) + 1, float(cosine[j]), float(lexical[candidates[j]] / top_lex)))
+            hits.append(
+                Hit(
+                    passage,
+                    float(fused[j]),
+                    len(hits) + 1,
+                    float(cosine[j]),
+                    float(lexical[candidates[j]] / top_lex),
+                )
+            )
             if len(hits) == k:
                 break
         return hits
@@ -100,4 +115,3 @@ def _source_mask(passages: list[Passage], sources: Iterable[str] | None) -> np.n
 
 def _overlaps(a: Passage, b: Passage) -> bool:
     return a.source == b.source and a.start < b.end and b.start < a.end
-

@@ -192,7 +192,10 @@ def test_a_question_gets_the_same_passages_from_every_format(mixed):
     vectors = mixed.embedder.encode(answerable)
     for question, vector in zip(answerable, vectors, strict=True):
         tops = {
-            source: [normalise(h.passage.text) for h in mixed.retriever.search_vector(question, vector, 3, [source])]  # fmt: skip
+            source: [
+                normalise(h.passage.text)
+                for h in mixed.retriever.search_vector(question, vector, 3, [source])
+            ]  # fmt: skip
             for source in FORMATS
         }
         assert tops["brief.pdf"] == tops["brief.txt"] == tops["brief.html"], question
