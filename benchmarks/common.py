@@ -1,6 +1,6 @@
 """What the benchmark scripts share: the data folder, the qa index build, the baselines, the tables.
 
-The qa side goes through the same code as `qa index` (qa.index.build) and `qa search`
+The qa side goes through the same code as `qa index` (qa.index.pipeline.build) and `qa search`
 (qa.retrieval.Retriever.search). The baselines rank whole units (SQuAD paragraphs, SciFact
 abstracts) with code of their own, so that a change to qa's tokeniser or fusion never moves them:
 BM25 is bm25s with its own English stop words and the Snowball stemmer, dense is the same MiniLM

@@ -13,7 +13,7 @@ kept and a fresh index is not rebuilt (its build figures are kept beside it).
 Dense search: random unit vectors (384-d, Gaussian then normalised: the hardest case, since they
 have no neighbourhood structure) and the real passage vectors of the three corpora, queried with
 their own questions. Exact is faiss.IndexFlatIP; HNSW is the graph `qa index` builds above its
-threshold (qa.index.hnsw_index), at each efSearch that qa.index.dense_index may choose (it keeps
+threshold (qa.index.dense.hnsw_index), at each efSearch that qa.index.dense.dense_index may choose (it keeps
 the first whose recall@10 reaches 0.99 on probes from the passages, else stays exact). Latency is per single query (nq=1, as a
 server sees them); recall@10 is the share of exact top-10 found by HNSW's top-10, and "in 100"
 the share found among the 100 candidates that qa's retrieval asks for and re-scores exactly.
@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 from timing import BIN, BRIEF, SHARED, folder_mb, log, machine, qa_env, run_with_rss, summary, table
 
-EF_SEARCH = (64, 128, 256, 512, 1024)  # qa uses qa.index.HNSW_EF_SEARCH
+EF_SEARCH = (64, 128, 256, 512, 1024)  # qa uses qa.index.dense.HNSW_EF_SEARCH
 
 SEARCHER = """
 import json, sys, time
@@ -153,7 +153,7 @@ def exact_row(label: str, vectors: np.ndarray, queries: np.ndarray):
 
 def hnsw_rows(label: str, vectors: np.ndarray, queries: np.ndarray, truth: np.ndarray) -> list[list[str]]:  # fmt: skip
     """HNSW as `qa index` builds it (qa.index.hnsw_index), at each efSearch."""
-    from qa.index import HNSW_EF_CONSTRUCTION, HNSW_M, hnsw_index, tune
+    from qa.index.dense import HNSW_EF_CONSTRUCTION, HNSW_M, hnsw_index, tune
 
     log(f"{label} {len(vectors):,}: building HNSW (M={HNSW_M}, efConstruction={HNSW_EF_CONSTRUCTION})")  # fmt: skip
     started = time.perf_counter()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 
 from qa.embedding import DEFAULT_MODEL_NAME, resolve_model
 from qa.errors import BadInput, IndexMissing
-from qa.index import CURRENT, status
+from qa.index import layout
+from qa.index.freshness import status
 from qa.settings import Settings
 
 
@@ -17,13 +17,10 @@ def describe(settings: Settings) -> dict:
     report = {"index": str(settings.index), "corpus": str(settings.corpus), "status": state}
     if state in ("missing", "corrupt"):
         return report
-    folder = settings.index / CURRENT
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
-    counts: Counter[str] = Counter()
-    with (folder / "passages.jsonl").open(encoding="utf-8") as f:
-        for line in f:
-            counts[json.loads(line)["source"]] += 1
+    folder = layout.current(settings.index)
+    manifest = layout.read_manifest(folder)
+    documents = layout.read_documents(folder)
+    counts = Counter(record["source"] for record in layout.passage_records(folder))
     report |= {
         "model": manifest["model"]["name"],
         "dimension": manifest["model"]["dimension"],
@@ -44,13 +41,13 @@ def kept_span(
 ) -> str:
     """The exact text a citation points to: `text[start:end]` of the document as the index keeps it
     (for PDF and HTML, the extracted text). A passage id (`source#n.k`) stands for its own span."""
-    folder = settings.index / CURRENT
-    if not (folder / "manifest.json").is_file():
+    folder = layout.current(settings.index)
+    if not layout.has_manifest(folder):
         raise IndexMissing(f"no index at {settings.index}: run `qa index`")
-    documents = json.loads((folder / "documents.json").read_text(encoding="utf-8"))
+    documents = layout.read_documents(folder)
     if source not in documents and "#" in source and start is None and end is None:
-        with (folder / "passages.jsonl").open(encoding="utf-8") as f:
-            passage = next((p for line in f if (p := json.loads(line))["id"] == source), None)
+        records = layout.passage_records(folder)
+        passage = next((p for p in records if p["id"] == source), None)
         if passage is None:
             raise BadInput(f"no passage {source} in the index: `qa search` shows passage ids")
         source, start, end = passage["source"], passage["start"], passage["end"]

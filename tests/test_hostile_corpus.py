@@ -145,19 +145,19 @@ def test_the_rest_is_indexed_and_nothing_from_outside(hostile):
 
 
 def test_a_file_that_breaks_the_parser_costs_only_that_file(tmp_path, embedder, monkeypatch):
-    import qa.index
+    import qa.index.pipeline
 
     (tmp_path / "c").mkdir()
     (tmp_path / "c" / "fine.md").write_text(GOOD)
     (tmp_path / "c" / "cursed.md").write_text("# Cursed\n\nThis one breaks the parser.\n")
-    real_parse = qa.index.parse
+    real_parse = qa.index.pipeline.parse
 
     def fragile(source, text, pages=()):
         if source == "cursed.md" and text:
             raise IndexError("a parser bug")
         return real_parse(source, text, pages)
 
-    monkeypatch.setattr(qa.index, "parse", fragile)
+    monkeypatch.setattr(qa.index.pipeline, "parse", fragile)
     messages: list[str] = []
     build(tmp_path / "c", tmp_path / "i", embedder, progress=messages.append)
     assert "skipping cursed.md: could not be parsed (IndexError)" in messages

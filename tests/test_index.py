@@ -82,7 +82,7 @@ def test_a_failed_build_leaves_the_previous_index_in_use(tmp_path, brief_corpus,
 def test_approximate_search_is_kept_only_when_it_finds_the_exact_neighbours(monkeypatch):
     import faiss
 
-    import qa.index
+    import qa.index.dense
 
     rng = np.random.default_rng(1)
     centres = rng.standard_normal((20, 384))
@@ -90,15 +90,15 @@ def test_approximate_search_is_kept_only_when_it_finds_the_exact_neighbours(monk
     random = rng.standard_normal((2000, 384)).astype(np.float32)
     for vectors in (clustered, random):
         vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-    monkeypatch.setattr(qa.index, "HNSW_ABOVE", 0)
+    monkeypatch.setattr(qa.index.dense, "HNSW_ABOVE", 0)
     said = []
-    dense, chosen = qa.index.dense_index(clustered, said.append)
+    dense, chosen = qa.index.dense.dense_index(clustered, said.append)
     assert isinstance(dense, faiss.IndexHNSWFlat) and chosen["kind"] == "hnsw"
-    assert chosen["recall_at_10"] >= qa.index.MIN_RECALL and dense.hnsw.efSearch == chosen["ef_search"]  # fmt: skip
+    assert chosen["recall_at_10"] >= qa.index.dense.MIN_RECALL and dense.hnsw.efSearch == chosen["ef_search"]  # fmt: skip
     assert "HNSW" in said[-1]
     # Random vectors have no neighbourhoods: a small search beam misses their exact neighbours.
-    monkeypatch.setattr(qa.index, "HNSW_EF_SEARCH", (1,))
-    dense, chosen = qa.index.dense_index(random, said.append)
+    monkeypatch.setattr(qa.index.dense, "HNSW_EF_SEARCH", (1,))
+    dense, chosen = qa.index.dense.dense_index(random, said.append)
     assert isinstance(dense, faiss.IndexFlatIP) and chosen == {"kind": "exact"}
     assert said[-1].startswith("dense search stays exact")
     assert dense.ntotal == len(random)

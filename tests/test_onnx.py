@@ -290,8 +290,9 @@ def test_an_hnsw_index_searches_like_the_exact_one(
     import faiss
 
     import qa.index
+    import qa.index.dense
 
-    monkeypatch.setattr(qa.index, "HNSW_ABOVE", 0)
+    monkeypatch.setattr(qa.index.dense, "HNSW_ABOVE", 0)
     qa.index.build(brief_corpus, tmp_path / "index", StoredVectors(index))
     hnsw = Index.load(tmp_path / "index", brief_corpus)
     assert isinstance(hnsw.dense, faiss.IndexHNSWFlat)

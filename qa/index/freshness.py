@@ -1,0 +1,64 @@
+"""Freshness: whether the current build still matches the corpus, the model and qa's formats."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from qa.corpus import scan
+from qa.errors import IndexCorrupt, IndexStale
+from qa.index import layout
+from qa.index.integrity import verify
+from qa.lexical import VERSION as LEXICAL_VERSION
+
+# Bump whenever parsing, chunking or `index_text` change: every stored passage and vector is stale.
+FORMAT_VERSION = 2  # 2: index_text names untitled documents by file name; long first-line titles
+
+
+def fingerprint(corpus: Path, max_bytes: int | None = None, files: list[Path] | None = None) -> dict[str, str]:  # fmt: skip
+    """sha256 of every corpus file (or of files, already listed), by path relative to corpus."""
+    listed = scan(corpus, max_bytes).files if files is None else files
+    return {
+        p.relative_to(corpus).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in listed
+    }
+
+
+def check_fresh(
+    manifest: dict,
+    corpus: Path | None,
+    model: str | None,
+    files: dict[str, str] | None = None,
+) -> None:
+    """Raise IndexStale unless the build matches; files is the corpus fingerprint when the
+    caller already has it (a build hashes the corpus once)."""
+    if manifest.get("lexical") != LEXICAL_VERSION:
+        # Only BM25 is rebuilt: the passages and vectors of unchanged files are reused.
+        raise IndexStale("the index matches words the old way: run `qa index`")
+    if model is not None and manifest["model"]["name"] != model:
+        raise IndexStale(
+            f"index was built with model {manifest['model']['name']}, not {model}: "
+            "run `qa index --rebuild`"
+        )
+    if files is None and corpus is not None and corpus.is_dir():
+        # Judged by the rules the build used: a file the build skipped for its size stays skipped.
+        files = fingerprint(corpus, (manifest.get("limits") or {}).get("max_file_bytes"))
+    if files is not None and files != manifest["files"]:
+        raise IndexStale("corpus changed since the index was built: run `qa index`")
+
+
+def status(root: Path, corpus: Path, model: str, files: dict[str, str] | None = None) -> str:
+    """'missing', 'corrupt', 'stale' or 'fresh'."""
+    folder = layout.current(root)
+    if not layout.has_manifest(folder):
+        return "missing"
+    try:
+        manifest = layout.read_manifest(folder)
+        if manifest.get("format") != FORMAT_VERSION:
+            return "stale"
+        verify(root, folder, manifest)
+        check_fresh(manifest, corpus, model, files)
+    except (IndexCorrupt, OSError, ValueError, KeyError, TypeError, AttributeError):
+        return "corrupt"
+    except IndexStale:
+        return "stale"
+    return "fresh"

@@ -1,0 +1,88 @@
+"""A loaded index: passages, their vectors and their BM25 scores, all in memory."""
+
+from __future__ import annotations
+
+from collections import Counter
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import IndexCorrupt, IndexMissing, IndexStale
+from qa.index import layout
+from qa.index.freshness import FORMAT_VERSION, check_fresh
+from qa.index.integrity import verify
+from qa.lexical import Lexical, tokenize
+from qa.passages import Passage
+
+
+class Index:
+    """A loaded index: passages, their vectors and their BM25 scores."""
+
+    def __init__(self, folder: Path, manifest: dict, passages: list[Passage], documents: dict, dense, lexical: Lexical) -> None:  # fmt: skip
+        self.folder = folder
+        self.manifest = manifest
+        self.passages = passages
+        self.documents = documents
+        self.dense = dense
+        self.lexical = lexical
+        self._position = {p.id: i for i, p in enumerate(passages)}
+
+    @cached_property
+    def evidence_frequencies(self) -> Counter[str]:
+        """In how many passages each term occurs, counting what passages state (not the titles
+        and headings they are enriched with for search, which would make every title word common)."""
+        return Counter(t for p in self.passages for t in set(tokenize(p.evidence)))
+
+    def preceding(self, passage: Passage, n: int) -> list[Passage]:
+        """Up to n passages just before this one in the same document and section."""
+        found: list[Passage] = []
+        i = self._position[passage.id] - 1
+        while i >= 0 and len(found) < n:
+            p = self.passages[i]
+            if p.source != passage.source or p.section != passage.section:
+                break
+            found.insert(0, p)
+            i -= 1
+        return found
+
+    @classmethod
+    def load(cls, root: Path, corpus: Path | None = None, model: str | None = None) -> Index:
+        """Load the current build under root; refuse one that is stale for corpus or model, or
+        damaged. Everything is read into memory, so the build may be removed once loaded."""
+        folder = layout.current(root)
+        try:
+            return cls._load(root, folder, corpus, model)
+        except IndexCorrupt:
+            # A build swapped in and removed this one while it was being read: read the new one.
+            if layout.current(root) == folder:
+                raise
+            return cls._load(root, layout.current(root), corpus, model)
+
+    @classmethod
+    def _load(cls, root: Path, folder: Path, corpus: Path | None, model: str | None) -> Index:
+        if not layout.has_manifest(folder):
+            raise IndexMissing(f"no index at {root}: run `qa index`")
+        try:
+            manifest = layout.read_manifest(folder)
+            if manifest.get("format") != FORMAT_VERSION:
+                raise IndexStale(f"index at {root} has an old format: run `qa index --rebuild`")
+            verify(root, folder, manifest)
+            check_fresh(manifest, corpus, model)
+            passages = layout.read_passages(folder)
+            documents = layout.read_documents(folder)
+            dense = layout.read_dense(folder)
+            lexical = Lexical.load(layout.lexical_folder(folder))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError, RuntimeError) as exc:
+            reason = " ".join(str(exc).split())[:160]  # faiss's messages run over several lines
+            raise IndexCorrupt(
+                f"index at {root} is damaged ({reason}): run `qa index --rebuild`"
+            ) from exc
+        if dense.ntotal != len(passages) or lexical.size != len(passages):
+            raise IndexCorrupt(f"index at {root} is inconsistent: run `qa index --rebuild`")
+        return cls(folder, manifest, passages, documents, dense, lexical)
+
+
+def vectors_of(index: Index) -> np.ndarray:
+    """All passage vectors, in passage order (for exact scoring of small candidate sets)."""
+    return index.dense.reconstruct_n(0, index.dense.ntotal)

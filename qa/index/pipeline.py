@@ -1,0 +1,235 @@
+"""The build pipeline: corpus files -> documents -> passages -> vectors and BM25 -> a new build.
+
+A build scans and hashes the corpus once, and reuses the passages and vectors of every file whose
+hash, model and chunking are unchanged since the current build, so only changed and added files
+are read and embedded again.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from qa.corpus import max_file_bytes, scan
+from qa.documents import Document, parse
+from qa.errors import BadDocument, CorpusEmpty, IndexCorrupt
+from qa.extract import extract
+from qa.index import layout
+from qa.index.dense import dense_index
+from qa.index.freshness import FORMAT_VERSION, fingerprint, status
+from qa.index.integrity import checksums, seal, verify
+from qa.lexical import VERSION as LEXICAL_VERSION
+from qa.lexical import Lexical
+from qa.onnx_embedding import write_encoder
+from qa.passages import DEFAULT_MAX_WORDS, Passage, cut
+
+
+def index_text(passage: Passage) -> str:
+    """What is embedded and matched: the exact span enriched with its context and endnotes.
+
+    A document without a stated title is named by its file name (`Super_Bowl_50.txt` gives
+    "Super Bowl 50"): people name files for what they hold, and a passage that never repeats
+    its topic (say, "It was held in February") needs it to be found.
+    """
+    title = passage.title or name_of(passage.source)
+    section = passage.section if passage.section != title else None
+    parts = [title, section or "", passage.text]
+    parts += [note.text for note in passage.endnotes]
+    return "\n".join(p for p in parts if p)
+
+
+def name_of(source: str) -> str:
+    """A file's name as words (no folder, no suffix, separators as spaces); "" for a bare number."""
+    name = " ".join(re.split(r"[\s_]+", PurePosixPath(source).stem)).strip()
+    return name if any(c.isalpha() for c in name) else ""
+
+
+def read_document(
+    corpus: Path, relative: str, warn: Callable[[str], None] = lambda message: None
+) -> Document:
+    extracted = extract(corpus / relative, warn)
+    return parse(relative, extracted.text, extracted.pages)
+
+
+@dataclass(frozen=True)
+class BuildReport:
+    built: bool
+    documents: int
+    passages: int
+    seconds: float
+    folder: Path
+    reason: str
+    embedded: int | None = None  # passages embedded by this build; the others were reused
+
+
+def build(
+    corpus: Path,
+    root: Path,
+    embedder,
+    max_words: int = DEFAULT_MAX_WORDS,
+    rebuild: bool = False,
+    progress: Callable[[str], None] = lambda message: None,
+    max_file_mb: float | None = None,
+) -> BuildReport:
+    """Build the index for corpus under root, unless the current one is up to date."""
+    started = time.perf_counter()
+    max_bytes = max_file_bytes(max_file_mb)
+    listing = scan(corpus, max_bytes)
+    for skipped in listing.skipped:
+        progress(f"skipping {skipped.source}: {skipped.reason}")
+    files = fingerprint(corpus, max_bytes, listing.files)  # the one read of every corpus file
+    if not files and listing.skipped:
+        raise CorpusEmpty(f"nothing to index in {corpus}: every file was skipped (see above)")
+    if not files:
+        raise CorpusEmpty(f"no documents in {corpus}: add some, then run `qa index`")
+    state = status(root, corpus, embedder.name, files)
+    if state == "fresh" and not rebuild:
+        current = layout.read_manifest(layout.current(root))
+        if current["chunking"]["max_words"] == max_words:
+            with layout.build_lock(root):  # still clear what killed builds left behind
+                layout.remove_old_builds(root, keep=layout.current(root).name)
+            return BuildReport(False, len(files), current["passages"], 0.0, root, "up to date")
+
+    previous = {} if rebuild else reusable(root, files, embedder.name, max_words)
+    documents, passages, vectors, embedded = gather(
+        corpus, files, previous, embedder, max_words, progress
+    )
+    if not passages:
+        raise CorpusEmpty(f"the documents in {corpus} hold no text to index")
+    texts = [index_text(p) for p in passages]
+    dense, dense_choice = dense_index(vectors, progress)
+    lexical = Lexical.build(texts, [p.sentences for p in passages])
+
+    manifest = {
+        "format": FORMAT_VERSION,
+        "model": {"name": embedder.name, "dimension": int(vectors.shape[1])},
+        "chunking": {"max_words": max_words},
+        "lexical": LEXICAL_VERSION,
+        "limits": {"max_file_bytes": max_bytes},
+        "files": files,
+        "documents": len(documents),
+        "passages": len(passages),
+        "dense": dense_choice,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    # One writer at a time, so that no build removes another's staging folder as debris.
+    with layout.build_lock(root):
+        staging = layout.new_staging(root)
+        try:
+            layout.write_build(staging, passages, documents, dense, lexical)
+            write_encoder(embedder, layout.encoder_folder(staging), progress)
+            # The manifest goes last, with a checksum of every other file: a build folder without
+            # one is never loaded, and one whose files changed since is refused.
+            manifest["checksums"] = checksums(staging)
+            manifest["seal"] = seal(manifest)
+            layout.write_manifest(staging, manifest)
+            final = layout.publish(root, staging)
+        except BaseException:
+            layout.discard(staging)
+            raise
+        layout.remove_old_builds(root, keep=final.name)
+    reasons = {"missing": "new", "stale": "corpus or model changed", "corrupt": "the old one was damaged"}  # fmt: skip
+    reason = "rebuilt on request" if state == "fresh" else reasons[state]
+    seconds = time.perf_counter() - started
+    return BuildReport(True, len(documents), len(passages), seconds, root, reason, embedded)
+
+
+@dataclass(frozen=True)
+class Stored:
+    """One file's share of an earlier build: its kept document, passages and their vectors."""
+
+    document: dict
+    passages: list[Passage]
+    vectors: np.ndarray
+
+
+def reusable(root: Path, files: dict[str, str], model: str, max_words: int) -> dict[str, Stored]:
+    """What the current build holds for each file that is unchanged since (same hash, format,
+    model and chunking); empty when there is no usable build."""
+    folder = layout.current(root)
+    try:
+        manifest = layout.read_manifest(folder)
+        verify(root, folder, manifest)  # never carry damaged passages or vectors into a new build
+        built_with = (manifest.get("format"), manifest["model"]["name"], manifest["chunking"])
+        if built_with != (FORMAT_VERSION, model, {"max_words": max_words}):
+            return {}
+        unchanged = {s for s, digest in files.items() if manifest["files"].get(s) == digest}
+        if not unchanged:
+            return {}
+        documents = layout.read_documents(folder)
+        passages = layout.read_passages(folder)
+        dense = layout.read_dense(folder)
+        vectors = dense.reconstruct_n(0, dense.ntotal)
+    except (IndexCorrupt, OSError, ValueError, KeyError, TypeError, RuntimeError):
+        return {}  # nothing usable: build from scratch
+    if len(vectors) != len(passages):
+        return {}
+    rows: dict[str, list[int]] = {s: [] for s in unchanged}
+    for i, p in enumerate(passages):
+        if p.source in rows:
+            rows[p.source].append(i)
+    return {
+        s: Stored(documents[s], [passages[i] for i in rows[s]], vectors[rows[s]])
+        for s in unchanged
+        if s in documents
+    }
+
+
+def gather(
+    corpus: Path,
+    files: dict[str, str],
+    previous: dict[str, Stored],
+    embedder,
+    max_words: int,
+    progress: Callable[[str], None],
+) -> tuple[dict[str, dict], list[Passage], np.ndarray, int]:
+    """Every file's kept document, passages and vectors, in file order: stored ones reused,
+    the rest read, cut and embedded together. Returns them with the number of texts embedded."""
+    fresh: dict[str, tuple[dict, list[Passage]]] = {}
+    for relative in files:
+        if relative in previous:
+            continue
+
+        def warn(message: str, source: str = relative) -> None:
+            progress(f"warning: {source}: {message}")
+
+        try:
+            document = read_document(corpus, relative, warn)
+            own = cut(document, max_words)
+        except BadDocument as exc:
+            progress(f"skipping {relative}: {exc}")
+            document, own = parse(relative, ""), []
+        except Exception as exc:  # a file that breaks a parser costs that file, not the build
+            progress(f"skipping {relative}: could not be parsed ({type(exc).__name__})")
+            document, own = parse(relative, ""), []
+        kept = {"title": document.title, "date": document.date, "text": document.text}
+        fresh[relative] = (kept | {"pages": list(document.pages)}, own)
+    new_passages = [p for _, passages in fresh.values() for p in passages]
+    reused = f", reusing {len(previous)} unchanged" if previous else ""
+    progress(f"embedding {len(new_passages)} passages from {len(fresh)} documents{reused}")
+    # The same text (a document saved as both PDF and HTML, say) is embedded once.
+    texts = list(dict.fromkeys(index_text(p) for p in new_passages))
+    row = {text: i for i, text in enumerate(texts)}
+    encoded = embedder.encode(texts, progress=True) if texts else None
+    if encoded is not None:
+        encoded = encoded[[row[index_text(p)] for p in new_passages]]
+    documents, passages, chunks, offset = {}, [], [], 0
+    for relative in files:
+        if relative in previous:
+            stored = previous[relative]
+            documents[relative] = stored.document
+            passages += stored.passages
+            chunks.append(stored.vectors)
+        else:
+            documents[relative], own = fresh[relative]
+            passages += own
+            chunks.append(encoded[offset : offset + len(own)] if own else None)
+            offset += len(own)
+    chunks = [c for c in chunks if c is not None and len(c)]
+    vectors = np.concatenate(chunks).astype(np.float32) if chunks else np.zeros((0, 0), np.float32)
+    return documents, passages, vectors, len(texts)
