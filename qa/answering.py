@@ -66,6 +66,7 @@ class Answer:
     answerable: bool
     citations: list[tuple[int, Hit]]  # (marker, hit), in order of first use
     signals: dict = field(default_factory=dict)
+    query_used: str | None = None  # the standalone query searched, when a conversation led here
 
     def to_dict(self) -> dict:
         citations = [{**hit.to_dict(), "marker": marker} for marker, hit in self.citations]
@@ -75,6 +76,7 @@ class Answer:
             "answerable": self.answerable,
             "citations": citations,
             "signals": self.signals,
+            "query_used": self.query_used or self.question,
         }
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import replace
 
 from qa.answering import Answer, compose
+from qa.conversation import check_history, standalone
 from qa.embedding import Embedder, resolve_model
 from qa.errors import BadInput, UnknownDocument
 from qa.index import Index
@@ -66,9 +68,22 @@ class Assistant:
             raise UnknownDocument(f"no document {unknown[0]!r} in the index: `qa info` lists them")
         return wanted or None
 
-    def ask(self, question: str, k: int = 5, sources: Iterable[str] | None = None) -> Answer:
+    def query_for(self, question: str, history: Iterable | None = None) -> str:
+        """The standalone query searched for `question` asked after `history` (oldest first);
+        the question itself when it stands alone."""
+        return standalone(check_query(question, 1), check_history(history))
+
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        sources: Iterable[str] | None = None,
+        history: Iterable | None = None,
+    ) -> Answer:
         question = check_query(question, k)
-        return compose(question, self.retriever, k, self._check_sources(sources))
+        query = standalone(question, check_history(history))
+        answer = compose(query, self.retriever, k, self._check_sources(sources))
+        return replace(answer, question=question, query_used=query)
 
     def warm_up(self) -> None:
         """Load the model now rather than on the first question."""

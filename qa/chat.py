@@ -5,11 +5,15 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from rich.text import Text
+
+from qa.conversation import MAX_TURN_CHARS, MAX_TURNS
 from qa.errors import QAError
 from qa.render import console, print_answer
 
-HELP = """Type a question and press Enter.
+HELP = """Type a question and press Enter; follow-ups ("and the one before?") read the turns before.
   /sources   show the last answer's passages in full
+  /new       forget the conversation so far
   /help      this help
   /quit      leave (or Ctrl-D)"""
 
@@ -42,6 +46,7 @@ def run_chat(assistant) -> None:
     )
     read = _reader()
     last = None
+    history: list[dict] = []  # the turns so far, oldest first, so that follow-ups resolve
     while True:
         try:
             line = read().strip()
@@ -56,6 +61,9 @@ def run_chat(assistant) -> None:
             return
         if line == "/help":
             out.print(HELP)
+        elif line == "/new":
+            history.clear()
+            out.print("New conversation.")
         elif line == "/sources":
             if last is None:
                 out.print("No answer yet: ask a question first.")
@@ -65,9 +73,14 @@ def run_chat(assistant) -> None:
             out.print(f"Unknown command {line}. /help lists the commands.")
         else:
             try:
-                last = assistant.ask(line)
+                last = assistant.ask(line, history=history[-MAX_TURNS:])
             except QAError as exc:
                 out.print(f"error: {exc}")
                 continue
+            history.append(
+                {"question": line[:MAX_TURN_CHARS], "answer": last.answer[:MAX_TURN_CHARS]}
+            )
+            if last.query_used and last.query_used != line:
+                out.print(Text(f"(searched for: {last.query_used})", style="dim"))
             out.print(last.answer)
             out.print(f"[dim]{len(last.citations)} source(s): /sources to read them[/dim]")

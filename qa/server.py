@@ -21,6 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, VISIBLE, Assistant
+from qa.conversation import MAX_TURN_CHARS, MAX_TURNS
 from qa.errors import BadInput, QAError, UnknownDocument
 from qa.settings import Settings
 
@@ -48,6 +49,18 @@ SECURITY_HEADERS = {
 }
 
 
+class TurnIn(BaseModel):
+    question: str = Field(min_length=1, max_length=MAX_TURN_CHARS)
+    answer: str = Field("", max_length=MAX_TURN_CHARS)
+
+
+History = Field(
+    default_factory=list,
+    max_length=MAX_TURNS,
+    description="The conversation so far, oldest first: a follow-up is searched as a standalone query",
+)
+
+
 class SearchRequest(BaseModel):
     # The pattern is checked by the assistant, whose message is plainer than pydantic's.
     query: str = Field(
@@ -55,6 +68,7 @@ class SearchRequest(BaseModel):
     )
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     sources: list[str] | None = None
+    history: list[TurnIn] = History
 
 
 class AskRequest(BaseModel):
@@ -64,6 +78,7 @@ class AskRequest(BaseModel):
     )
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     sources: list[str] | None = None
+    history: list[TurnIn] = History
 
 
 # The answers' shapes, for the OpenAPI schema only: the endpoints return the core's own dicts,
@@ -99,6 +114,7 @@ class MarkedPassage(CitedPassage):
 
 class SearchResponse(BaseModel):
     query: str
+    query_used: str
     results: list[CitedPassage]
 
 
@@ -107,6 +123,7 @@ class AskResponse(BaseModel):
     answer: str
     answerable: bool
     citations: list[MarkedPassage]
+    query_used: str
 
 
 class HealthResponse(BaseModel):
@@ -247,6 +264,10 @@ def _describe(error: dict) -> str:
     return f"{where}: {error.get('msg', 'invalid')}"[:200]
 
 
+def _turns(history: list[TurnIn]) -> list[dict]:
+    return [turn.model_dump() for turn in history]
+
+
 def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
     """The app over one assistant; the index and model load once, at start-up."""
     settings = settings or Settings()
@@ -318,16 +339,22 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     )
     async def search(body: SearchRequest, request: Request) -> dict:
         a: Assistant = request.app.state.assistant
+        used = a.query_for(body.query, _turns(body.history))
         hits = await to_thread.run_sync(
-            a.search, body.query, body.top_k, body.sources, limiter=app.state.workers
+            a.search, used, body.top_k, body.sources, limiter=app.state.workers
         )
-        return {"query": body.query, "results": [h.to_dict() for h in hits]}
+        return {"query": body.query, "query_used": used, "results": [h.to_dict() for h in hits]}
 
     @app.post("/ask", response_model=None, responses={200: {"model": AskResponse}, **problems})
     async def ask(body: AskRequest, request: Request) -> dict:
         a: Assistant = request.app.state.assistant
         answer = await to_thread.run_sync(
-            a.ask, body.question, body.top_k, body.sources, limiter=app.state.workers
+            a.ask,
+            body.question,
+            body.top_k,
+            body.sources,
+            _turns(body.history),
+            limiter=app.state.workers,
         )
         return answer.to_dict()
 

@@ -16,6 +16,8 @@
 
   var script = document.currentScript;
   var REQUEST_TIMEOUT_MS = 120000;
+  var MAX_HISTORY = 4; // earlier turns sent with a question (the server takes at most 4)
+  var MAX_TURN_CHARS = 1000; // per question or answer (the server's bound; answers are cut)
   var STARTERS = [
     "When was the latest joint declaration published?",
     "Why is information sharing between the EU and NATO problematic?",
@@ -118,8 +120,8 @@
 
     return {
       health: function () { return request("/health"); },
-      ask: function (question) {
-        return request("/ask", { method: "POST", body: JSON.stringify({ question: question, top_k: 5 }) });
+      ask: function (question, history) {
+        return request("/ask", { method: "POST", body: JSON.stringify({ question: question, top_k: 5, history: history || [] }) });
       },
     };
   }
@@ -158,6 +160,7 @@
     options = options || {};
     var client = makeClient(options.endpoint || "", options.apiKey || "");
     var busy = false;
+    var history = []; // the turns answered so far, sent with each question so follow-ups resolve
     var opener = null; // the button that opened the passage panel, to return focus to
 
     var chat = el("section", "qa-chat");
@@ -325,11 +328,22 @@
       return box;
     }
 
-    function answerBubble(result) {
+    function sameQuery(a, b) {
+      var fold = function (t) { return String(t || "").toLowerCase().replace(/[\s?.!]+/g, " ").trim(); };
+      return fold(a) === fold(b);
+    }
+
+    function answerBubble(result, question) {
       var citations = Array.isArray(result.citations) ? result.citations : [];
       var answerable = result.answerable !== false;
       var msg = el("article", "qa-msg " + (answerable ? "qa-msg--answer" : "qa-msg--refusal"));
       msg.appendChild(el("p", "qa-msg-label", answerable ? "Answer" : "Not answered by the documents"));
+      if (result.query_used && !sameQuery(result.query_used, question)) {
+        var used = el("p", "qa-query-used");
+        used.appendChild(el("span", "qa-query-used-label", "Searched for: "));
+        used.appendChild(el("span", "qa-query-used-text", result.query_used));
+        msg.appendChild(used);
+      }
       msg.appendChild(answerText(result.answer, citations, !answerable));
       if (citations.length) {
         msg.appendChild(
@@ -371,9 +385,15 @@
       var pending = addMessage(pendingBubble());
       setBusy(true);
       return client
-        .ask(question)
+        .ask(question, history.slice(-MAX_HISTORY))
         .then(
-          function (result) { return answerBubble(result); },
+          function (result) {
+            history.push({
+              question: question.slice(0, MAX_TURN_CHARS),
+              answer: String(result.answer || "").slice(0, MAX_TURN_CHARS),
+            });
+            return answerBubble(result, question);
+          },
           function (err) { return errorBubble(err.message || String(err), question); }
         )
         .then(function (node) {

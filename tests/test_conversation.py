@@ -1,0 +1,203 @@
+"""Follow-up questions: the rewrite into a standalone query, history validation, and the surfaces."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from fastapi.testclient import TestClient
+
+from qa.conversation import MAX_TURNS, Turn, check_history, standalone
+from qa.errors import BadInput
+from qa.server import create_app
+
+# Topics unlike the brief's on purpose: the rewrite reads the shape of a question, not its words.
+LIBRARY = "When was the new city library opened?"
+LIBRARY_ANSWER = "The new city library was opened in 2019. [1]"
+
+
+def ask_after(question: str, *turns: tuple[str, str]) -> str:
+    return standalone(question, [Turn(q, a) for q, a in turns])
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "expected"),
+    [
+        # a pronoun: the earlier question's subject takes its place
+        ("Who designed it?", (LIBRARY, LIBRARY_ANSWER), "Who designed the new city library?"),
+        (
+            "How much did its roof cost?",
+            (LIBRARY, LIBRARY_ANSWER),
+            "How much did the new city library’s roof cost?",
+        ),  # fmt: skip
+        # "what about <year>": the year swapped, or added
+        (
+            "What about 2012?",
+            ("How many bridges were repaired in 2015?", "Four. [1]"),
+            "How many bridges were repaired in 2012?",
+        ),  # fmt: skip
+        (
+            "And in 2004?",
+            ("Who chaired the harbour board?", "Ana Silva. [1]"),
+            "Who chaired the harbour board in 2004?",
+        ),  # fmt: skip
+        # "and <name>?": the name swapped
+        (
+            "And Norway?",
+            ("What did Sweden export to Finland?", "Timber. [1]"),
+            "What did Norway export to Finland?",
+        ),  # fmt: skip
+        # "the one before": the earlier subject, one step back
+        (
+            "And the one before?",
+            ("When was the latest census taken?", "In 2021. [1]"),
+            "When was the previous census taken?",
+        ),  # fmt: skip
+        (
+            "And the one on rail freight?",
+            ("Who wrote the report on road safety?", "Jo Park. [1]"),
+            "Who wrote the report on rail freight?",
+        ),  # fmt: skip
+        # a bare noun phrase: the earlier subject replaced
+        (
+            "The east wing?",
+            ("When was the old museum built?", "In 1890. [1]"),
+            "When was the east wing built?",
+        ),  # fmt: skip
+        # the thing the answer named, after a "what" question
+        (
+            "When was it founded?",
+            (
+                "What did the two cities set up together?",
+                "They set up the “Harbour Trust” to run the port. [1]",
+            ),
+            "When was Harbour Trust founded?",
+        ),  # fmt: skip
+        (
+            "Why did they merge?",
+            ("Which two banks merged last year?", "Nordbank and Westbank merged. [1]"),
+            "Why did Nordbank and Westbank merge?",
+        ),  # fmt: skip
+        # a person pronoun: the person the answer named
+        (
+            "When did he retire?",
+            ("Who led the orchestra?", "Marta Kovacs led it for ten years. [1]"),
+            "When did Marta Kovacs retire?",
+        ),  # fmt: skip
+        # a bare question word
+        ("Why?", (LIBRARY, LIBRARY_ANSWER), "Why was the new city library opened?"),
+    ],
+)
+def test_follow_ups_become_standalone(question, previous, expected):
+    assert ask_after(question, previous) == expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many ferries cross the strait each day?",
+        "What is the population of the capital?",
+        "Who is the mayor of Tartu and what is her party?",  # "her" follows the name it means
+        "What is the policy that the council adopted?",  # a relative "that"
+    ],
+)
+def test_standalone_questions_are_left_alone(question):
+    assert ask_after(question, (LIBRARY, LIBRARY_ANSWER)) == question
+
+
+def test_no_history_no_rewrite():
+    assert standalone("What did it cost?", []) == "What did it cost?"
+
+
+def test_a_third_turn_sees_what_the_second_was_about():
+    turns = [(LIBRARY, LIBRARY_ANSWER), ("Who designed it?", "An architect from Riga. [1]")]
+    assert ask_after("And the one before?", *turns) == "Who designed the previous city library?"
+
+
+def test_a_refusal_names_no_referent():
+    previous = ("What did the council ban?", "The corpus does not answer this question.")
+    assert ask_after("Why did it do that?", previous) == "Why did the council do that?"
+
+
+@pytest.mark.parametrize(
+    ("history", "message"),
+    [
+        ("not a list", "history must be a list"),
+        ([{"answer": "x"}], "history[0].question"),
+        ([{"question": "  "}], "history[0].question"),
+        ([{"question": "q", "answer": 3}], "history[0].answer"),
+        (["q"], "history[0] must be an object"),
+        ([{"question": "q"}] * (MAX_TURNS + 1), "history is too long"),
+        ([{"question": "q" * 1001}], "too long"),
+    ],
+)
+def test_bad_history_is_bad_input(history, message):
+    with pytest.raises(BadInput, match=message.replace("[", r"\[").replace("]", r"\]")):
+        check_history(history)
+
+
+def test_history_turns_read():
+    turns = check_history([{"question": " a? ", "answer": None}, Turn("b?", "B.")])
+    assert turns == [Turn("a?", ""), Turn("b?", "B.")]
+
+
+# ---------------------------------------------------------------- through the assistant and HTTP
+
+
+@pytest.fixture(scope="module")
+def client(settings, assistant):
+    with TestClient(create_app(settings, assistant)) as c:
+        yield c
+
+
+FIRST = "When was the latest joint declaration published?"
+
+
+def test_ask_follow_up_over_http(client):
+    first = client.post("/ask", json={"question": FIRST}).json()
+    assert first["query_used"] == FIRST  # a standalone question is searched as typed
+    history = [{"question": FIRST, "answer": first["answer"]}]
+    data = client.post("/ask", json={"question": "What did it include?", "history": history}).json()
+    assert data["question"] == "What did it include?"
+    assert data["query_used"] == "What did the latest joint declaration include?"
+    assert data["answerable"] is True
+
+
+def test_search_follow_up_over_http(client):
+    history = [{"question": FIRST, "answer": "In 2023. [1]"}]
+    r = client.post("/search", json={"query": "What did it include?", "history": history})
+    assert r.status_code == 200
+    data = r.json()
+    assert data["query"] == "What did it include?"
+    assert data["query_used"] == "What did the latest joint declaration include?"
+    assert data["results"]
+
+
+@pytest.mark.parametrize(
+    "history",
+    [
+        "text",
+        [{"answer": "no question"}],
+        [{"question": ""}],
+        [{"question": "q", "answer": ["x"]}],
+        [{"question": "q"}] * (MAX_TURNS + 1),
+    ],
+)
+@pytest.mark.parametrize("path", ["/ask", "/search"])
+def test_bad_history_over_http_is_422(client, path, history):
+    field = "question" if path == "/ask" else "query"
+    r = client.post(path, json={field: "What did it include?", "history": history})
+    assert r.status_code == 422
+    assert "history" in r.json()["detail"]
+
+
+def test_chat_keeps_the_conversation(brief_corpus, brief_index):
+    session = f"{FIRST}\nWhat did it include?\n/new\nWhat did it include?\n"
+    env = {"QA_CORPUS": str(brief_corpus), "QA_INDEX": str(brief_index), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "qa", "chat"], input=session, capture_output=True, text=True, env=env, timeout=120
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("(searched for: What did the latest joint declaration include?)") == 1
+    assert "New conversation." in out.stdout
