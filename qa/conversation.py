@@ -44,24 +44,27 @@ _PREPOSITIONS = {"in", "on", "at", "by", "for", "with", "from", "to", "into", "d
 # Words that start a clause after a noun phrase, so end it.
 _BOUNDARY = _AUX | _WH | {"and", "or", "but", "that", "which", "who", "?", ",", ";", ":"}
 # Selectors that pick one of a series; "the one before" replaces them.
+_ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last", "latest", "next", "previous", "other"}  # fmt: skip
 _SELECTORS = {"latest", "last", "first", "second", "third", "previous", "next", "earlier", "later", "most", "recent", "current", "new", "newest", "oldest", "final", "initial"}  # fmt: skip
 _RELATIVE = {
     "before": "previous", "earlier": "previous", "previous": "previous", "prior": "previous",
     "after": "next", "later": "next", "next": "next", "following": "next",
     "first": "first", "last": "last", "latest": "latest", "other": "other", "second": "second",
+    "third": "third", "fourth": "fourth", "fifth": "fifth", "sixth": "sixth", "seventh": "seventh",
+    "eighth": "eighth", "ninth": "ninth", "tenth": "tenth",
 }  # fmt: skip
 _LEADS = re.compile(r"^(?:and|but|so|also|ok|okay|then|now|well)\b[\s,]*", re.IGNORECASE)
 _ABOUT = re.compile(
     r"^(?:(?:and|but|so)\s+)?(?:what|how)\s+about\s+(?P<x>.+)$|^(?:and|also|or|same\s+for|now)\s+(?P<y>.+)$",
     re.IGNORECASE,
 )
-_YEAR = re.compile(r"\b(?:1[5-9]|20)\d\d\b")
+_YEAR = re.compile(r"(?<![\d.,])(?:1[5-9]|20)\d\d(?![\d.,]\d|\d)")  # also inside "FY2026"
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 _NAME_RUN = re.compile(
     r"(?<![\w’'])(?:[A-Z][\w’'-]*|[A-Z]{2,})(?:\s+(?:(?:and|of|the|for|de|von|der|&)\s+)*(?:[A-Z][\w’'-]*))*"
 )
 _QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,80})[”\"’]")
-_WORD = re.compile(r"[\w’'-]+|[?,;:]")
+_WORD = re.compile(r"(?:[A-Z]\.){2,}|[\w’'-]+|[?,;:]")  # "U.S." is one word
 _REFUSALS = ("does not answer", "doesn't answer", "not in the corpus", "cannot answer")
 
 
@@ -120,10 +123,8 @@ def _resolve(question: str, earlier: list[tuple[str, str]]) -> str:
     lower = [w.lower() for w in words]
 
     # "Why?", "When?": the earlier question, asked with this question word.
-    if lower and lower[0] in _WH and len([w for w in lower if w != "?"]) <= 2:
+    if lower and lower[0] in _WH and len([w for w in lower if w != "?"]) == 1:
         return _swap_question_word(previous, text)
-    if set(lower) & _WH and len([w for w in lower if w != "?"]) <= 2:  # "Since when?"
-        return _clean(f"{text.rstrip(' ?')} {_content(previous)}?")
 
     about = _ABOUT.match(text.rstrip(" ?.!"))
     if about:
@@ -132,8 +133,12 @@ def _resolve(question: str, earlier: list[tuple[str, str]]) -> str:
         if rest and not (set(rest_words) & (_WH | _AUX)):
             return _substitute(previous, rest)
         text = _LEADS.sub("", text) or text  # "And when was it published?": read without the "and"
+        text = text[:1].upper() + text[1:]
         words = _words(text)
         lower = [w.lower() for w in words]
+
+    if set(lower) & _WH and _elliptical(lower):  # "Since when?", "In how many areas?"
+        return f"{text.rstrip()} ({_content(previous)})"
 
     has_wh = bool(set(lower) & (_WH | _AUX))
     if not has_wh and len([w for w in lower if w not in "?,;:"]) <= 6:
@@ -143,6 +148,13 @@ def _resolve(question: str, earlier: list[tuple[str, str]]) -> str:
     if anaphor is None:
         return question
     return _replace_anaphor(text, words, anaphor, previous, answer)
+
+
+def _elliptical(lower: list[str]) -> bool:
+    """A question with a question word and at most one other word of substance ("Under which
+    department?", "In how many areas?") leans on the question before it."""
+    substance = [w for w in lower if w not in _WH | _AUX | _PREPOSITIONS | _DETERMINERS | {"?", ",", "many", "much", "ones", "one", "else", "exactly", "so"}]  # fmt: skip
+    return len(substance) <= 1 and not any(w[:1].isdigit() for w in substance)
 
 
 def _words(text: str) -> list[str]:
@@ -157,11 +169,11 @@ def _is_refusal(answer: str) -> bool:
 def _find_anaphor(words: list[str]) -> int | None:
     """Index of the first word that points back to an earlier turn, if any.
 
-    A pronoun that follows a name in the same question refers to that name ("What is NATO's
-    role and its budget?"), so it is no cue."""
+    A pronoun that follows a name in its own clause refers to that name ("What is NATO's role
+    and its budget?", "How does NATO fund its operations?"), so it is no cue."""
     for i, word in enumerate(words):
         w = word.lower()
-        earlier_name = any(_is_name_word(words, j) for j in range(i))
+        earlier_name = _own_referent(words, i)
         if w in _OBJECT_PRONOUNS | _POSSESSIVES | _PERSONAL and not earlier_name:
             return i
         if w in ("this", "these", "those") and not earlier_name:
@@ -178,14 +190,25 @@ def _find_anaphor(words: list[str]) -> int | None:
     return None
 
 
+def _own_referent(words: list[str], i: int) -> bool:
+    """Whether a name before words[i] is what the pronoun there means: one joined to it by
+    "and" or a comma, or a possessive within three words of it."""
+    names = [j for j in range(i) if _is_name_word(words, j)]
+    if not names:
+        return False
+    between = {w.lower() for w in words[names[0] + 1 : i]}
+    possessive = words[i].lower() in _POSSESSIVES | {"his", "her"} and i - names[-1] <= 3
+    return possessive or bool(between & {"and", ","})
+
+
 def _is_name_word(words: list[str], j: int) -> bool:
     w = words[j]
     return j > 0 and w[:1].isupper() and w.lower() not in _WH | _AUX and w != "I"
 
 
 def _frame_end(words: list[str]) -> int:
-    """Where the question's frame ("When was", "How many", "What did") ends."""
-    i = 0
+    """Where the question's frame ("When was", "How many", "In which year did") ends."""
+    i = 1 if len(words) > 1 and words[0].lower() in _PREPOSITIONS and words[1].lower() in _WH else 0
     while i < len(words) and words[i].lower() in _WH | {"many", "much", "long", "often", "far", "kind", "type", "sort", "of", "year", "date", "month", "day", "number", "percentage", "share"}:  # fmt: skip
         i += 1
     while i < len(words) and words[i].lower() in _AUX:
@@ -202,15 +225,25 @@ def _subject(query: str) -> str | None:
     aux = words[start - 1].lower() if 0 < start <= len(words) and words[start - 1].lower() in _AUX else ""  # fmt: skip
     if start >= len(words):
         return None
-    if not aux:  # "Who wrote the brief": the subject is the verb's object
+    counted = start >= 2 and words[start - 1].lower() in ("many", "much") and not aux
+    if counted:  # "How many U.S. destroyers will be ...": the thing counted
+        end = start
+        while end < len(words) and words[end].lower() not in _BOUNDARY | _PREPOSITIONS:
+            end += 1
+        return _span(query, words, start, end) if end > start else None
+    opens = words[start].lower() in _DETERMINERS | {"its", "their"} or _is_name_word(words, start)
+    if not aux or (
+        not opens and aux not in _BE
+    ):  # "Who wrote the brief", "Who will attend the dinner": the object
         start = next((j for j in range(start, len(words)) if words[j].lower() in _DETERMINERS or _is_name_word(words, j)), len(words))  # fmt: skip
         if start >= len(words):
             return None
     first = words[start]
-    if first[:1].isupper() and first.lower() not in _DETERMINERS:
+    possessive = first.endswith(("’s", "'s"))  # "Europe's primary task": a noun phrase
+    if first[:1].isupper() and first.lower() not in _DETERMINERS and not possessive:
         name = _NAME_RUN.match(query[_offset(query, words, start) :])
         return name.group().strip() if name else None
-    end = start + (1 if first.lower() in _DETERMINERS | {"its", "their"} else 0)
+    end = start + (1 if first.lower() in _DETERMINERS | {"its", "their"} or possessive else 0)
     while end < len(words) and end - start <= 8:
         w = words[end].lower()
         joins = w in ("and", "&") and end + 1 < len(words) and words[end + 1][:1].isupper()
@@ -222,6 +255,8 @@ def _subject(query: str) -> str | None:
             break
         if w in _PREPOSITIONS and aux in ("do", "does", "did"):
             break
+        if w in _DETERMINERS and end > start + 1 and words[end - 1].lower() not in _PREPOSITIONS | {"of"}:  # fmt: skip
+            break  # "military mobility | a priority": a second noun phrase
         end += 1
     if aux in ("do", "does", "did") and end - start >= 2 and not words[end - 1][:1].isupper():
         end -= 1  # "What did the EU adopt": the bare verb closes the subject
@@ -269,38 +304,62 @@ def _content(query: str) -> str:
 
 
 def _answer_entity(answer: str, previous: str, person: bool = False) -> str | None:
-    """The thing an earlier answer named that its question did not: a quoted title or a name."""
+    """The thing an earlier answer named that its question did not: a quoted title, or a name
+    (the longest; a capitalised word opening the sentence is no name unless it is an acronym)."""
     if not answer:
         return None
     first = re.sub(r"\[\d+\]", "", re.split(r"(?<=[.!?])\s", answer, maxsplit=1)[0])
-    known = previous.lower()
+    known = {w.lower().removesuffix("’s").removesuffix("'s") for w in _words(previous)}
     for m in [] if person else _QUOTED.finditer(first):
-        if m.group(1).lower() not in known:
+        if m.group(1).lower() not in previous.lower():
             return m.group(1).strip(" ,.")
+    names = []
     for m in _NAME_RUN.finditer(first):
-        name = m.group().strip()
-        if m.start() == 0 and " " not in name and name.lower() in {"the", "in", "a", "it", "this"}:
+        name = re.sub(r"^(?:The|In|A|An|It|This|At|On)\s+", "", m.group().strip())
+        name = re.sub(r"[’']s$", "", name)
+        if not name or (m.start() == 0 and " " not in name and not name.isupper()):
             continue
-        name = re.sub(r"^(?:The|In|A|An|It|This|At|On)\s+", "", name)
-        if name and name.lower() not in known and not _YEAR.fullmatch(name):
-            return name
-    return None
+        new = [
+            w
+            for w in _words(name)
+            if w.lower() not in known and w.lower() not in ("and", "of", "the")
+        ]
+        if new and not _YEAR.fullmatch(name):
+            names.append(name)
+    return max(names, key=lambda n: len(n.split()), default=None)
 
 
 def _asks_for_thing(query: str) -> bool:
+    """A "what"/"which" question's answer is a thing an "it" or "they" can mean; a "who"
+    question's answer is a person, for "he" or "she"; "what is X" and "what does X do" are
+    answered by a description, and "it" then still means X."""
     low = query.lower()
-    return bool(re.match(r"^\s*(what|which|who|whom|whose)\b", low)) and not re.match(
+    if re.match(r"^\s*what\s+(is|are|was|were)\b", low) or re.search(r"\b(do|mean)\s*\??\s*$", low):
+        return False
+    return bool(re.match(r"^\s*(what|which)\b", low)) and not re.match(
         r"^\s*what\s+(year|date|month|day|time|number|percentage|share)\b", low
     )
 
 
-def _referent(previous: str, answer: str, personal: bool) -> str | None:
-    if personal:
+def _referent(previous: str, answer: str, pronoun: str) -> str | None:
+    if pronoun in _PERSONAL:
         return _answer_entity(answer, previous, person=True) or _first_name(previous)
     entity = _answer_entity(answer, previous)
     if entity and _asks_for_thing(previous):
         return entity
-    return _subject(previous)
+    subject = _subject(previous)
+    plural = bool(subject and re.search(r"\s(?:and|&)\s", subject))
+    if pronoun in ("it", "its") and plural:  # "it" cannot mean "the United States and Iran"
+        return _last_noun_phrase(previous) or subject
+    if pronoun in ("they", "them", "their") and not plural and entity and " and " in entity:
+        return entity
+    return subject
+
+
+def _last_noun_phrase(query: str) -> str | None:
+    """The question's last noun phrase opened by an article ("... agree to a ceasefire")."""
+    found = re.findall(r"\b(?:the|a|an)\s+((?:[\w’'-]+\s+){0,2}[\w’'-]+)\s*\??\s*$", query, re.IGNORECASE)  # fmt: skip
+    return f"the {found[-1]}" if found else None
 
 
 def _first_name(query: str) -> str | None:
@@ -315,7 +374,7 @@ def _first_name(query: str) -> str | None:
 
 def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer: str) -> str:
     w = words[i].lower()
-    referent = _referent(previous, answer, personal=w in _PERSONAL)
+    referent = _referent(previous, answer, w)
     spans = list(_WORD.finditer(text))
     if referent is None:
         context = _content(previous)
@@ -361,7 +420,15 @@ def _substitute(previous: str, new: str) -> str:
     if _NUMBER.fullmatch(new) and _NUMBER.search(previous):
         return _NUMBER.sub(new, previous, count=1)
     one = re.match(r"^(?:the|that|this)\s+ones?\s*(?P<rest>.*)$", new, re.IGNORECASE)
+    ordinal = re.fullmatch(r"(?:the\s+)?(\w+)", new, re.IGNORECASE)
     subject = _subject(previous)
+    if subject and ordinal and ordinal.group(1).lower() in _ORDINALS:  # "And the sixth?"
+        return previous.replace(subject, _relative_subject(subject, ordinal.group(1)), 1)
+    owner = re.match(r"^(its|their)\s+(.+)$", new, re.IGNORECASE)
+    if owner and subject:  # "And its deltas?": the owner is the earlier subject's name
+        name = re.sub(r"[’']s$", "", _first_name(previous) or subject)
+        det = "the " if re.search(rf"\bthe\s+{re.escape(name)}", previous) else ""
+        return previous.replace(subject, f"{det}{name}’s {owner.group(2)}", 1)
     if subject and new.split()[0].lower() in _PREPOSITIONS | {"of"}:  # "And of the Commission?"
         return previous.replace(subject, _relative_subject(subject, new), 1)
     if one and subject:

@@ -1,0 +1,102 @@
+"""Follow-up questions: last-turn answer hit with the conversation, without it, and joined.
+
+    python benchmarks/conversations.py [--file benchmarks/conversations.jsonl] [--show]
+
+Each conversation is played as a client would: every turn is asked with the turns before it
+(their questions and qa's own answers) as `history`, and the last turn's answer must contain the
+conversation's `answer` (normalised as `qa eval` does). Beside it, the same last question asked
+alone, and the baseline several chat platforms use: all the conversation's questions joined
+into one query. Conversations of corpus "brief" run over the brief; "real" over the White House
+fact sheets (../shared/benchmarks/real-markdown) and the CRS reports' web versions
+(../shared/benchmarks/real-pdfs/web-version), read from ../shared and indexed in a temporary
+folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+from pathlib import Path
+
+from timing import BRIEF, ROOT, SHARED, log
+
+from qa.documents import normalise
+
+REAL = [
+    *sorted((SHARED / "benchmarks" / "real-markdown").glob("*.md")),
+    *sorted((SHARED / "benchmarks" / "real-pdfs" / "web-version").glob("*.md")),
+]
+
+
+def assistant_over(files: list[Path], folder: Path):
+    from qa.assistant import Assistant
+    from qa.index import build
+    from qa.onnx_embedding import BuildEncoder
+    from qa.settings import Settings
+
+    corpus, index = folder / "corpus", folder / "index"
+    corpus.mkdir(parents=True)
+    for f in files:
+        shutil.copy(f, corpus / f.name)
+    build(corpus, index, BuildEncoder(None), progress=log)
+    return Assistant(Settings(corpus=corpus, index=index, model=None, cors_origins=(), api_key=None))
+
+
+def hit(answer, expected: str) -> bool:
+    return answer.answerable and normalise(expected) in normalise(answer.answer)
+
+
+def play(assistant, turns: list[str]):
+    """The last turn's answer, each turn asked with the turns before it as history."""
+    history: list[dict] = []
+    answer = None
+    for question in turns:
+        answer = assistant.ask(question, history=history)
+        history.append({"question": question, "answer": answer.answer[:1000]})
+    return answer
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--file", type=Path, default=ROOT / "benchmarks" / "conversations.jsonl")
+    parser.add_argument("--show", action="store_true", help="print each last turn's query and answer")
+    args = parser.parse_args()
+    conversations = [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
+
+    rows: dict[str, dict[str, list[bool]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        assistants = {
+            "brief": assistant_over([BRIEF], Path(tmp) / "brief"),
+            "real": assistant_over(REAL, Path(tmp) / "real"),
+        }
+        for c in conversations:
+            a = assistants[c["corpus"]]
+            with_history = play(a, c["turns"])
+            alone = a.ask(c["turns"][-1])
+            joined = a.ask(" ".join(c["turns"]))
+            for corpus in (c["corpus"], "all"):
+                row = rows.setdefault(corpus, {"with history": [], "last question alone": [], "questions joined": [], "rewritten": []})  # fmt: skip
+                row["with history"].append(hit(with_history, c["answer"]))
+                row["last question alone"].append(hit(alone, c["answer"]))
+                row["questions joined"].append(hit(joined, c["answer"]))
+                row["rewritten"].append(with_history.query_used != c["turns"][-1])
+            if args.show:
+                mark = "ok " if hit(with_history, c["answer"]) else "MISS"
+                print(f"{mark} {c['id']}: {with_history.query_used!r}\n     -> {with_history.answer[:160]!r}")
+
+    print(f"\nLast-turn answer hit, {len(conversations)} conversations ({args.file.name})\n")
+    print(f"| corpus | n | with history | last question alone | questions joined | last turns rewritten |")  # fmt: skip
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for corpus in ("brief", "real", "all"):
+        if corpus not in rows:
+            continue
+        r = rows[corpus]
+        n = len(r["with history"])
+        cells = " | ".join(f"{sum(r[k]) / n:.2f}" for k in ("with history", "last question alone", "questions joined", "rewritten"))  # fmt: skip
+        print(f"| {corpus} | {n} | {cells} |")
+
+
+if __name__ == "__main__":
+    main()
