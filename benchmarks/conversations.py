@@ -41,7 +41,9 @@ def assistant_over(files: list[Path], folder: Path):
     for f in files:
         shutil.copy(f, corpus / f.name)
     build(corpus, index, BuildEncoder(None), progress=log)
-    return Assistant(Settings(corpus=corpus, index=index, model=None, cors_origins=(), api_key=None))
+    return Assistant(
+        Settings(corpus=corpus, index=index, model=None, cors_origins=(), api_key=None)
+    )
 
 
 def hit(answer, expected: str) -> bool:
@@ -61,9 +63,13 @@ def play(assistant, turns: list[str]):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--file", type=Path, default=ROOT / "benchmarks" / "conversations.jsonl")
-    parser.add_argument("--show", action="store_true", help="print each last turn's query and answer")
+    parser.add_argument(
+        "--show", action="store_true", help="print each last turn's query and answer"
+    )
     args = parser.parse_args()
-    conversations = [json.loads(line) for line in args.file.read_text().splitlines() if line.strip()]
+    conversations = [
+        json.loads(line) for line in args.file.read_text().splitlines() if line.strip()
+    ]
 
     rows: dict[str, dict[str, list[bool]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
@@ -84,10 +90,12 @@ def main() -> None:
                 row["rewritten"].append(with_history.query_used != c["turns"][-1])
             if args.show:
                 mark = "ok " if hit(with_history, c["answer"]) else "MISS"
-                print(f"{mark} {c['id']}: {with_history.query_used!r}\n     -> {with_history.answer[:160]!r}")
+                print(
+                    f"{mark} {c['id']}: {with_history.query_used!r}\n     -> {with_history.answer[:160]!r}"
+                )
 
     print(f"\nLast-turn answer hit, {len(conversations)} conversations ({args.file.name})\n")
-    print(f"| corpus | n | with history | last question alone | questions joined | last turns rewritten |")  # fmt: skip
+    print("| corpus | n | with history | last question alone | questions joined | last turns rewritten |")  # fmt: skip
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
     for corpus in ("brief", "real", "all"):
         if corpus not in rows:

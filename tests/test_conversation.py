@@ -88,14 +88,34 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
         # a bare question word
         ("Why?", (LIBRARY, LIBRARY_ANSWER), "Why was the new city library opened?"),
         # an ordinal alone: the earlier subject, that one of the series
-        ("And the third?", ("When did the second ferry arrive?", "In May. [1]"), "When did the third ferry arrive?"),  # fmt: skip
+        (
+            "And the third?",
+            ("When did the second ferry arrive?", "In May. [1]"),
+            "When did the third ferry arrive?",
+        ),  # fmt: skip
         # "its" in a bare phrase: the earlier subject's owner
-        ("And its branches?", ("Who runs the Baltic Bank's head office?", "A board. [1]"), "Who runs the Baltic Bank’s branches?"),  # fmt: skip
+        (
+            "And its branches?",
+            ("Who runs the Baltic Bank's head office?", "A board. [1]"),
+            "Who runs the Baltic Bank’s branches?",
+        ),  # fmt: skip
         # "it" cannot mean two things: the thing last named
-        ("How long did it last?", ("When did Peru and Chile sign a truce?", "In 1883. [1]"), "How long did the truce last?"),  # fmt: skip
+        (
+            "How long did it last?",
+            ("When did Peru and Chile sign a truce?", "In 1883. [1]"),
+            "How long did the truce last?",
+        ),  # fmt: skip
         # a question word and little else: the earlier question's matter beside it
-        ("In which year?", ("How many towers did the city rebuild?", "Three. [1]"), "In which year? (towers did the city rebuild)"),  # fmt: skip
-        ("What about FY2030?", ("How much did the agency spend in FY2029?", "$3 million. [1]"), "How much did the agency spend in FY2030?"),  # fmt: skip
+        (
+            "In which year?",
+            ("How many towers did the city rebuild?", "Three. [1]"),
+            "In which year? (towers did the city rebuild)",
+        ),  # fmt: skip
+        (
+            "What about FY2030?",
+            ("How much did the agency spend in FY2029?", "$3 million. [1]"),
+            "How much did the agency spend in FY2030?",
+        ),  # fmt: skip
     ],
 )
 def test_follow_ups_become_standalone(question, previous, expected):
