@@ -67,6 +67,9 @@ class Answer:
     citations: list[tuple[int, Hit]]  # (marker, hit), in order of first use
     signals: dict = field(default_factory=dict)
     query_used: str | None = None  # the standalone query searched, when a conversation led here
+    mode: str = "extractive"  # or "llm": written by a local model, every sentence checked
+    sentences: list[dict] = field(default_factory=list)  # an LLM's sentences (qa.checking)
+    note: str | None = None  # why an LLM answer was not given, when one was asked for
 
     def to_dict(self) -> dict:
         citations = [{**hit.to_dict(), "marker": marker} for marker, hit in self.citations]
@@ -77,6 +80,9 @@ class Answer:
             "citations": citations,
             "signals": self.signals,
             "query_used": self.query_used or self.question,
+            "mode": self.mode,
+            **({"sentences": self.sentences} if self.mode == "llm" or self.sentences else {}),
+            **({"note": self.note} if self.note else {}),
         }
 
 

@@ -6,17 +6,20 @@ Both surfaces (the CLI and the HTTP server) call these methods and nothing else.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
+from functools import partial
 
 from qa.answering import Answer, compose
 from qa.conversation import check_history, standalone
 from qa.embedding import Embedder, resolve_model
 from qa.errors import BadInput, UnknownDocument
 from qa.index import Index
+from qa.llm import LLMConfig
 from qa.onnx_embedding import OnnxEmbedder, load_embedder
 from qa.retrieval import Hit, Retriever
 from qa.settings import Settings
+from qa.writing import NOT_ASKED, write
 
 MAX_QUESTION_CHARS = 2000
 MAX_TOP_K = 50
@@ -52,6 +55,7 @@ class Assistant:
         # The index's ONNX export when valid: queries then never import torch.
         self.embedder = embedder or load_embedder(self.index.folder, settings.model)
         self.retriever = Retriever(self.index, self.embedder)
+        self.llm = llm_config(settings)
         _one_search_thread()
 
     @property
@@ -80,14 +84,55 @@ class Assistant:
         sources: Iterable[str] | None = None,
         history: Iterable | None = None,
     ) -> Answer:
+        *_, answer = self.ask_stream(question, k, sources, history)
+        return answer
+
+    def ask_stream(
+        self,
+        question: str,
+        k: int = 5,
+        sources: Iterable[str] | None = None,
+        history: Iterable | None = None,
+    ) -> Iterator[str | Answer]:
+        """The answer's text as it comes (at once when extractive, sentence by checked sentence
+        from an LLM), then the whole Answer. Bad input fails at the first item."""
         question = check_query(question, k)
-        query = standalone(question, check_history(history))
-        answer = compose(query, self.retriever, k, self._check_sources(sources))
-        return replace(answer, question=question, query_used=query)
+        turns = check_history(history)
+        query = standalone(question, turns)
+        wanted = self._check_sources(sources)
+        extractive = compose(query, self.retriever, k, wanted)
+        extractive = replace(extractive, question=question, query_used=query)
+        if self.llm is None or not extractive.answerable:
+            note = NOT_ASKED if self.llm is not None else None
+            yield extractive.answer
+            yield replace(extractive, note=note)
+            return
+        hits = self.retriever.search(query, k, wanted)
+        support = partial(support_score, self)
+        yield from write(self.llm, query, hits, turns, extractive, support)
 
     def warm_up(self) -> None:
         """Load the model now rather than on the first question."""
         self.retriever.encode_query("warm up")
+
+
+def support_score(assistant: Assistant, sentence: str, passage: str) -> float:
+    """How far the passage supports the sentence, in [0, 1], by the learned scorer."""
+    reader = getattr(assistant, "reader", None)
+    if reader is not None:
+        return float(reader.support(sentence, passage))
+    # Until the learned reader is in: the sentence's cosine to the passage's closest sentence.
+    from qa.passages import sentence_spans
+
+    parts = [passage[a:b] for a, b in sentence_spans(passage)] or [passage]
+    vectors = assistant.embedder.encode([sentence, *parts])
+    return float(max(0.0, (vectors[1:] @ vectors[0]).max()))
+
+
+def llm_config(settings: Settings) -> LLMConfig | None:
+    if not settings.llm_url:
+        return None
+    return LLMConfig(settings.llm_url, settings.llm_model, settings.llm_timeout)
 
 
 def _one_search_thread() -> None:

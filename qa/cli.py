@@ -26,6 +26,8 @@ CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="Corpus folder 
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [env QA_INDEX; default index]")]  # fmt: skip
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Local sentence-transformers folder [env QA_MODEL]")]  # fmt: skip
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
+LlmOpt = Annotated[str | None, typer.Option("--llm", help="OpenAI-compatible chat endpoint that writes answers, each sentence checked [env QA_LLM_URL]")]  # fmt: skip
+LlmModelOpt = Annotated[str | None, typer.Option("--llm-model", help="Model name sent to the LLM endpoint [env QA_LLM_MODEL; default local]")]  # fmt: skip
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Only these documents (repeatable)")]  # fmt: skip
 
 
@@ -49,10 +51,13 @@ def friendly(command: Callable) -> Callable:
     return run
 
 
-def _assistant(corpus, index, model):
+def _assistant(corpus, index, model, llm=None, llm_model=None):
     from qa.assistant import Assistant
 
-    return Assistant(Settings().with_options(corpus=corpus, index=index, model=model))
+    settings = Settings().with_options(
+        corpus=corpus, index=index, model=model, llm_url=llm, llm_model=llm_model
+    )
+    return Assistant(settings)
 
 
 @app.command()
@@ -136,27 +141,38 @@ def ask(
     k: Annotated[int, typer.Option("-k", "--top-k", help="Passages to draw on (1-50)")] = 5,
     as_json: JsonOpt = False,
     source: SourceOpt = None,
+    llm: LlmOpt = None,
+    llm_model: LlmModelOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
 ) -> None:
     """A short cited answer, or a plain statement that the corpus does not answer."""
-    from qa.render import console, print_answer
+    from qa.render import console, print_answer, print_stream
 
-    answer = _assistant(corpus, index, model).ask(question, k, source)
+    assistant = _assistant(corpus, index, model, llm, llm_model)
     if as_json:
+        answer = assistant.ask(question, k, source)
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    elif sys.stdout.isatty():  # a person watching: the answer as it is written
+        print_stream(console(), assistant.ask_stream(question, k, source))
     else:
-        print_answer(console(), answer)
+        print_answer(console(), assistant.ask(question, k, source))
 
 
 @app.command()
 @friendly
-def chat(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None) -> None:
+def chat(
+    llm: LlmOpt = None,
+    llm_model: LlmModelOpt = None,
+    corpus: CorpusOpt = None,
+    index: IndexOpt = None,
+    model: ModelOpt = None,
+) -> None:
     """An interactive question-and-answer session in the terminal."""
     from qa.chat import run_chat
 
-    run_chat(_assistant(corpus, index, model))
+    run_chat(_assistant(corpus, index, model, llm, llm_model))
 
 
 @app.command()
@@ -171,6 +187,8 @@ def serve(
             help="Origin allowed to embed the widget (repeatable) [env QA_CORS_ORIGINS]",
         ),
     ] = None,  # fmt: skip
+    llm: LlmOpt = None,
+    llm_model: LlmModelOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
@@ -186,6 +204,8 @@ def serve(
         index=index,
         model=model,
         cors_origins=tuple(cors_origin) if cors_origin else None,
+        llm_url=llm,
+        llm_model=llm_model,
     )
     assistant = Assistant(settings)  # fail here, with one line, before binding the port
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:

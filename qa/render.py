@@ -38,15 +38,38 @@ def print_hits(out: Console, hits: list[Hit]) -> None:
         out.print()
 
 
-def print_answer(out: Console, answer: Answer, full: bool = False) -> None:
+def print_answer(out: Console, answer: Answer, full: bool = False, text: bool = True) -> None:
     style = "bold" if answer.answerable else "bold yellow"
-    out.print(Text(answer.answer, style=style))
+    if text:
+        out.print(Text(answer.answer, style=style))
+    if answer.note:
+        out.print(Text(answer.note, style="dim"))
+    unsupported = [s for s in answer.sentences if s.get("status") == "unsupported"]
+    if unsupported:
+        out.print(Text("Not supported by the passages it cited (not part of the answer):", style="yellow"))  # fmt: skip
+        for s in unsupported:
+            out.print(Text(f"  ✗ {s['text']} (support {s['support']:.2f})", style="dim"))
     out.print()
     heading = "Sources" if answer.answerable else "Related passages"
     if answer.citations:
         out.print(f"[underline]{heading}[/underline]")
     for marker, hit in answer.citations:
         print_hit(out, hit, f"[{marker}]", full=full or answer.answerable)
+
+
+def print_stream(out: Console, events) -> Answer:
+    """An answer printed as it comes (`Assistant.ask_stream`), then its sources."""
+    answer = None
+    for item in events:
+        if isinstance(item, str):
+            out.print(Text(item, style="bold"), end="")
+            out.file.flush()
+        else:
+            answer = item
+    out.print()
+    if answer is not None:
+        print_answer(out, answer, text=False)
+    return answer
 
 
 def _shorten(text: str, words: int) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import json
 import os
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 from starlette.datastructures import Headers, MutableHeaders
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, VISIBLE, Assistant
 from qa.conversation import MAX_TURN_CHARS, MAX_TURNS
-from qa.errors import BadInput, QAError, UnknownDocument
+from qa.errors import BadInput, LLMError, LLMTimeout, QAError, UnknownDocument
 from qa.settings import Settings
 
 WEB = Path(__file__).parent / "web"
@@ -79,6 +80,11 @@ class AskRequest(BaseModel):
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     sources: list[str] | None = None
     history: list[TurnIn] = History
+    stream: bool = Field(
+        False,
+        description="Answer as server-sent events: `delta` events with the answer's text as it "
+        "comes, then one `answer` event with the whole JSON answer (or an `error` event)",
+    )
 
 
 # The answers' shapes, for the OpenAPI schema only: the endpoints return the core's own dicts,
@@ -136,6 +142,14 @@ class Problem(BaseModel):
     detail: str
 
 
+# Domain errors to HTTP statuses, most specific first; any other QAError is a 503.
+STATUS = {UnknownDocument: 404, BadInput: 422, LLMTimeout: 504, LLMError: 502}
+
+
+def status_of(exc: QAError) -> int:
+    return next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 503)
+
+
 PROBLEMS = {
     404: {"model": Problem, "description": "A document named in `sources` is not in the index"},
     413: {"model": Problem, "description": f"Request body over {MAX_BODY_BYTES // 1024} KB"},
@@ -143,7 +157,9 @@ PROBLEMS = {
         "model": Problem,
         "description": "Bad request: empty or over-long question, bad top_k, malformed JSON",
     },
+    502: {"model": Problem, "description": "The configured LLM is down or answered garbage"},
     503: {"model": Problem, "description": "The index cannot be used"},
+    504: {"model": Problem, "description": "The configured LLM did not answer in time"},
 }
 
 
@@ -264,6 +280,31 @@ def _describe(error: dict) -> str:
     return f"{where}: {error.get('msg', 'invalid')}"[:200]
 
 
+def _rest(first, events) -> list:
+    return [first, *events]
+
+
+def _event(name: str, data: dict) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
+
+
+def _server_sent(first, events):
+    """An answer as server-sent events: `delta` text, then `answer` (or `error`). Iterated in a
+    worker thread by Starlette, since each next() may wait on the LLM."""
+    item = first
+    try:
+        while True:
+            if isinstance(item, str):
+                if item:
+                    yield _event("delta", {"text": item})
+            else:
+                yield _event("answer", item.to_dict())
+                return
+            item = next(events)
+    except QAError as exc:  # the LLM failed after the answer began: said in the stream
+        yield _event("error", {"detail": str(exc), "status": status_of(exc)})
+
+
 def _turns(history: list[TurnIn]) -> list[dict]:
     return [turn.model_dump() for turn in history]
 
@@ -296,10 +337,7 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
 
     @app.exception_handler(QAError)
     async def domain_error(request: Request, exc: QAError):
-        status = (
-            404 if isinstance(exc, UnknownDocument) else 422 if isinstance(exc, BadInput) else 503
-        )
-        return JSONResponse({"detail": str(exc)}, status_code=status)
+        return JSONResponse({"detail": str(exc)}, status_code=status_of(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
@@ -345,18 +383,22 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
         )
         return {"query": body.query, "query_used": used, "results": [h.to_dict() for h in hits]}
 
-    @app.post("/ask", response_model=None, responses={200: {"model": AskResponse}, **problems})
-    async def ask(body: AskRequest, request: Request) -> dict:
+    ok = {"model": AskResponse, "content": {"text/event-stream": {}}}
+
+    @app.post("/ask", response_model=None, responses={200: ok, **problems})
+    async def ask(body: AskRequest, request: Request):
         a: Assistant = request.app.state.assistant
-        answer = await to_thread.run_sync(
-            a.ask,
-            body.question,
-            body.top_k,
-            body.sources,
-            _turns(body.history),
-            limiter=app.state.workers,
+        events = a.ask_stream(body.question, body.top_k, body.sources, _turns(body.history))
+        # The first item settles the request (bad input, a dead LLM) before any answer is sent.
+        first = await to_thread.run_sync(next, events, limiter=app.state.workers)
+        if not body.stream:
+            *_, answer = await to_thread.run_sync(_rest, first, events, limiter=app.state.workers)
+            return answer.to_dict()
+        return StreamingResponse(
+            _server_sent(first, events),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
-        return answer.to_dict()
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

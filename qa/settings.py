@@ -33,6 +33,11 @@ class Settings:
         default_factory=lambda: _env_float("QA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)
     )
 
+    # An OpenAI-compatible chat endpoint that writes answers (optional; qa/llm.py).
+    llm_url: str | None = field(default_factory=lambda: os.environ.get("QA_LLM_URL") or None)
+    llm_model: str = field(default_factory=lambda: os.environ.get("QA_LLM_MODEL") or "local")
+    llm_timeout: float = field(default_factory=lambda: _env_float("QA_LLM_TIMEOUT", 60.0))
+
     def with_options(self, **options) -> Settings:
         """A copy with every option that was given (not None) applied."""
         given = {k: v for k, v in options.items() if v is not None}
