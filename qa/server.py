@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -80,7 +80,7 @@ class AskRequest(BaseModel):
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     sources: list[str] | None = None
     history: list[TurnIn] = History
-    stream: bool = Field(
+    stream: StrictBool = Field(
         False,
         description="Answer as server-sent events: `delta` events with the answer's text as it "
         "comes, then one `answer` event with the whole JSON answer (or an `error` event)",
