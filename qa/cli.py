@@ -244,9 +244,15 @@ def info(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = Non
         print("search:  exact")
     print(f"{report['passages']} passages from {len(report['documents'])} documents:")
     for doc in report["documents"]:
+        kept = doc.get("kept") or {}
+        words = f", {kept['words']:,} words" if "words" in kept else ""
+        share = kept.get("share_of_file")
+        words += f" ({share:.0%} of the file's text)" if share is not None else ""
         print(
-            f"  {doc['source']}: {doc['passages']} passages — {doc['title'] or '(untitled)'} ({doc['date'] or 'no date'})"
+            f"  {doc['source']}: {doc['passages']} passages{words} — {doc['title'] or '(untitled)'} ({doc['date'] or 'no date'})"
         )
+        if doc.get("warning"):
+            print(f"    warning: {doc['warning']}")
     if report["status"] == "stale":
         print("the corpus or model changed since the build: run `qa index`")
 

@@ -58,7 +58,8 @@ class Document:
     date: str | None
     blocks: tuple[Block, ...]
     endnotes: dict[int, Endnote] = field(default_factory=dict)
-    pages: tuple[int, ...] = ()  # offset where each page starts, for formats with pages
+    pages: tuple[int, ...] = ()  # offset where each page (or part of one) starts, if paged
+    page_numbers: tuple[int, ...] = ()  # the page of each part, when not 1, 2, 3, ...
 
     @property
     def sections(self) -> list[str]:
@@ -168,7 +169,17 @@ def _is_pull_quote(text: str, bigrams_elsewhere: list[set[tuple[str, str]]]) -> 
     return best >= 0.6
 
 
-def parse(source: str, text: str, pages: tuple[int, ...] = ()) -> Document:
+def parse(
+    source: str,
+    text: str,
+    pages: tuple[int, ...] = (),
+    page_numbers: tuple[int, ...] = (),
+    title: str | None = None,
+    date: str | None = None,
+) -> Document:
+    """The document's structure; title and date, when the file states them (metadata, front
+    matter), win over what the text suggests."""
+    stated_title, stated_date = title, date
     spans = split_blocks(text)
     raw = [text[s:e] for s, e in spans]
     kinds: list[str | None] = [None] * len(spans)
@@ -251,4 +262,13 @@ def parse(source: str, text: str, pages: tuple[int, ...] = ()) -> Document:
                 in_endnotes = False
                 section = None
         blocks.append(Block(start, end, kind, section, i + 1))
-    return Document(source, text, title, date, tuple(blocks), endnotes, tuple(pages))
+    return Document(
+        source,
+        text,
+        stated_title or title,
+        stated_date or date,
+        tuple(blocks),
+        endnotes,
+        tuple(pages),
+        tuple(page_numbers),
+    )

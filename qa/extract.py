@@ -1,4 +1,4 @@
-"""Extraction: the text of a corpus file (text, Markdown, HTML or PDF) and where its pages start.
+"""Extraction: the text of a corpus file (text, Markdown, HTML, PDF, Word) and where pages start.
 
 Every later step (parsing, passages, citations) works on the text made here, and the index keeps
 it, so a citation's offsets can always be checked against it. The text is shaped for the parser:
@@ -11,30 +11,45 @@ from __future__ import annotations
 
 import bisect
 import codecs
-import io
 import re
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
+from qa.docx import docx_text
 from qa.errors import BadDocument
+from qa.pdf import pdf_text
 
-TEXT_SUFFIXES = (".txt", ".md", ".markdown")
+TEXT_SUFFIXES = (".txt",)
+MARKDOWN_SUFFIXES = (".md", ".markdown")
 HTML_SUFFIXES = (".html", ".htm")
 PDF_SUFFIXES = (".pdf",)
-SUFFIXES = TEXT_SUFFIXES + HTML_SUFFIXES + PDF_SUFFIXES
+DOCX_SUFFIXES = (".docx",)
+SUFFIXES = TEXT_SUFFIXES + MARKDOWN_SUFFIXES + HTML_SUFFIXES + PDF_SUFFIXES + DOCX_SUFFIXES
 
 
 @dataclass(frozen=True)
 class Extracted:
     text: str
-    pages: tuple[int, ...] = ()  # offset in text where each page starts; empty when unpaged
+    pages: tuple[int, ...] = ()  # offset in text where each page (or part of one) starts...
+    page_numbers: tuple[int, ...] = ()  # ...and its page, when not simply 1, 2, 3, ...
+    title: str | None = None  # stated by the file itself (metadata, front matter)
+    date: str | None = None  # ISO 8601
+    warnings: tuple[str, ...] = ()  # what could not be read, and what to do about it
+    kept_share: float | None = None  # of the characters the file holds (PDF: its text layer)
 
 
-def page_at(pages: tuple[int, ...] | list[int], offset: int) -> int | None:
-    """The 1-based page holding offset, or None for a format without pages."""
-    return bisect.bisect_right(pages, offset) if pages else None
+def page_at(
+    pages: tuple[int, ...] | list[int], offset: int, numbers: tuple[int, ...] | list[int] = ()
+) -> int | None:
+    """The 1-based page holding offset in a document's extracted text, or None for a format
+    without pages. pages are the offsets where each part starts; numbers, when given, the page of
+    each part (a PDF's footnotes are gathered at the end, each part citing its own page)."""
+    if not pages:
+        return None
+    i = max(bisect.bisect_right(pages, offset), 1)
+    return numbers[i - 1] if numbers else i
 
 
 def extract(path: Path, warn: Callable[[str], None] = lambda message: None) -> Extracted:
@@ -46,20 +61,35 @@ def extract(path: Path, warn: Callable[[str], None] = lambda message: None) -> E
     data = path.read_bytes()
     if suffix in PDF_SUFFIXES:
         try:
-            return pdf_text(data)
+            read = pdf_text(data)
         except BadDocument:
             raise
-        except Exception as exc:  # a damaged or encrypted file can fail anywhere inside pypdf
+        except Exception as exc:  # a damaged or encrypted file can fail anywhere inside a reader
             reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
             raise BadDocument(f"not a readable PDF ({reason})") from exc
+        return Extracted(
+            read.text,
+            read.pages,
+            read.page_numbers,
+            read.title,
+            read.date,
+            read.warnings,
+            read.kept_share,
+        )
+    if suffix in DOCX_SUFFIXES:
+        read = docx_text(data)
+        return Extracted(read.text, title=read.title)
     if _looks_binary(data):
         raise BadDocument("a binary file, not text")
     text = decode(data, warn)
-    if suffix in HTML_SUFFIXES:
-        try:
-            return Extracted(html_text(text))
-        except RecursionError as exc:
-            raise BadDocument("HTML nested too deeply to read") from exc
+    try:
+        if suffix in HTML_SUFFIXES:
+            return Extracted(html_text(text), **html_meta(text))
+        if suffix in MARKDOWN_SUFFIXES:
+            return markdown(text, warn)
+    except RecursionError as exc:
+        kind = "HTML" if suffix in HTML_SUFFIXES else "Markdown"
+        raise BadDocument(f"{kind} nested too deeply to read") from exc
     return Extracted(text)
 
 
@@ -155,6 +185,84 @@ def html_text(html: str) -> str:
         if title and (title := _collapse(title)):
             blocks.insert(0, f"# {title}")
     return "\n\n".join(blocks) + "\n" if blocks else ""
+
+
+_META_TITLE = ("og:title", "citation_title", "dc.title", "dcterms.title", "twitter:title", "title")
+_META_DATE = (
+    "article:published_time", "citation_publication_date", "citation_date", "dc.date",
+    "dcterms.date", "dcterms.created", "date", "pubdate", "publish-date", "publication_date",
+    "datepublished", "article:modified_time",
+)  # fmt: skip
+
+
+def html_meta(html: str) -> dict:
+    """Title and date an HTML page states in its <meta> tags or a <time datetime>. The title is
+    given only when the page's content has no <h1> of its own (which then names it)."""
+    from selectolax.lexbor import LexborHTMLParser
+
+    tree = LexborHTMLParser(html)
+    metas: dict[str, str] = {}
+    for node in tree.css("meta"):
+        key = (node.attributes.get("property") or node.attributes.get("name") or "").lower()
+        key = key or (node.attributes.get("itemprop") or "").lower()
+        if key and (content := (node.attributes.get("content") or "").strip()):
+            metas.setdefault(key, content)
+    title = next((metas[k] for k in _META_TITLE if metas.get(k)), None)
+    if tree.css_first("h1") is not None:
+        title = None
+    stamps = [metas[k] for k in _META_DATE if metas.get(k)]
+    stamps += [n.attributes.get("datetime") or "" for n in tree.css("time")]
+    date = next((d for stamp in stamps if (d := iso_date(stamp))), None)
+    return {"title": _collapse(title) or None if title else None, "date": date}
+
+
+def iso_date(value) -> str | None:
+    """An ISO 8601 date (YYYY-MM-DD) from a date, a datetime or a string that starts with one
+    (2025-06-19, 2025-06-19T08:00:00-04:00); None for anything else."""
+    if hasattr(value, "isoformat") and hasattr(value, "year"):
+        return value.isoformat()[:10]
+    m = re.match(r"\s*(\d{4})-(\d{2})-(\d{2})", str(value or ""))
+    if not m:
+        return None
+    try:
+        return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3))).date().isoformat()
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown: front matter read for title and date; the rest rendered, then read as HTML is, so
+# that emphasis, links, images and tables are text, not syntax.
+
+_FRONT_MATTER = re.compile(
+    r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S
+)
+
+
+def markdown(text: str, warn: Callable[[str], None] = lambda message: None) -> Extracted:
+    from markdown_it import MarkdownIt
+
+    title = date = None
+    if m := _FRONT_MATTER.match(text):
+        meta = _front_matter(m.group(1), warn)
+        title = meta.get("title")
+        title = " ".join(title.split()) if isinstance(title, str) and title.strip() else None
+        date = next((d for k in ("date", "published", "published_time", "created") if (d := iso_date(meta.get(k)))), None)  # fmt: skip
+        text = text[m.end() :]
+    # Raw HTML in Markdown is read like any page's (scripts and styles dropped).
+    html = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
+    return Extracted(html_text(f"<body>{html}</body>"), title=title, date=date)
+
+
+def _front_matter(block: str, warn: Callable[[str], None]) -> dict:
+    import yaml
+
+    try:
+        meta = yaml.safe_load(block)
+    except yaml.YAMLError as exc:
+        warn(f"front matter is not valid YAML ({' '.join(str(exc).split())[:120]}): ignored")
+        return {}
+    return meta if isinstance(meta, dict) else {}
 
 
 def _collapse(text: str) -> str:
@@ -268,129 +376,3 @@ class _HtmlRenderer:
             number += 1
         if lines:
             self.blocks.append("\n".join(lines))
-
-
-# ---------------------------------------------------------------------------------------------
-# PDF: text per page (pypdf's layout mode keeps blank lines between paragraphs).
-
-_PAGE_NUMBER = re.compile(
-    r"(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?|[-–—]\s*\d{1,4}\s*[-–—]", re.I
-)
-_TERMINAL = (".", "!", "?", ":", ";", "”", '"', "’", ")", "]")
-
-
-# What a PDF may expand to. pypdf decompresses content streams to extract text; a decompression
-# bomb (a few KB that inflate to GB) is refused after at most this much work, never expanded.
-PDF_STREAM_MAX_BYTES = 32 * 2**20  # any one decompressed stream
-PDF_CONTENT_MIN_BUDGET = 32 * 2**20  # all pages' content together: at least this much...
-PDF_CONTENT_RATIO = 20  # ...or this many times the file's size (text content compresses ~3-10x)
-_PYPDF_LIMITS = (
-    "zlib_maximum_output_length", "lzw_maximum_output_length", "run_length_maximum_output_length",
-    "brotli_maximum_output_length", "jbig2_maximum_output_length", "image_maximum_buffer_size",
-    "array_based_stream_maximum_output_length", "maximum_declared_stream_length",
-)  # fmt: skip
-
-
-def pdf_text(data: bytes) -> Extracted:
-    """Paragraphs of each page, joined in order; a paragraph broken by a page break is rejoined."""
-    from pypdf import PdfReader, apply_configuration
-    from pypdf.errors import LimitReachedError
-
-    try:
-        with apply_configuration(**dict.fromkeys(_PYPDF_LIMITS, PDF_STREAM_MAX_BYTES)):
-            reader = PdfReader(io.BytesIO(data))
-            _check_expansion(reader, len(data))
-            pages = [_page_lines(p.extract_text(extraction_mode="layout")) for p in reader.pages]
-    except LimitReachedError as exc:
-        raise BadDocument(
-            f"refused: a stream expands beyond {PDF_STREAM_MAX_BYTES // 2**20} MB "
-            "(a decompression bomb?)"
-        ) from exc
-    pages = _drop_running_lines(pages)
-    text, starts = "", []
-    for lines in pages:
-        paragraphs = _paragraphs(lines)
-        if text and paragraphs and _continues(text, paragraphs[0]):
-            text += " "
-        elif text and paragraphs:
-            text += "\n\n"
-        starts.append(len(text))
-        text += "\n\n".join(paragraphs)
-    return Extracted(text + "\n" if text else "", tuple(starts))
-
-
-def _check_expansion(reader, size: int) -> None:
-    """Decompress every page's content (cheap next to extracting text from it) and refuse the
-    file before extraction if, all together, it is out of proportion to the file."""
-    budget = max(PDF_CONTENT_MIN_BUDGET, PDF_CONTENT_RATIO * size)
-    total = 0
-    for page in reader.pages:
-        for stream in _content_streams(page):
-            total += len(stream.get_data())
-            if total > budget:
-                raise BadDocument(
-                    f"refused: its pages expand to over {budget // 2**20} MB of content "
-                    "(a decompression bomb?)"
-                )
-
-
-def _content_streams(page):
-    """A page's content streams and the form XObjects it draws."""
-    contents = page.get("/Contents")
-    contents = contents.get_object() if contents is not None else None
-    if contents is not None:
-        yield from (c.get_object() for c in contents) if isinstance(contents, list) else [contents]
-    resources = page.get("/Resources")
-    xobjects = resources.get_object().get("/XObject") if resources is not None else None
-    for ref in xobjects.get_object().values() if xobjects is not None else []:
-        xobject = ref.get_object()
-        if xobject.get("/Subtype") == "/Form":
-            yield xobject
-
-
-def _page_lines(page: str) -> list[str]:
-    return [_SPACES.sub(" ", line).strip() for line in page.replace("\xa0", " ").splitlines()]
-
-
-def _drop_running_lines(pages: list[list[str]]) -> list[list[str]]:
-    """Remove page numbers and headers or footers repeated at the top or bottom of most pages."""
-
-    def edges(lines: list[str]) -> list[int]:
-        filled = [i for i, line in enumerate(lines) if line]
-        return sorted({filled[0], filled[-1]}) if filled else []
-
-    shape = Counter()
-    for lines in pages:
-        shape.update({re.sub(r"\d+", "#", lines[i]) for i in edges(lines)})
-    repeated = {s for s, n in shape.items() if len(pages) >= 3 and n >= max(3, 0.6 * len(pages))}
-    cleaned = []
-    for lines in pages:
-        drop = {
-            i
-            for i in edges(lines)
-            if _PAGE_NUMBER.fullmatch(lines[i]) or re.sub(r"\d+", "#", lines[i]) in repeated
-        }
-        cleaned.append([line for i, line in enumerate(lines) if i not in drop])
-    return cleaned
-
-
-def _paragraphs(lines: list[str]) -> list[str]:
-    paragraphs, current = [], ""
-    for line in [*lines, ""]:
-        if not line:
-            if current:
-                paragraphs.append(current)
-            current = ""
-        elif current.endswith("-") and current[-2:-1].isalpha():
-            current += line  # a word broken at its hyphen: keep the hyphen, drop the break
-        else:
-            current = f"{current} {line}" if current else line
-    return paragraphs
-
-
-def _continues(text: str, first: str) -> bool:
-    """Whether a page's first paragraph carries on the previous page's last one."""
-    last = text[text.rfind("\n\n") + 2 :] if "\n\n" in text else text
-    if first[:1].islower():
-        return True
-    return not last.endswith(_TERMINAL) and len(last.split()) > 12

@@ -28,12 +28,20 @@ def describe(settings: Settings) -> dict:
         "max_words": manifest["chunking"]["max_words"],
         "passages": manifest["passages"],
         "dense": manifest.get("dense", {"kind": "exact"}),
-        "documents": [
-            {"source": s, "title": d["title"], "date": d["date"], "passages": counts[s]}
-            for s, d in documents.items()
-        ],
+        "documents": [summary(s, d, counts[s]) for s, d in documents.items()],
     }
     return report
+
+
+def summary(source: str, record: dict, passages: int) -> dict:
+    """One document as `qa info` and `GET /health` list it: source, title, date, passages, what
+    extraction kept of it and, when something could not be read, a warning saying what to do."""
+    row = {"source": source, "title": record["title"], "date": record["date"], "passages": passages}
+    if "kept" in record:
+        row["kept"] = record["kept"]
+    if record.get("warning"):
+        row["warning"] = record["warning"]
+    return row
 
 
 def kept_span(

@@ -40,6 +40,7 @@ class Passage:
     title: str | None = None
     date: str | None = None
     page: int | None = None  # where the span starts, for formats with pages
+    page_end: int | None = None  # where it ends (the same page unless it runs across a break)
 
     @property
     def is_endnote(self) -> bool:
@@ -152,7 +153,8 @@ def cut(document: Document, max_words: int = DEFAULT_MAX_WORDS) -> list[Passage]
                     endnotes=notes,
                     title=document.title,
                     date=document.date,
-                    page=page_at(document.pages, a),
+                    page=page_at(document.pages, a, document.page_numbers),
+                    page_end=page_at(document.pages, b - 1, document.page_numbers),
                 )
             )
     return passages

@@ -41,6 +41,7 @@ class Hit:
         }
         if p.page is not None:
             citation["page"] = p.page
+            citation["page_end"] = p.page_end or p.page
         return {
             "rank": self.rank,
             "score": round(self.score, 4),

@@ -105,6 +105,7 @@ class Citation(BaseModel):
     end: int
     endnotes: list[EndnoteOut]
     page: int | None = None
+    page_end: int | None = None
 
 
 class CitedPassage(BaseModel):
@@ -132,10 +133,19 @@ class AskResponse(BaseModel):
     query_used: str
 
 
+class DocumentOut(BaseModel):
+    source: str
+    title: str | None
+    date: str | None
+    passages: int
+    warning: str | None = Field(None, description="What could not be read, and what to do")
+
+
 class HealthResponse(BaseModel):
     status: str
     passages: int
     model: str
+    documents: list[DocumentOut] = []
 
 
 class Problem(BaseModel):
@@ -358,18 +368,11 @@ def create_app(settings: Settings | None = None, assistant: Assistant | None = N
     @app.get("/health", response_model=None, responses={200: {"model": HealthResponse}})
     def health(request: Request) -> dict:
         a: Assistant = request.app.state.assistant
-        counts: dict[str, int] = {}
-        for p in a.index.passages:
-            counts[p.source] = counts.get(p.source, 0) + 1
-        documents = [
-            {"source": s, "title": d["title"], "date": d["date"], "passages": counts.get(s, 0)}
-            for s, d in a.index.documents.items()
-        ]
         return {
             "status": "ok",
             "passages": a.passages,
             "model": a.embedder.name,
-            "documents": documents,
+            "documents": a.index.summaries(),
         }
 
     @app.post(

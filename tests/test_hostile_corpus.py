@@ -16,9 +16,10 @@ from qa.cli import app
 from qa.corpus import scan
 from qa.documents import parse
 from qa.errors import BadDocument
-from qa.extract import PDF_STREAM_MAX_BYTES, decode, extract
+from qa.extract import decode, extract
 from qa.index import CURRENT, Index, build
 from qa.passages import cut
+from qa.pdf import PDF_STREAM_MAX_BYTES
 
 GOOD = "# Rail gauges\n\nSpain and Portugal lay their railways to the Iberian gauge of 1668 mm.\n"
 SECRET = "TOPSECRET the launch codes are 0000."
@@ -124,7 +125,8 @@ def test_undecodable_bytes_are_read_by_a_stated_fallback_with_a_warning(hostile)
     corpus, root, messages = hostile
     assert said(messages, "warning: latin1.txt: ") == "warning: latin1.txt: not UTF-8 (byte 5): read as Windows-1252"  # fmt: skip
     assert said(messages, "warning: mixed.txt: ").endswith("undecodable bytes replaced with U+FFFD")
-    assert not [m for m in messages if "utf16.txt" in m or "good.md" in m]
+    clean = [m for m in messages if "utf16.txt" in m or "good.md" in m]
+    assert clean == ["good.md: kept 16 words", "utf16.txt: kept 7 words"]  # and no warning
     documents = Index.load(root, corpus).documents
     assert "crème brûlée in Zürich" in documents["latin1.txt"]["text"]
     assert documents["mixed.txt"]["text"].endswith("one stray byte: \ufffd.\n")
@@ -152,10 +154,10 @@ def test_a_file_that_breaks_the_parser_costs_only_that_file(tmp_path, embedder, 
     (tmp_path / "c" / "cursed.md").write_text("# Cursed\n\nThis one breaks the parser.\n")
     real_parse = qa.index.pipeline.parse
 
-    def fragile(source, text, pages=()):
+    def fragile(source, text, *args, **kwargs):
         if source == "cursed.md" and text:
             raise IndexError("a parser bug")
-        return real_parse(source, text, pages)
+        return real_parse(source, text, *args, **kwargs)
 
     monkeypatch.setattr(qa.index.pipeline, "parse", fragile)
     messages: list[str] = []

@@ -12,7 +12,10 @@ from qa.index.integrity import verify
 from qa.lexical import VERSION as LEXICAL_VERSION
 
 # Bump whenever parsing, chunking or `index_text` change: every stored passage and vector is stale.
-FORMAT_VERSION = 2  # 2: index_text names untitled documents by file name; long first-line titles
+# 2: index_text names untitled documents by file name; long first-line titles
+# 3: PDF read by PDFium in reading order without furniture; page_end; titles and dates stated by
+#    the file; Markdown front matter and markup; per-document kept text and warnings
+FORMAT_VERSION = 3
 
 
 def fingerprint(corpus: Path, max_bytes: int | None = None, files: list[Path] | None = None) -> dict[str, str]:  # fmt: skip

@@ -46,6 +46,13 @@ class Index:
             i -= 1
         return found
 
+    def summaries(self) -> list[dict]:
+        """Each document as `qa info` and `GET /health` list it (qa/inventory.py)."""
+        from qa.inventory import summary
+
+        counts = Counter(p.source for p in self.passages)
+        return [summary(s, d, counts[s]) for s, d in self.documents.items()]
+
     @classmethod
     def load(cls, root: Path, corpus: Path | None = None, model: str | None = None) -> Index:
         """Load the current build under root; refuse one that is stale for corpus or model, or

@@ -18,7 +18,7 @@ import numpy as np
 from qa.corpus import max_file_bytes, scan
 from qa.documents import Document, parse
 from qa.errors import BadDocument, CorpusEmpty, IndexCorrupt
-from qa.extract import extract
+from qa.extract import Extracted, extract
 from qa.index import layout
 from qa.index.dense import dense_index
 from qa.index.freshness import FORMAT_VERSION, fingerprint, status
@@ -52,8 +52,56 @@ def name_of(source: str) -> str:
 def read_document(
     corpus: Path, relative: str, warn: Callable[[str], None] = lambda message: None
 ) -> Document:
+    """A corpus file read and parsed; warn(message) for each thing that could not be read."""
+    return _read(corpus, relative, warn)[0]
+
+
+def _read(corpus: Path, relative: str, warn: Callable[[str], None]) -> tuple[Document, Extracted]:
     extracted = extract(corpus / relative, warn)
-    return parse(relative, extracted.text, extracted.pages)
+    for message in extracted.warnings:
+        warn(message)
+    document = parse(
+        relative,
+        extracted.text,
+        extracted.pages,
+        extracted.page_numbers,
+        extracted.title,
+        extracted.date,
+    )
+    return document, extracted
+
+
+def kept_record(document: Document, passages: list[Passage], extracted: Extracted | None, warnings: list[str]) -> dict:  # fmt: skip
+    """What documents.json keeps of one document: its extracted text (which citations index),
+    title, date, pages, how much of it became passages, and what could not be read."""
+    record = {
+        "title": document.title,
+        "date": document.date,
+        "text": document.text,
+        "pages": list(document.pages),
+    }
+    if document.page_numbers:
+        record["page_numbers"] = list(document.page_numbers)
+    in_passages = sum(len(p.text.split()) for p in passages)
+    record["kept"] = {"words": len(document.text.split()), "in_passages": in_passages}
+    if extracted is not None and extracted.kept_share is not None:
+        record["kept"]["share_of_file"] = round(extracted.kept_share, 3)
+    if document.text.strip() and not passages and not warnings:
+        warnings = [*warnings, "no passage could be cut from its text: check it with `qa show`"]
+    if warnings:
+        record["warning"] = "; ".join(dict.fromkeys(warnings))
+    return record
+
+
+def kept_line(source: str, record: dict) -> str:
+    """One line saying what a build kept of a document (and any warning)."""
+    kept = record.get("kept") or {}
+    share = kept.get("share_of_file")
+    of_file = f" ({share:.0%} of the text in the file)" if share is not None else ""
+    line = f"{source}: kept {kept.get('words', 0):,} words{of_file}"
+    if record.get("warning"):
+        line += f"; warning: {record['warning']}"
+    return line
 
 
 @dataclass(frozen=True)
@@ -195,20 +243,29 @@ def gather(
         if relative in previous:
             continue
 
-        def warn(message: str, source: str = relative) -> None:
+        warnings: list[str] = []
+
+        def warn(message: str, source: str = relative, said: list[str] = warnings) -> None:
+            said.append(message)
             progress(f"warning: {source}: {message}")
 
+        extracted = None
         try:
-            document = read_document(corpus, relative, warn)
+            document, extracted = _read(corpus, relative, warn)
             own = cut(document, max_words)
         except BadDocument as exc:
             progress(f"skipping {relative}: {exc}")
             document, own = parse(relative, ""), []
+            warnings.append(f"not indexed: {exc}")
         except Exception as exc:  # a file that breaks a parser costs that file, not the build
             progress(f"skipping {relative}: could not be parsed ({type(exc).__name__})")
             document, own = parse(relative, ""), []
-        kept = {"title": document.title, "date": document.date, "text": document.text}
-        fresh[relative] = (kept | {"pages": list(document.pages)}, own)
+            warnings.append(f"not indexed: could not be parsed ({type(exc).__name__})")
+        if not document.text.strip() and not warnings:
+            warnings.append("no text in it: nothing to index")
+        record = kept_record(document, own, extracted, warnings)
+        progress(kept_line(relative, record))
+        fresh[relative] = (record, own)
     new_passages = [p for _, passages in fresh.values() for p in passages]
     reused = f", reusing {len(previous)} unchanged" if previous else ""
     progress(f"embedding {len(new_passages)} passages from {len(fresh)} documents{reused}")
