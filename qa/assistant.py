@@ -58,6 +58,11 @@ class Assistant:
         self.llm = llm_config(settings)
         _one_search_thread()
 
+    def refreshed(self) -> Assistant:
+        """A new assistant over the index as it is now (after a build), sharing this one's
+        embedder; this one goes on answering the requests it already has."""
+        return Assistant(self.settings, self.embedder)
+
     @property
     def passages(self) -> int:
         return len(self.index.passages)

@@ -78,14 +78,20 @@ def index(
             "--max-file-mb", min=0.001, help="Skip larger files [env QA_MAX_FILE_MB; default 50]"
         ),
     ] = None,
+    watch: Annotated[
+        bool, typer.Option("--watch", help="Keep running: update on every change to the corpus")
+    ] = False,
 ) -> None:
     """Build or update the index from the corpus."""
+    from qa.corpus import max_file_bytes
     from qa.index import build
     from qa.onnx_embedding import BuildEncoder
+    from qa.watch import CorpusWatch
 
     settings = Settings().with_options(
         corpus=corpus, index=index, model=model, max_file_mb=max_file_mb
     )
+    watching = CorpusWatch(settings.corpus, max_file_bytes(settings.max_file_mb)) if watch else None
     report = build(
         settings.corpus,
         settings.index,
@@ -95,16 +101,41 @@ def index(
         progress=lambda message: print(message, file=sys.stderr),
         max_file_mb=settings.max_file_mb,
     )
+    _print_build(report, settings)
+    if watching is not None:
+        _watch(watching, settings, max_words)
+
+
+def _print_build(report, settings: Settings) -> None:
     if report.built:
         print(
             f"indexed {report.passages} passages from {report.documents} documents "
             f"into {settings.index} in {report.seconds:.1f} s ({report.reason}; "
-            f"{report.embedded} embedded, unchanged files reused)"
+            f"{report.embedded} embedded, unchanged files reused)",
+            flush=True,
         )
     else:
         print(
-            f"index at {settings.index} is up to date ({report.passages} passages); nothing to do"
+            f"index at {settings.index} is up to date ({report.passages} passages); nothing to do",
+            flush=True,
         )
+
+
+def _watch(watching, settings: Settings, max_words: int) -> None:
+    """`qa index --watch`: update the index whenever the corpus changes, until Ctrl-C."""
+    import threading
+
+    from qa.watch import keep_in_step, updater
+
+    def say(message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    update = updater(settings, say, max_words)
+    say(f"watching {settings.corpus} for changes (Ctrl-C to stop)")
+    try:
+        keep_in_step(watching, lambda: _print_build(update(), settings), threading.Event(), say)
+    except KeyboardInterrupt:
+        say("stopped watching")
 
 
 @app.command()
@@ -192,6 +223,10 @@ def serve(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
     model: ModelOpt = None,
+    watch: Annotated[
+        bool,
+        typer.Option("--watch", help="Update the index and swap it in on every corpus change"),
+    ] = False,
 ) -> None:
     """Serve the HTTP API and the chat page."""
     import uvicorn
@@ -214,7 +249,10 @@ def serve(
             file=sys.stderr,
         )
     print(f"serving {assistant.passages} passages on http://{host}:{port}", file=sys.stderr)
-    uvicorn.run(create_app(settings, assistant), host=host, port=port, log_level="warning")
+    if watch:
+        print(f"watching {settings.corpus}: changes are indexed and served", file=sys.stderr)
+    app_ = create_app(settings, assistant, watch=watch)
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
 
 
 @app.command()

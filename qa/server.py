@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import os
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -319,18 +320,45 @@ def _turns(history: list[TurnIn]) -> list[dict]:
     return [turn.model_dump() for turn in history]
 
 
-def create_app(settings: Settings | None = None, assistant: Assistant | None = None) -> FastAPI:
-    """The app over one assistant; the index and model load once, at start-up."""
+def _watch(app: FastAPI, settings: Settings):
+    """Keep app's index in step with the corpus folder (qa/watch.py); returns the stop event."""
+    from qa.corpus import max_file_bytes
+    from qa.watch import CorpusWatch, start, updater
+
+    def say(message: str) -> None:
+        print(f"qa: {message}", file=sys.stderr, flush=True)
+
+    update = updater(settings, say)
+
+    def rebuild() -> None:
+        report = update()
+        if report.built:
+            app.state.assistant = app.state.assistant.refreshed()  # one assignment: atomic
+            say(f"now serving {app.state.assistant.passages} passages")
+
+    watching = CorpusWatch(settings.corpus, max_file_bytes(settings.max_file_mb))
+    return start(watching, rebuild, say)[1]
+
+
+def create_app(
+    settings: Settings | None = None, assistant: Assistant | None = None, watch: bool = False
+) -> FastAPI:
+    """The app over one assistant; the index and model load once, at start-up. With watch, a
+    change to the corpus is indexed and a new assistant swapped in whole: each request keeps
+    the assistant it started with, so none fails or mixes two indexes."""
     settings = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.assistant = assistant or await run_in_threadpool(Assistant, settings)
         await run_in_threadpool(app.state.assistant.warm_up)
+        stop = _watch(app, settings) if watch else None
         # Questions are answered a few at a time: more at once only oversubscribe the cores, and
         # each concurrent encode grows the runtime's memory arena (RSS would scale with clients).
         app.state.workers = CapacityLimiter(max(2, os.cpu_count() or 2))
         yield
+        if stop is not None:
+            stop.set()
 
     app = FastAPI(title="qa", summary="Cited answers from a document corpus", lifespan=lifespan)
     # Outermost last: Guard, then CORS (so that a 401 still carries its CORS headers), then keys.
