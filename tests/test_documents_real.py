@@ -121,6 +121,11 @@ def test_a_passage_across_a_page_break_cites_both_pages_and_stays_exact(tmp_path
         assert p.page_end == page_at(kept["pages"], p.end - 1, kept.get("page_numbers", ()))
     settings = Settings(corpus=tmp_path / "c", index=tmp_path / "i")
     p = across[0]
+    # What a short answer cites: the page its own first character stands on.
+    assert index.page_at("report.pdf", p.start) == 1 and index.page_at("report.pdf", p.end - 1) == 2
+    assert (
+        index.page_at("report.pdf", kept["pages"][1]) == 2 and index.page_at("nope.pdf", 0) is None
+    )
     assert kept_span(settings, "report.pdf", p.start, p.end) == p.text
     # The words on either side of the break are whole and searchable.
     split = kept["pages"][1]

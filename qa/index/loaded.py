@@ -46,6 +46,17 @@ class Index:
             i -= 1
         return found
 
+    def page_at(self, source: str, offset: int) -> int | None:
+        """The page of a document on which the character at offset (into the extracted text the
+        index keeps, as citations' start and end are) stands; None for a format without pages
+        or a document the index does not hold. A short answer cites its page with this."""
+        from qa.extract import page_at
+
+        kept = self.documents.get(source)
+        if kept is None:
+            return None
+        return page_at(kept.get("pages") or (), offset, kept.get("page_numbers") or ())
+
     def summaries(self) -> list[dict]:
         """Each document as `qa info` and `GET /health` list it (qa/inventory.py)."""
         from qa.inventory import summary
