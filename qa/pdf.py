@@ -496,25 +496,26 @@ def _join_lines(parts: list[str], vocabulary: set[str] | None = None) -> str:
     return text
 
 
-def _title(pages: list[list[_Line]], body_size: float, metadata: dict) -> tuple[str | None, float | None]:  # fmt: skip
-    """The document's title: the PDF's own when it is meaningful, else the first page's
-    largest type (if larger than the body's)."""
+def _page_title(pages: list[list[_Line]], body_size: float) -> tuple[str | None, float | None]:  # fmt: skip
+    """The first page's largest type (if larger than the body's) and its size."""
     first = pages[0] if pages else []
     largest = max((line.size for line in first), default=0.0)
-    title_size = largest if largest >= body_size + 2 else None
-    from_page = None
-    if title_size is not None:
-        run = []
-        for line in first:
-            if abs(line.size - title_size) < 0.5:
-                run.append(line.text)
-            elif run:
-                break
-        from_page = " ".join(run).strip() or None
-    meta = " ".join((metadata.get("Title") or "").split())
-    if meta and not _JUNK_TITLE.search(meta) and len(meta.split()) >= 2 and any(c.isalpha() for c in meta):  # fmt: skip
-        return meta, title_size
-    return from_page, title_size
+    if largest < body_size + 2:
+        return None, None
+    run = []
+    for line in first:
+        if abs(line.size - largest) < 0.5:
+            run.append(line.text)
+        elif run:
+            break
+    return " ".join(run).strip() or None, largest
+
+
+def _metadata_title(metadata: dict) -> str | None:
+    """The PDF's own title, when it is meaningful (not "Microsoft Word - draft3.docx")."""
+    title = " ".join((metadata.get("Title") or "").split())
+    meaningful = len(title.split()) >= 2 and any(c.isalpha() for c in title)
+    return title if meaningful and not _JUNK_TITLE.search(title) else None
 
 
 def _date(pages: list[list[_Line]]) -> str | None:
@@ -554,8 +555,7 @@ def _compose(
     pitch = drops.most_common(1)[0][0] if drops else 1.2 * body_size
     furniture = _furniture(pages, sizes, body_size, pitch)
     kept_pages = [[ln for i, ln in enumerate(lines) if i not in furniture[p]] for p, lines in enumerate(pages)]  # fmt: skip
-    title, title_size = _title(kept_pages, body_size, {})
-    meta_title, _ = _title(kept_pages, body_size, metadata)
+    title, title_size = _page_title(kept_pages, body_size)
     date = _date(kept_pages)
 
     vocabulary = {
@@ -647,7 +647,7 @@ def _compose(
         text=text,
         pages=tuple(starts),
         page_numbers=tuple(numbers),
-        title=meta_title or title,
+        title=_metadata_title(metadata) or title,
         date=date or _metadata_date(metadata),
         warnings=tuple(warnings),
         kept_share=share,

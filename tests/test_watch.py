@@ -122,3 +122,40 @@ def test_serve_watch_swaps_a_new_index_in_without_failing_a_request(tmp_path, em
             done.set()
             asker.join()
     assert failures == []
+
+
+def test_qa_index_watch_updates_on_a_change_until_interrupted(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.md").write_text(NOTE)
+    qa = Path(sys.executable).parent / "qa"
+    env = {**os.environ, "QA_CORPUS": str(corpus), "QA_INDEX": str(tmp_path / "index")}
+    process = subprocess.Popen(
+        [str(qa), "index", "--watch"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    import queue
+
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()  # fmt: skip
+    try:
+        assert lines.get(timeout=180).startswith("indexed 1 passages from 1 documents")
+        (corpus / "lighthouse.md").write_text(LATE)
+        update = lines.get(timeout=180)
+        assert update.startswith("indexed 2 passages from 2 documents")
+        assert "(corpus or model changed; 1 embedded, unchanged files reused)" in update
+    finally:
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert "corpus changed (1 added): updating the index" in err
+    assert err.rstrip().endswith("stopped watching") and "Traceback" not in err
