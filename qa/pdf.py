@@ -53,6 +53,9 @@ REPEAT_SHARE = 0.25
 # A new paragraph starts where the baseline drops by more than this many times the document's
 # usual line spacing: paragraphs are set 1.5-2.0 times it apart (CRS reports, fpdf2 fixtures).
 PARAGRAPH_GAP = 1.3
+# Two pieces of one line further apart than this many times their type size are two columns'
+# lines (word spaces are a quarter to a half of it; a column gutter one or more).
+GUTTER = 2.0
 # A superscript is set at most this share of its line's type size, raised above the baseline.
 SUPERSCRIPT = 0.8
 # A page with fewer characters than this has no text layer worth the name (a scan, a figure).
@@ -105,6 +108,7 @@ class _Line:
     bold: bool
     chars: int  # characters of text (not counting spaces)
     note: str | None = None  # the footnote number this line starts with, if any
+    row: int = 0  # pieces of one row split at a wide gap share it
 
 
 @dataclass
@@ -198,8 +202,8 @@ def _page_lines(textpage) -> tuple[list[_Line], int]:
 
     text = textpage.get_text_range()
     count = len(text)
-    pieces: list[list[tuple[str, tuple | None, float, int]]] = []
-    position = 0
+    pieces: list[tuple[list, int]] = []  # characters, and the row they stand on
+    position, row = 0, 0
     for raw_line in text.split("\r\n"):
         chars = []
         for offset, char in enumerate(raw_line):
@@ -211,27 +215,33 @@ def _page_lines(textpage) -> tuple[list[_Line], int]:
             char = "-" if char == "\ufffe" else char  # PDFium's mark for a hyphen at a line end
             chars.append((char, box, raw.FPDFText_GetFontSize(textpage, i), raw.FPDFText_GetFontWeight(textpage, i)))  # fmt: skip
         position += len(raw_line) + 2
-        for piece in _visual_lines(chars):
-            if pieces and _same_line(pieces[-1], piece):
-                pieces[-1] = pieces[-1] + piece  # PDFium breaks a line where a superscript rises
+        for piece, across in _visual_lines(chars):
+            if pieces and _same_line(pieces[-1][0], piece):
+                # PDFium breaks a line where a superscript rises
+                pieces[-1] = (pieces[-1][0] + piece, pieces[-1][1])
             else:
-                pieces.append(piece)
-    lines = [line for chars in pieces if (line := _line(chars))]
+                row += not across
+                pieces.append((piece, row))
+    lines = [line for chars, row in pieces if (line := _line(chars, row))]
     visible = sum(1 for c in text if not c.isspace())
     return lines, visible if count else 0
 
 
-def _visual_lines(chars: list) -> list[list]:
+def _visual_lines(chars: list) -> list[tuple[list, bool]]:
     """A PDFium line cut where its characters go down to a new line (it runs a word hyphenated
-    at a line end on into the next line)."""
-    pieces, previous = [[]], None
+    at a line end on into the next line), and where they jump a gap wider than GUTTER times their
+    size (it runs the lines of two columns drawn row by row into one). Each piece comes with
+    whether it carries on the row of the one before (across a gap)."""
+    pieces, previous = [([], False)], None
     for item in chars:
-        box = item[1]
-        if box is not None and previous is not None and box[3] < previous[1] and box[0] < previous[0]:  # fmt: skip
-            pieces.append([])
-        pieces[-1].append(item)
+        box, size = item[1], item[2]
+        down = previous is not None and box is not None and box[3] < previous[1] and box[0] < previous[0]  # fmt: skip
+        across = previous is not None and box is not None and box[0] - previous[2] > GUTTER * size
+        if down or across:
+            pieces.append(([], across and not down))
+        pieces[-1][0].append(item)
         previous = box or previous
-    return [piece for piece in pieces if piece]
+    return [(piece, across) for piece, across in pieces if piece]
 
 
 def _same_line(before: list, after: list) -> bool:
@@ -247,7 +257,7 @@ def _same_line(before: list, after: list) -> bool:
     return bottom <= middle <= top and -1 <= b[0][0] - a[-1][2] < 0.6 * size  # a space at most
 
 
-def _line(chars: list[tuple[str, tuple | None, float, int]]) -> _Line | None:
+def _line(chars: list[tuple[str, tuple | None, float, int]], row: int = 0) -> _Line | None:
     inked = [(c, box, size, weight) for c, box, size, weight in chars if box is not None]
     if not inked:
         return None
@@ -292,6 +302,7 @@ def _line(chars: list[tuple[str, tuple | None, float, int]]) -> _Line | None:
         bold=heavy > len(inked) / 2,
         chars=len(inked),
         note=note,
+        row=row,
     )
 
 
@@ -376,6 +387,56 @@ def _stray(lines: list[_Line], height: float, body_size: float, pitch: float) ->
 
 # ---------------------------------------------------------------------------------------------
 # Paragraphs, headings, footnotes, title and date.
+
+
+def _reading_order(lines: list[_Line], width: float) -> list[_Line]:
+    """A page's lines in reading order. PDFium keeps the order the page draws them in, which is
+    column by column for what word processors and typesetters make; a page drawn row by row
+    across two columns (its lines switching sides again and again) is put in column order:
+    between lines that span both columns, the left column top to bottom, then the right."""
+    middle = width / 2
+    side = ["L" if ln.x1 <= middle + 6 else "R" if ln.x0 >= middle - 6 else "F" for ln in lines]
+    switches = sum(1 for a, b in zip(side, side[1:], strict=False) if {a, b} == {"L", "R"})
+    widths = [ln.x1 - ln.x0 for ln, s in zip(lines, side, strict=True) if s != "F"]
+    prose = bool(widths) and statistics.median(widths) >= 0.3 * width  # not a table's cells
+    if switches <= 4 or switches < len(lines) / 4 or not prose:
+        return _rejoin_rows(lines)
+    ordered: list[_Line] = []
+    spans = sorted((ln for ln, s in zip(lines, side, strict=True) if s == "F"), key=lambda ln: -ln.y1)  # fmt: skip
+    columns = [(ln, s) for ln, s in zip(lines, side, strict=True) if s != "F"]
+    upper = float("inf")
+    for span in [*spans, None]:
+        lower = span.y1 if span is not None else float("-inf")
+        band = [(ln, s) for ln, s in columns if lower < ln.y0 <= upper]
+        for want in ("L", "R"):
+            ordered += sorted((ln for ln, s in band if s == want), key=lambda ln: -ln.y0)
+        if span is not None:
+            ordered.append(span)
+            upper = span.y0
+    return ordered
+
+
+def _rejoin_rows(lines: list[_Line]) -> list[_Line]:
+    """Pieces of one row split at a wide gap (a table's cells) as the one line they are."""
+    joined: list[_Line] = []
+    for line in lines:
+        last = joined[-1] if joined else None
+        if last is not None and last.row == line.row:
+            joined[-1] = _Line(
+                text=f"{last.text} {line.text}",
+                x0=min(last.x0, line.x0),
+                y0=min(last.y0, line.y0),
+                x1=max(last.x1, line.x1),
+                y1=max(last.y1, line.y1),
+                size=last.size if last.chars >= line.chars else line.size,
+                bold=last.bold and line.bold,
+                chars=last.chars + line.chars,
+                note=last.note,
+                row=last.row,
+            )
+        else:
+            joined.append(line)
+    return joined
 
 
 def _ends_sentence(text: str) -> bool:
@@ -554,7 +615,10 @@ def _compose(
                 drops[round((a.y0 - b.y0) * 2) / 2] += 1
     pitch = drops.most_common(1)[0][0] if drops else 1.2 * body_size
     furniture = _furniture(pages, sizes, body_size, pitch)
-    kept_pages = [[ln for i, ln in enumerate(lines) if i not in furniture[p]] for p, lines in enumerate(pages)]  # fmt: skip
+    kept_pages = [
+        _reading_order([ln for i, ln in enumerate(lines) if i not in furniture[p]], sizes[p][0])
+        for p, lines in enumerate(pages)
+    ]
     title, title_size = _page_title(kept_pages, body_size)
     date = _date(kept_pages)
 

@@ -102,6 +102,32 @@ def test_two_columns_read_in_order_without_page_furniture(tmp_path):
     assert len(got.pages) == 2 and got.pages[0] == 0
 
 
+def test_a_page_drawn_row_by_row_across_two_columns_is_read_column_by_column(tmp_path):
+    from fpdf import FPDF
+
+    left = [paragraph(1), paragraph(2)]
+    right = [paragraph(3), paragraph(4)]
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 10)
+
+    def lines_of(texts: list[str]) -> list[str]:
+        out = []
+        for text in texts:
+            out += pdf.multi_cell(85, 5, text, dry_run=True, output="LINES") + [""]
+        return out
+
+    rows = list(zip(lines_of(left), lines_of(right), strict=False))
+    for i, (a, b) in enumerate(rows):  # each row drawn left then right, as some tools do
+        pdf.text(10, 20 + 5 * i, a)
+        pdf.text(110, 20 + 5 * i, b)
+    pdf.output(str(tmp_path / "rows.pdf"))
+    flat = squash(extract(tmp_path / "rows.pdf").text)
+    positions = [flat.find(text) for text in left + right]
+    assert -1 not in positions and positions == sorted(positions)
+
+
 def test_a_passage_across_a_page_break_cites_both_pages_and_stays_exact(tmp_path, embedder):
     from qa.index import Index, build
     from qa.inventory import kept_span
