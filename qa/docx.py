@@ -46,7 +46,9 @@ def docx_text(data: bytes) -> DocxText:
         document, styles = xml("word/document.xml"), xml("word/styles.xml")
         notes = {**_notes(xml("word/footnotes.xml"), "footnote"), **_notes(xml("word/endnotes.xml"), "endnote")}  # fmt: skip
         core = xml("docProps/core.xml")
-    except (zipfile.BadZipFile, ElementTree.ParseError, KeyError, EOFError) as exc:
+    except BadDocument:
+        raise
+    except Exception as exc:  # a damaged zip can fail anywhere (bad headers, methods, passwords)
         raise BadDocument(f"not a readable Word document ({type(exc).__name__})") from exc
     levels = _heading_levels(styles)
     blocks: list[str] = []

@@ -250,7 +250,7 @@ def test_text_in_utf8_or_with_a_byte_order_mark_reads_back_unchanged(text, codec
 
 
 @quick
-@given(st.binary(max_size=3000), st.sampled_from([".txt", ".md", ".html", ".pdf"]))
+@given(st.binary(max_size=3000), st.sampled_from([".txt", ".md", ".html", ".pdf", ".docx"]))
 def test_any_file_either_reads_or_is_refused_cleanly(tmp_path_factory, data, suffix):
     path = tmp_path_factory.getbasetemp() / f"fuzz{suffix}"
     path.write_bytes(data)
@@ -259,7 +259,7 @@ def test_any_file_either_reads_or_is_refused_cleanly(tmp_path_factory, data, suf
     except BadDocument as exc:
         assert "\n" not in str(exc)
         return
-    document = parse(f"fuzz{suffix}", extracted.text, extracted.pages)
+    document = parse(f"fuzz{suffix}", extracted.text, extracted.pages, extracted.page_numbers)
     passages = cut(document, 40)
     for p in passages:
         assert extracted.text[p.start : p.end] == p.text and p.text.strip()
