@@ -1,18 +1,20 @@
 """PDF: a document's text in reading order, as paragraphs, without its page furniture.
 
 Text comes from PDFium (pypdfium2, BSD-3/Apache-2.0), in the order the page draws it, which for
-columns is one column after the other: on seven CRS reports (one- and two-column) that keeps
-0.966 of their sentences, like pypdf's plain mode, against 0.443 for pypdf's layout mode, and
-PDFium also gives every character's box, size and weight, which the rest of this module reads
-(benchmarks/documents.py). PyMuPDF measures the same but is AGPL; pdfminer.six keeps less.
+columns is one column after the other. On seven CRS reports (one- and two-column), sentences kept
+in order: pypdfium2 0.969, pypdf's plain mode 0.970, pdfminer.six 0.968, pypdf's layout mode (what
+qa used before) 0.754; pypdfium2 reads them about 20 times faster than the pure-Python readers,
+and gives every character's box, size and weight, which the rest of this module reads; with it,
+qa keeps 0.995 (benchmarks/documents.py). PyMuPDF measures like pypdf but is AGPL.
 
 From the characters' geometry, and never from lists of strings:
 
 - page furniture (running headers and footers, page numbers, repeated report numbers, URLs and
   banners) is a line near the top or bottom of a page that recurs at the same height, give or
-  take, on other pages;
+  take, on other pages, or a short line set apart in a margin in smaller type;
 - paragraphs end at a vertical gap wider than the line spacing, a change of style or a bullet;
   a paragraph that does not end a sentence carries on into the next column and onto the next page;
+- a page drawn row by row across two columns is put back in column order;
 - headings are short lines set larger or bolder than the body; the title is the first page's
   largest type, the date its first line that is a date ("Updated April 10, 2026");
 - footnote markers (superscript numbers) become `[n]`, and the footnotes at the foot of each page

@@ -333,8 +333,10 @@ def _watch(app: FastAPI, settings: Settings):
     def rebuild() -> None:
         report = update()
         if report.built:
-            app.state.assistant = app.state.assistant.refreshed()  # one assignment: atomic
-            say(f"now serving {app.state.assistant.passages} passages")
+            fresh = app.state.assistant.refreshed()
+            fresh.warm_up()  # ready before the first request reaches it
+            app.state.assistant = fresh  # one assignment: requests see the old or the new
+            say(f"now serving {fresh.passages} passages")
 
     watching = CorpusWatch(settings.corpus, max_file_bytes(settings.max_file_mb))
     return start(watching, rebuild, say)[1]

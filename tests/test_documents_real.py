@@ -158,6 +158,30 @@ def test_a_passage_across_a_page_break_cites_both_pages_and_stays_exact(tmp_path
     assert p.start < split < p.end and kept["text"][split - 1] in " -—"
 
 
+def test_a_pdf_that_keeps_far_less_than_it_holds_is_named(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+    pdf.set_auto_page_break(False)
+    for page in range(3):
+        pdf.add_page()
+        pdf.set_font("DejaVu", "", 11)
+        pdf.set_xy(10, 100)
+        pdf.multi_cell(0, 6, f"Page {page + 1} holds one short line of its own text.")
+        pdf.set_font("DejaVu", "", 7)
+        for i in range(8):  # a long legal footer, the same on every page
+            pdf.set_xy(10, 258 + 4 * i)
+            pdf.cell(
+                0, 4, f"Footer clause {i}: reproduction of this page is permitted with credit."
+            )
+    pdf.output(str(tmp_path / "thin.pdf"))
+    got = extract(tmp_path / "thin.pdf")
+    assert "Footer clause" not in got.text and "holds one short line" in got.text
+    assert any(w.startswith("kept only ") and "qa show" in w for w in got.warnings)
+    assert got.kept_share is not None and got.kept_share < 0.6
+
+
 def test_line_end_hyphens_join_words_the_document_spells_whole():
     vocabulary = {"information", "ai-enabled", "self-driving"}
     assert _join_lines(["an infor-", "mation system"], vocabulary) == "an information system"
