@@ -322,12 +322,12 @@ def _in_margin(line: _Line, height: float) -> bool:
 
 def _furniture(pages: list[list[_Line]], sizes: list[tuple[float, float]], body_size: float, pitch: float) -> list[set[int]]:  # fmt: skip
     """For each page, the indexes of its furniture lines."""
-    seen: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    seen: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for p, lines in enumerate(pages):
         for line in lines:
-            seen[_shape(line.text)].append((p, (line.y0 + line.y1) / 2))
+            seen[_shape(line.text)].append((p, (line.y0 + line.y1) / 2, line.size))
     need = max(2, REPEAT_SHARE * len(pages))
-    repeated_texts: set[str] = set()
+    repeated_texts: dict[str, float] = {}  # furniture's words, and the largest type they are set in
     found: list[set[int]] = []
     for p, lines in enumerate(pages):
         height = sizes[p][1]
@@ -338,20 +338,28 @@ def _furniture(pages: list[list[_Line]], sizes: list[tuple[float, float]], body_
             if not _in_margin(line, height):
                 continue
             middle = (line.y0 + line.y1) / 2
+            # The same words at the same height in the same type (a title page's title is not
+            # the running head that repeats it in small type).
             pages_there = {
-                q for q, y in seen[_shape(line.text)] if abs(y - middle) <= REPEAT_TOLERANCE
+                q
+                for q, y, size in seen[_shape(line.text)]
+                if abs(y - middle) <= REPEAT_TOLERANCE and abs(size - line.size) < 1
             }
             if len(pages_there) >= need or _PAGE_NUMBER.fullmatch(line.text):
                 drop.add(i)
                 bare = re.sub(r"^\d+\s+|\s+\d+$", "", line.text)  # without its page number
                 if len(bare) >= 12:
-                    repeated_texts.add(bare)
+                    repeated_texts[bare] = max(line.size, repeated_texts.get(bare, 0.0))
         found.append(drop)
     # A margin line that holds a repeated one ("https://crsreports.congress.gov | IF11783 ...")
     # is furniture too.
     for p, lines in enumerate(pages):
         for i, line in enumerate(lines):
-            held = any(text in line.text for text in repeated_texts)
+            # (not a title set larger than the body, which a running head may repeat)
+            held = any(
+                text in line.text and line.size < max(size, body_size) + 1
+                for text, size in repeated_texts.items()
+            )
             if held and i not in found[p] and _in_margin(line, sizes[p][1]):
                 found[p].add(i)
     for p, lines in enumerate(pages):
