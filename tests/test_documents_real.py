@@ -239,7 +239,7 @@ def test_a_scan_is_named_with_what_to_do_in_qa_index_info_and_health(tmp_path, e
     warning = next(m for m in said if m.startswith("warning: scan.pdf: "))
     assert "no text layer" in warning and "OCR" in warning
     assert any(m.startswith("report.pdf: kept ") and "words" in m for m in said)
-    assert any(m.startswith("scan.pdf: kept 0 words") and "warning" in m for m in said)
+    assert "scan.pdf: kept 0 words" in said
 
     env = {"QA_CORPUS": str(corpus), "QA_INDEX": str(tmp_path / "i")}
     info = CliRunner().invoke(app, ["info"], env=env)

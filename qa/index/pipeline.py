@@ -86,22 +86,17 @@ def kept_record(document: Document, passages: list[Passage], extracted: Extracte
     record["kept"] = {"words": len(document.text.split()), "in_passages": in_passages}
     if extracted is not None and extracted.kept_share is not None:
         record["kept"]["share_of_file"] = round(extracted.kept_share, 3)
-    if document.text.strip() and not passages and not warnings:
-        warnings = [*warnings, "no passage could be cut from its text: check it with `qa show`"]
     if warnings:
         record["warning"] = "; ".join(dict.fromkeys(warnings))
     return record
 
 
 def kept_line(source: str, record: dict) -> str:
-    """One line saying what a build kept of a document (and any warning)."""
+    """One line saying what a build kept of a document (its warnings are said as they arise)."""
     kept = record.get("kept") or {}
     share = kept.get("share_of_file")
     of_file = f" ({share:.0%} of the text in the file)" if share is not None else ""
-    line = f"{source}: kept {kept.get('words', 0):,} words{of_file}"
-    if record.get("warning"):
-        line += f"; warning: {record['warning']}"
-    return line
+    return f"{source}: kept {kept.get('words', 0):,} words{of_file}"
 
 
 @dataclass(frozen=True)
@@ -262,7 +257,9 @@ def gather(
             document, own = parse(relative, ""), []
             warnings.append(f"not indexed: could not be parsed ({type(exc).__name__})")
         if not document.text.strip() and not warnings:
-            warnings.append("no text in it: nothing to index")
+            warn("no text in it: nothing to index")
+        elif not own and not warnings:
+            warn("no passage could be cut from its text: check it with `qa show`")
         record = kept_record(document, own, extracted, warnings)
         progress(kept_line(relative, record))
         fresh[relative] = (record, own)
