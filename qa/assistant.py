@@ -11,6 +11,7 @@ from dataclasses import replace
 from functools import partial
 
 from qa.answering import Answer, compose
+from qa.checking import Evidence
 from qa.conversation import check_history, standalone
 from qa.embedding import Embedder, resolve_model
 from qa.errors import BadInput, UnknownDocument
@@ -121,17 +122,19 @@ class Assistant:
         self.retriever.encode_query("warm up")
 
 
-def support_score(assistant: Assistant, sentence: str, passage: str) -> float:
-    """How far the passage supports the sentence, in [0, 1], by the learned scorer."""
-    reader = getattr(assistant, "reader", None)
-    if reader is not None:
-        return float(reader.support(sentence, passage))
-    # Until the learned reader is in: the sentence's cosine to the passage's closest sentence.
+def support_score(assistant: Assistant, sentence: str, passage: str) -> tuple[float, Evidence]:
+    """How far the passage supports the sentence, in [0, 1], and the passage sentence that does
+    (with the one before it, where a year or a number is often stated):
+    the sentence's cosine to the passage's closest sentence, by the learned sentence embedding.
+    (The reader's `support`, trained to say whether a passage answers a question, scores true and
+    false claims alike: benchmarks/support.py.)"""
     from qa.passages import sentence_spans
 
     parts = [passage[a:b] for a, b in sentence_spans(passage)] or [passage]
     vectors = assistant.embedder.encode([sentence, *parts])
-    return float(max(0.0, (vectors[1:] @ vectors[0]).max()))
+    cosines = vectors[1:] @ vectors[0]
+    best = int(cosines.argmax())
+    return float(max(0.0, cosines[best])), Evidence(parts[best], parts[best - 1] if best else "")
 
 
 def llm_config(settings: Settings) -> LLMConfig | None:

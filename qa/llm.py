@@ -29,6 +29,24 @@ SYSTEM = (
 )
 
 
+REMINDER = (
+    "Answer in one or two sentences, each ending with its passage number in brackets, like [1]."
+)
+
+
+# One worked exchange, on a made-up text: small models copy the form of an example better than
+# they follow a description of it.
+EXAMPLE = [
+    {
+        "role": "user",
+        "content": "Passages:\n\n[1] The old bridge was closed in 1998 after floods.\n\n"
+        "[2] A new bridge, built by the county, opened in 2004.\n\n"
+        "Question: When did the new bridge open?\n\n" + REMINDER,
+    },
+    {"role": "assistant", "content": "The new bridge opened in 2004. [2]"},
+]
+
+
 @dataclass(frozen=True)
 class LLMConfig:
     """Where the model is and how long to wait for it."""
@@ -51,11 +69,13 @@ def messages(question: str, passages: Sequence[str], history: Sequence[tuple[str
     """The chat: the instructions, the conversation so far, then the numbered passages and the
     question."""
     numbered = "\n\n".join(f"[{i}] {_cut(text)}" for i, text in enumerate(passages, start=1))
-    chat = [{"role": "system", "content": SYSTEM}]
+    chat = [{"role": "system", "content": SYSTEM}, *EXAMPLE]
     for asked, answered in history:
         chat.append({"role": "user", "content": asked})
         chat.append({"role": "assistant", "content": answered or "(no answer)"})
-    chat.append({"role": "user", "content": f"Passages:\n\n{numbered}\n\nQuestion: {question}"})
+    # Small models follow the instruction nearest the end: it is repeated after the question.
+    ask = f"Passages:\n\n{numbered}\n\nQuestion: {question}\n\n{REMINDER}"
+    chat.append({"role": "user", "content": ask})
     return chat
 
 

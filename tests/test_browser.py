@@ -229,6 +229,11 @@ def open_page(browser) -> Iterator:
     def open_(width: int = 1100, height: int = 800) -> Watched:
         context = browser.new_context(viewport={"width": width, "height": height})
         context.set_default_timeout(ANSWER_TIMEOUT_MS)
+        # The chat announces each answer it shows as a `qa:answer` event holding the API's JSON.
+        context.add_init_script(
+            "window.__qaAnswers = [];"
+            "document.addEventListener('qa:answer', e => window.__qaAnswers.push(e.detail));"
+        )
         contexts.append(context)
         return Watched(context.new_page())
 
@@ -237,13 +242,20 @@ def open_page(browser) -> Iterator:
         context.close()
 
 
-def ask(page, question: str) -> dict:
-    """Types a question, sends it with Enter and returns the JSON the page received."""
+DONE = ".qa-msg--answer:not(.qa-msg--streaming), .qa-msg--refusal, .qa-msg--error"
+
+
+def ask(page, question: str) -> dict | None:
+    """Types a question, sends it with Enter and returns the answer the page showed (the JSON
+    the API returned, streamed or not), or None when it showed an error."""
+    answered = page.evaluate("window.__qaAnswers.length")
+    shown = page.locator(DONE).count()
     page.locator(".qa-input").fill(question)
-    with page.expect_response(lambda r: r.url.endswith("/ask")) as response:
+    with page.expect_response(lambda r: r.url.endswith("/ask")):
         page.locator(".qa-input").press("Enter")
-    page.locator(".qa-msg--answer, .qa-msg--refusal, .qa-msg--error").last.wait_for()
-    return response.value.json()
+    page.locator(DONE).nth(shown).wait_for()
+    answers = page.evaluate("window.__qaAnswers")
+    return answers[-1] if len(answers) > answered else None
 
 
 def marked(result: dict) -> dict[int, dict]:
@@ -507,3 +519,98 @@ def test_widget_on_an_origin_the_server_does_not_allow(
     SA.expect(error).to_contain_text("Could not reach the assistant")
     SA.expect(page.locator(".qa-msg--answer")).to_have_count(0)
     assert page.locator(".qa-panel").bounding_box()["width"] == 375  # full screen on a phone
+
+
+# ---------------------------------------------------------------- conversations and streaming
+
+
+def test_a_follow_up_is_sent_with_the_conversation(server: str, open_page) -> None:
+    page = open_page().page
+    page.goto(server + "/")
+    first = ask(page, "When was the latest joint declaration published?")
+    with page.expect_request(lambda r: r.url.endswith("/ask")) as sent:
+        second = ask(page, "And the one before?")
+    body = sent.value.post_data_json
+    assert body["stream"] is True
+    assert body["history"] == [
+        {"question": "When was the latest joint declaration published?", "answer": first["answer"]}
+    ]
+    assert second["query_used"] == "When was the previous joint declaration published?"
+    used = page.locator(".qa-msg--answer, .qa-msg--refusal").last.locator(".qa-query-used")
+    SA.expect(used).to_contain_text(second["query_used"])
+    # A standalone question shows no rewritten query.
+    SA.expect(page.locator(".qa-query-used")).to_have_count(1)
+
+
+@pytest.fixture(scope="session")
+def fake_model():
+    from tests.fake_llm import FakeLLM, passages_of
+    from tests.test_llm import sentence_with_number
+
+    model = FakeLLM()
+    # One sentence of the first passage, cited; one invented, cited too: it must be flagged.
+    model.reply = lambda request: (
+        f"{sentence_with_number(passages_of(request)[0])} [1] "
+        "The summit was moved to the Moon in 2031. [1]"
+    )
+    yield model
+    model.close()
+
+
+@pytest.fixture(scope="session")
+def llm_server(corpus_dir: Path, index_dir: Path, fake_model, tmp_path_factory) -> Iterator[str]:
+    """A real `qa serve --llm` in front of the fake model server."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("serve-llm") / "serve.log"
+    env = {**os.environ, "QA_CORPUS": str(corpus_dir), "QA_INDEX": str(index_dir)}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            qa_command(
+                "serve", "--host", "127.0.0.1", "--port", str(port), "--llm", fake_model.url
+            ),
+            cwd=corpus_dir.parent,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_for_health(base, process, log)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_a_streamed_llm_answer_is_rendered_checked_and_cited(llm_server: str, open_page) -> None:
+    watched = open_page()
+    page = watched.page
+    page.goto(llm_server + "/")
+    # Record whether the answer was ever on screen while it was still coming.
+    page.evaluate(
+        """() => { window.__sawStreaming = false;
+        new MutationObserver(records => records.forEach(r => r.addedNodes.forEach(n => {
+          if (n.classList && n.classList.contains('qa-msg--streaming')) window.__sawStreaming = true;
+        }))).observe(document.body, {childList: true, subtree: true}); }"""
+    )
+    result = ask(page, "When was the latest joint declaration published?")
+    assert result["mode"] == "llm", result
+    assert page.evaluate("window.__sawStreaming")
+    answer = page.locator(".qa-msg--answer").last
+    SA.expect(answer.locator(".qa-msg-label")).to_contain_text("every sentence checked")
+    SA.expect(answer.locator(".qa-msg-text")).to_have_text(
+        re.sub(r"\[(\d+)\]", r"\1", result["answer"])
+    )
+    SA.expect(answer.locator(".qa-unsupported-text")).to_have_text(
+        ["The summit was moved to the Moon in 2031."]
+    )
+    assert "Moon" not in answer.locator(".qa-msg-text").text_content()
+    answer.locator(".qa-msg-text .qa-cite").first.click()
+    panel = page.locator(".qa-passage")
+    SA.expect(panel).to_be_visible()
+    assert panel.locator(".qa-passage-text").text_content() == result["citations"][0]["text"]
+    assert not watched.errors

@@ -118,12 +118,102 @@
         .finally(function () { if (timer) clearTimeout(timer); });
     }
 
+    /* POST /ask with "stream": true: calls onDelta(text) for each piece of the answer as it comes
+     * and resolves with the whole answer (the final "answer" event). */
+    function askStream(question, history, onDelta) {
+      var controller = typeof AbortController === "function" ? new AbortController() : null;
+      var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
+      var headers = { Accept: "text/event-stream", "Content-Type": "application/json" };
+      if (apiKey) headers.Authorization = "Bearer " + apiKey;
+      var body = JSON.stringify({ question: question, top_k: 5, history: history || [], stream: true });
+      return fetch(base + "/ask", {
+        method: "POST",
+        headers: headers,
+        body: body,
+        mode: "cors",
+        credentials: "omit",
+        signal: controller ? controller.signal : undefined,
+      })
+        .catch(function (err) {
+          var reason = err && err.name === "AbortError" ? "no answer after " + REQUEST_TIMEOUT_MS / 1000 + " s" : (err && err.message) || String(err);
+          throw new ApiError("Could not reach the assistant: " + reason + " (is the server running, and does it accept requests from this site?)", 0);
+        })
+        .then(function (response) {
+          if (!response.ok || !/text\/event-stream/.test(response.headers.get("Content-Type") || "")) {
+            return response.text().then(function (raw) {
+              var parsed = null;
+              try { parsed = raw ? JSON.parse(raw) : null; } catch (e) { parsed = null; }
+              if (!response.ok) {
+                var prefix = response.status >= 500 ? "The assistant failed" : "The assistant could not take this question";
+                throw new ApiError(prefix + " (" + response.status + "): " + readableDetail(parsed, response.status, response.statusText), response.status);
+              }
+              if (parsed === null) throw new ApiError("The assistant sent a response that is not JSON.", response.status);
+              return parsed;
+            });
+          }
+          return readEvents(response, onDelta);
+        })
+        .finally(function () { if (timer) clearTimeout(timer); });
+    }
+
     return {
       health: function () { return request("/health"); },
+      askStream: askStream,
       ask: function (question, history) {
         return request("/ask", { method: "POST", body: JSON.stringify({ question: question, top_k: 5, history: history || [] }) });
       },
     };
+  }
+
+  /* Reads server-sent events until the "answer" event (resolved) or an "error" event (thrown). */
+  function readEvents(response, onDelta) {
+    var decoder = new TextDecoder();
+    var buffer = "";
+    var result = null;
+
+    function handle(block) {
+      var name = "message";
+      var data = [];
+      block.split("\n").forEach(function (line) {
+        if (line.indexOf("event:") === 0) name = line.slice(6).trim();
+        else if (line.indexOf("data:") === 0) data.push(line.slice(5).replace(/^ /, ""));
+      });
+      if (!data.length) return;
+      var payload;
+      try { payload = JSON.parse(data.join("\n")); } catch (e) { throw new ApiError("The assistant sent an event that is not JSON.", 200); }
+      if (name === "delta" && payload && typeof payload.text === "string") onDelta(payload.text);
+      else if (name === "answer") result = payload;
+      else if (name === "error") {
+        var status = payload && payload.status;
+        throw new ApiError("The assistant failed" + (status ? " (" + status + ")" : "") + ": " + readableDetail(payload, status || 0, ""), status || 0);
+      }
+    }
+
+    function drain(final) {
+      var parts = buffer.split(/\r?\n\r?\n/);
+      buffer = final ? "" : parts.pop();
+      parts.forEach(function (part) { if (part.trim()) handle(part); });
+    }
+
+    function finish() {
+      drain(true);
+      if (!result) throw new ApiError("The answer stopped before it was complete.", 0);
+      return result;
+    }
+
+    if (!response.body || typeof response.body.getReader !== "function") {
+      return response.text().then(function (raw) { buffer = raw; return finish(); });
+    }
+    var reader = response.body.getReader();
+    function pump() {
+      return reader.read().then(function (chunk) {
+        if (chunk.done) return finish();
+        buffer += decoder.decode(chunk.value, { stream: true });
+        drain(false);
+        return result ? result : pump();
+      });
+    }
+    return pump();
   }
 
   // ---------------------------------------------------------------- formatting
@@ -337,7 +427,9 @@
       var citations = Array.isArray(result.citations) ? result.citations : [];
       var answerable = result.answerable !== false;
       var msg = el("article", "qa-msg " + (answerable ? "qa-msg--answer" : "qa-msg--refusal"));
-      msg.appendChild(el("p", "qa-msg-label", answerable ? "Answer" : "Not answered by the documents"));
+      var label = answerable ? "Answer" : "Not answered by the documents";
+      if (result.mode === "llm") label = "Answer written by a local model, every sentence checked";
+      msg.appendChild(el("p", "qa-msg-label", label));
       if (result.query_used && !sameQuery(result.query_used, question)) {
         var used = el("p", "qa-query-used");
         used.appendChild(el("span", "qa-query-used-label", "Searched for: "));
@@ -345,6 +437,18 @@
         msg.appendChild(used);
       }
       msg.appendChild(answerText(result.answer, citations, !answerable));
+      var unsupported = (Array.isArray(result.sentences) ? result.sentences : []).filter(function (s) {
+        return s && s.status === "unsupported";
+      });
+      if (unsupported.length) {
+        var box = el("div", "qa-unsupported");
+        box.appendChild(el("p", "qa-unsupported-label", "Not supported by the passages the model cited, so not part of the answer:"));
+        var list = el("ul", "qa-unsupported-list");
+        unsupported.forEach(function (s) { list.appendChild(el("li", "qa-unsupported-text", s.text)); });
+        box.appendChild(list);
+        msg.appendChild(box);
+      }
+      if (result.note) msg.appendChild(el("p", "qa-note", result.note));
       if (citations.length) {
         msg.appendChild(
           answerable
@@ -380,18 +484,36 @@
       chat.classList.toggle("qa-chat--busy", value);
     }
 
+    function streamingBubble() {
+      var msg = el("article", "qa-msg qa-msg--answer qa-msg--streaming");
+      msg.appendChild(el("p", "qa-msg-label", "Answer"));
+      msg.appendChild(el("p", "qa-msg-text"));
+      return msg;
+    }
+
     function ask(question, echo) {
       if (echo) addMessage(userBubble(question));
       var pending = addMessage(pendingBubble());
       setBusy(true);
+      function onDelta(text) {
+        if (!pending.classList.contains("qa-msg--streaming")) {
+          var live = streamingBubble();
+          log.replaceChild(live, pending);
+          pending = live;
+        }
+        pending.querySelector(".qa-msg-text").appendChild(document.createTextNode(text));
+        scrollToEnd();
+      }
       return client
-        .ask(question, history.slice(-MAX_HISTORY))
+        .askStream(question, history.slice(-MAX_HISTORY), onDelta)
         .then(
           function (result) {
             history.push({
               question: question.slice(0, MAX_TURN_CHARS),
               answer: String(result.answer || "").slice(0, MAX_TURN_CHARS),
             });
+            // For the host page (and tests): every answer, as the JSON the API returned.
+            chat.dispatchEvent(new CustomEvent("qa:answer", { detail: result, bubbles: true, composed: true }));
             return answerBubble(result, question);
           },
           function (err) { return errorBubble(err.message || String(err), question); }
