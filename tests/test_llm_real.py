@@ -84,9 +84,10 @@ def assert_every_shown_sentence_is_supported(assistant, data: dict) -> None:
             continue
         assert s["markers"] and s["text"] in data["answer"]
         passages = [by_marker[m] for m in s["markers"]]
+        checks = [support_score(assistant, s["text"], p) for p in passages]
         assert any(
-            support_score(assistant, s["text"], p) >= SUPPORT_THRESHOLD and exact(s["text"], p)
-            for p in passages
+            score >= SUPPORT_THRESHOLD and exact(s["text"], e.sentence, numbers_also_in=e.before)
+            for score, e in checks
         ), s
 
 
