@@ -242,6 +242,10 @@ def serve(
         llm_url=llm,
         llm_model=llm_model,
     )
+    if watch:  # bring the index up to date first: a folder never indexed can be served at once
+        from qa.watch import updater
+
+        updater(settings, lambda message: print(message, file=sys.stderr))()
     assistant = Assistant(settings)  # fail here, with one line, before binding the port
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
         print(

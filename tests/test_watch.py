@@ -159,3 +159,53 @@ def test_qa_index_watch_updates_on_a_change_until_interrupted(tmp_path):
     assert process.returncode == 0
     assert "corpus changed (1 added): updating the index" in err
     assert err.rstrip().endswith("stopped watching") and "Traceback" not in err
+
+
+def test_qa_serve_watch_serves_a_folder_never_indexed_and_follows_it(tmp_path):
+    import os
+    import socket
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import httpx
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.md").write_text(NOTE)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    qa = Path(sys.executable).parent / "qa"
+    env = {**os.environ, "QA_CORPUS": str(corpus), "QA_INDEX": str(tmp_path / "index")}
+    server = subprocess.Popen(
+        [str(qa), "serve", "--watch", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+    def sources() -> set[str] | None:
+        try:
+            health = httpx.get(f"http://127.0.0.1:{port}/health", timeout=5).json()
+        except httpx.HTTPError:
+            return None
+        return {d["source"] for d in health["documents"]}
+
+    def wait_for(check, seconds: float = 180) -> bool:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and server.poll() is None:
+            if check():
+                return True
+            time.sleep(0.3)
+        return False
+
+    try:
+        assert wait_for(lambda: sources() == {"note.md"})
+        (corpus / "lighthouse.md").write_text(LATE)
+        assert wait_for(lambda: sources() == {"note.md", "lighthouse.md"})
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=60)
+    assert "corpus changed (1 added): updating the index" in err and "Traceback" not in err
