@@ -18,7 +18,10 @@ superscripts).
 Then titles and dates: qa's against the web page's title and publication date, and the Markdown
 documents' front matter.
 
-    .venv/bin/python benchmarks/documents.py [--top-k 5]
+    .venv/bin/pip install -c requirements.lock -e '.[bench]'   # pdfminer.six, for its column
+    .venv/bin/python benchmarks/documents.py [--top-k 5] [--misses]
+
+A library that is not installed is left out of the table (PyMuPDF is AGPL: never installed here).
 """
 
 from __future__ import annotations
