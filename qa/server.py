@@ -132,6 +132,11 @@ class AskResponse(BaseModel):
     answerable: bool
     citations: list[MarkedPassage]
     query_used: str
+    mode: str = Field("extractive", description='"llm" when a local model wrote the answer')
+    sentences: list[dict] | None = Field(
+        None, description="An LLM's sentences: text, markers, cited, support, kept, status"
+    )
+    note: str | None = None
 
 
 class DocumentOut(BaseModel):

@@ -308,3 +308,19 @@ def test_extractive_stream_without_an_llm(settings, assistant):
     assert [n for n, _ in got] == ["delta", "answer"]
     assert got[0][1]["text"] == plain["answer"] and got[1][1] == plain
     assert plain["mode"] == "extractive" and "sentences" not in plain and "note" not in plain
+
+
+def test_the_terminal_prints_an_answer_as_it_comes(llm_assistant, reply):
+    import io
+
+    from rich.console import Console
+
+    from qa.render import print_stream
+
+    reply(lambda p: f"{sentence_with_number(p[0])} [1] The Moon hosted it in 2031. [1]")
+    out = io.StringIO()
+    answer = print_stream(Console(file=out, width=200), llm_assistant.ask_stream(QUESTION))
+    printed = " ".join(out.getvalue().split())
+    assert printed.startswith(" ".join(answer.answer.split()))
+    assert "Not supported by the passages it cited" in printed and "The Moon hosted it" in printed
+    assert "Sources" in printed
