@@ -9,7 +9,7 @@ from rich.text import Text
 
 from qa.conversation import MAX_TURN_CHARS, MAX_TURNS
 from qa.errors import QAError
-from qa.render import console, print_answer
+from qa.render import console, print_answer, print_checks
 
 HELP = """Type a question and press Enter; follow-ups ("and the one before?") read the turns before.
   /sources   show the last answer's passages in full
@@ -83,4 +83,5 @@ def run_chat(assistant) -> None:
             if last.query_used and last.query_used != line:
                 out.print(Text(f"(searched for: {last.query_used})", style="dim"))
             out.print(last.answer)
+            print_checks(out, last)
             out.print(f"[dim]{len(last.citations)} source(s): /sources to read them[/dim]")

@@ -42,6 +42,17 @@ def print_answer(out: Console, answer: Answer, full: bool = False, text: bool = 
     style = "bold" if answer.answerable else "bold yellow"
     if text:
         out.print(Text(answer.answer, style=style))
+    print_checks(out, answer)
+    out.print()
+    heading = "Sources" if answer.answerable else "Related passages"
+    if answer.citations:
+        out.print(f"[underline]{heading}[/underline]")
+    for marker, hit in answer.citations:
+        print_hit(out, hit, f"[{marker}]", full=full or answer.answerable)
+
+
+def print_checks(out: Console, answer: Answer) -> None:
+    """What the sentence check said of an LLM's answer: why it fell back, what it flagged."""
     if answer.note:
         out.print(Text(answer.note, style="dim"))
     unsupported = [s for s in answer.sentences if s.get("status") == "unsupported"]
@@ -49,12 +60,6 @@ def print_answer(out: Console, answer: Answer, full: bool = False, text: bool = 
         out.print(Text("Not supported by the passages it cited (not part of the answer):", style="yellow"))  # fmt: skip
         for s in unsupported:
             out.print(Text(f"  ✗ {s['text']} (support {s['support']:.2f})", style="dim"))
-    out.print()
-    heading = "Sources" if answer.answerable else "Related passages"
-    if answer.citations:
-        out.print(f"[underline]{heading}[/underline]")
-    for marker, hit in answer.citations:
-        print_hit(out, hit, f"[{marker}]", full=full or answer.answerable)
 
 
 def print_stream(out: Console, events) -> Answer:
