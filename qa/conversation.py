@@ -65,6 +65,7 @@ _NAME_RUN = re.compile(
 )
 _QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,80})[”\"’]")
 _WORD = re.compile(r"(?:[A-Z]\.){2,}|[\w’'-]+|[?,;:]")  # "U.S." is one word
+_CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"}  # fmt: skip
 _REFUSALS = ("does not answer", "doesn't answer", "not in the corpus", "cannot answer")
 
 
@@ -324,7 +325,7 @@ def _answer_entity(answer: str, previous: str, person: bool = False) -> str | No
             for w in _words(name)
             if w.lower() not in known and w.lower() not in ("and", "of", "the")
         ]
-        if new and not _YEAR.fullmatch(name):
+        if new and not _YEAR.fullmatch(name) and name.lower() not in _CALENDAR:
             names.append(name)
     return max(names, key=lambda n: len(n.split()), default=None)
 
@@ -351,7 +352,8 @@ def _referent(previous: str, answer: str, pronoun: str) -> str | None:
     plural = bool(subject and re.search(r"\s(?:and|&)\s", subject))
     if pronoun in ("it", "its") and plural:  # "it" cannot mean "the United States and Iran"
         return _last_noun_phrase(previous) or subject
-    if pronoun in ("they", "them", "their") and not plural and entity and " and " in entity:
+    many = plural or bool(subject and re.search(r"[^s’']s$", subject))  # "partner countries"
+    if pronoun in ("they", "them", "their") and not many and entity and " and " in entity:
         return entity
     return subject
 
@@ -411,6 +413,8 @@ def _substitute(previous: str, new: str) -> str:
     new = new.strip().rstrip("?.! ")
     if not new:
         return previous
+    if re.fullmatch(r"[a-z]+ly", new):  # "And thematically?": the same question, so qualified
+        return _clean(f"{previous.rstrip(' ?')} {new}?")
     year = _YEAR.search(new)
     if year and _YEAR.search(previous):
         replaced = _YEAR.sub(year.group(), previous, count=1)

@@ -115,7 +115,28 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             "What about FY2030?",
             ("How much did the agency spend in FY2029?", "$3 million. [1]"),
             "How much did the agency spend in FY2030?",
-        ),  # fmt: skip
+        ),
+        # a bare adverb: the same question, so qualified
+        (
+            "And formally?",
+            ("How is the treaty ratified?", "By parliament. [1]"),
+            "How is the treaty ratified formally?",
+        ),
+        # "them" after a plural subject means the subject, not the things the answer listed
+        (
+            "Is Tartu one of them?",
+            ("How many member cities are there?", "Five: Riga and Tartu [1]"),
+            "Is Tartu one of member cities?",
+        ),
+        # a month in an answer is no referent
+        (
+            "When was it signed?",
+            (
+                "What does the new charter require?",
+                "The charter, adopted in March, requires audits. [1]",
+            ),
+            "When was the new charter signed?",
+        ),
     ],
 )
 def test_follow_ups_become_standalone(question, previous, expected):
