@@ -252,7 +252,8 @@ def serve(
             f"warning: serving on {host} without QA_API_KEY: anyone who can reach it can query",
             file=sys.stderr,
         )
-    print(f"serving {assistant.passages} passages on http://{host}:{port}", file=sys.stderr)
+    writer = f", answers written by the LLM at {settings.llm_url}" if settings.llm_url else ""
+    print(f"serving {assistant.passages} passages on http://{host}:{port}{writer}", file=sys.stderr)
     if watch:
         print(f"watching {settings.corpus}: changes are indexed and served", file=sys.stderr)
     app_ = create_app(settings, assistant, watch=watch)

@@ -9,6 +9,7 @@ an LLMError or LLMTimeout with one line that says what happened.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -71,6 +72,8 @@ def messages(question: str, passages: Sequence[str], history: Sequence[tuple[str
     numbered = "\n\n".join(f"[{i}] {_cut(text)}" for i, text in enumerate(passages, start=1))
     chat = [{"role": "system", "content": SYSTEM}, *EXAMPLE]
     for asked, answered in history:
+        # Earlier answers' markers number other passages than this prompt's: they go.
+        answered = re.sub(r"\s*\[\d+\]", "", answered).strip()
         chat.append({"role": "user", "content": asked})
         chat.append({"role": "assistant", "content": answered or "(no answer)"})
     # Small models follow the instruction nearest the end: it is repeated after the question.

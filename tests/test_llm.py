@@ -192,6 +192,7 @@ def test_the_prompt_numbers_the_passages_and_carries_the_conversation(llm_assist
     # The instructions, a worked example, the conversation, then the passages and the question.
     assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
     assert request["messages"][3]["content"] == "Who wrote the brief?"
+    assert request["messages"][4]["content"] == "Nobody said."  # its [1] meant another passage
     assert request["messages"][-1]["content"].startswith("Passages:\n\n[1] ")
     assert f"\n\nQuestion: {QUESTION}\n\n" in request["messages"][-1]["content"]
     assert request["stream"] is True and request["max_tokens"] > 0
