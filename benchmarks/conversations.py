@@ -22,6 +22,7 @@ from pathlib import Path
 
 from timing import BRIEF, ROOT, SHARED, log
 
+from qa.conversation import MAX_ANSWER_CHARS
 from qa.documents import normalise
 
 REAL = [
@@ -56,7 +57,7 @@ def play(assistant, turns: list[str]):
     answer = None
     for question in turns:
         answer = assistant.ask(question, history=history)
-        history.append({"question": question, "answer": answer.answer[:1000]})
+        history.append({"question": question, "answer": answer.answer[:MAX_ANSWER_CHARS]})
     return answer
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from rich.text import Text
 
-from qa.conversation import MAX_TURN_CHARS, MAX_TURNS
+from qa.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
 from qa.errors import QAError
 from qa.render import console, print_answer, print_checks
 
@@ -78,7 +78,7 @@ def run_chat(assistant) -> None:
                 out.print(f"error: {exc}")
                 continue
             history.append(
-                {"question": line[:MAX_TURN_CHARS], "answer": last.answer[:MAX_TURN_CHARS]}
+                {"question": line[:MAX_TURN_CHARS], "answer": last.answer[:MAX_ANSWER_CHARS]}
             )
             if last.query_used and last.query_used != line:
                 out.print(Text(f"(searched for: {last.query_used})", style="dim"))

@@ -25,12 +25,14 @@ from dataclasses import dataclass
 
 from qa.errors import BadInput
 
-# A request carries at most the last MAX_TURNS turns, each field at most MAX_TURN_CHARS long (a
-# client cuts longer answers: the rewrite reads only their first sentence). Together with a
-# 2,000-character question they fit the server's 64 KB body limit even as JSON \u escapes.
-MAX_TURNS = 4
-MAX_TURN_CHARS = 1000
-READ_TURNS = 3  # turns further back than this rarely hold the referent, and often mislead
+# A request carries at most the last MAX_TURNS turns (all the rewrite reads), each question at
+# most MAX_TURN_CHARS long and each answer at most MAX_ANSWER_CHARS (an answer is a few sentences;
+# a client cuts a longer one). With a 2,000-character question they fit the server's 128 KB body
+# limit even written as JSON \u escapes.
+MAX_TURNS = 3
+MAX_TURN_CHARS = 2000
+MAX_ANSWER_CHARS = 4000
+READ_TURNS = MAX_TURNS  # turns further back rarely hold the referent, and often mislead
 
 _WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
 _AUX = {"is", "are", "was", "were", "be", "been", "do", "does", "did", "has", "have", "had", "can", "could", "will", "would", "should", "shall", "may", "might", "must"}  # fmt: skip
@@ -97,8 +99,14 @@ def check_history(history: Iterable | None) -> list[Turn]:
             answer = ""
         if not isinstance(answer, str):
             raise BadInput(f"history[{i}].answer must be a string")
-        if len(question) > MAX_TURN_CHARS or len(answer) > MAX_TURN_CHARS:
-            raise BadInput(f"history[{i}] is too long: at most {MAX_TURN_CHARS} characters a field")
+        if len(question) > MAX_TURN_CHARS:
+            raise BadInput(
+                f"history[{i}].question is too long: at most {MAX_TURN_CHARS} characters"
+            )
+        if len(answer) > MAX_ANSWER_CHARS:
+            raise BadInput(
+                f"history[{i}].answer is too long: at most {MAX_ANSWER_CHARS} characters"
+            )
         turns.append(Turn(question.strip(), answer.strip()))
     if len(turns) > MAX_TURNS:
         raise BadInput(f"history is too long: at most {MAX_TURNS} turns")

@@ -23,12 +23,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, VISIBLE, Assistant
-from qa.conversation import MAX_TURN_CHARS, MAX_TURNS
+from qa.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
 from qa.errors import BadInput, LLMError, LLMTimeout, QAError, UnknownDocument
 from qa.settings import Settings
 
 WEB = Path(__file__).parent / "web"
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 128 * 1024  # a question with its history (qa/conversation.py) fits
 DRAIN_BYTES = 1024 * 1024  # of a refused body, read and dropped so that the client hears its 413
 PROTECTED_PATHS = frozenset({"/search", "/ask"})
 CSP = (
@@ -53,7 +53,7 @@ SECURITY_HEADERS = {
 
 class TurnIn(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_TURN_CHARS)
-    answer: str = Field("", max_length=MAX_TURN_CHARS)
+    answer: str = Field("", max_length=MAX_ANSWER_CHARS)
 
 
 History = Field(

@@ -179,7 +179,8 @@ def test_a_refusal_names_no_referent():
         ([{"question": "q", "answer": 3}], "history[0].answer"),
         (["q"], "history[0] must be an object"),
         ([{"question": "q"}] * (MAX_TURNS + 1), "history is too long"),
-        ([{"question": "q" * 1001}], "too long"),
+        ([{"question": "q" * 2001}], "question is too long"),
+        ([{"question": "q", "answer": "a" * 4001}], "answer is too long"),
     ],
 )
 def test_bad_history_is_bad_input(history, message):

@@ -16,8 +16,9 @@
 
   var script = document.currentScript;
   var REQUEST_TIMEOUT_MS = 120000;
-  var MAX_HISTORY = 4; // earlier turns sent with a question (the server takes at most 4)
-  var MAX_TURN_CHARS = 1000; // per question or answer (the server's bound; answers are cut)
+  var MAX_HISTORY = 3; // earlier turns sent with a question (the server takes at most 3)
+  var MAX_TURN_CHARS = 2000; // per earlier question (the server's bound)
+  var MAX_ANSWER_CHARS = 4000; // per earlier answer (the server's bound; longer ones are cut)
   var STARTERS = [
     "When was the latest joint declaration published?",
     "Why is information sharing between the EU and NATO problematic?",
@@ -510,7 +511,7 @@
           function (result) {
             history.push({
               question: question.slice(0, MAX_TURN_CHARS),
-              answer: String(result.answer || "").slice(0, MAX_TURN_CHARS),
+              answer: String(result.answer || "").slice(0, MAX_ANSWER_CHARS),
             });
             // For the host page (and tests): every answer, as the JSON the API returned.
             chat.dispatchEvent(new CustomEvent("qa:answer", { detail: result, bubbles: true, composed: true }));
