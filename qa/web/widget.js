@@ -86,16 +86,19 @@
   function makeClient(endpoint, apiKey) {
     var base = (endpoint || "").replace(/\/+$/, "");
 
+    /* One request. With init.onDelta, the answer is asked for as server-sent events: onDelta(text)
+     * is called for each piece as it comes, and the promise resolves with the whole answer. */
     function request(path, init) {
+      init = init || {};
       var controller = typeof AbortController === "function" ? new AbortController() : null;
       var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
-      var headers = { Accept: "application/json" };
-      if (init && init.body) headers["Content-Type"] = "application/json";
+      var headers = { Accept: init.onDelta ? "text/event-stream" : "application/json" };
+      if (init.body) headers["Content-Type"] = "application/json";
       if (apiKey) headers.Authorization = "Bearer " + apiKey;
       return fetch(base + path, {
-        method: (init && init.method) || "GET",
+        method: init.method || "GET",
         headers: headers,
-        body: init && init.body,
+        body: init.body,
         mode: "cors",
         credentials: "omit",
         signal: controller ? controller.signal : undefined,
@@ -105,6 +108,8 @@
           throw new ApiError("Could not reach the assistant: " + reason + " (is the server running, and does it accept requests from this site?)", 0);
         })
         .then(function (response) {
+          var streamed = /text\/event-stream/.test(response.headers.get("Content-Type") || "");
+          if (init.onDelta && response.ok && streamed) return readEvents(response, init.onDelta);
           return response.text().then(function (raw) {
             var body = null;
             try { body = raw ? JSON.parse(raw) : null; } catch (e) { body = null; }
@@ -119,49 +124,12 @@
         .finally(function () { if (timer) clearTimeout(timer); });
     }
 
-    /* POST /ask with "stream": true: calls onDelta(text) for each piece of the answer as it comes
-     * and resolves with the whole answer (the final "answer" event). */
-    function askStream(question, history, onDelta) {
-      var controller = typeof AbortController === "function" ? new AbortController() : null;
-      var timer = controller ? setTimeout(function () { controller.abort(); }, REQUEST_TIMEOUT_MS) : null;
-      var headers = { Accept: "text/event-stream", "Content-Type": "application/json" };
-      if (apiKey) headers.Authorization = "Bearer " + apiKey;
-      var body = JSON.stringify({ question: question, top_k: 5, history: history || [], stream: true });
-      return fetch(base + "/ask", {
-        method: "POST",
-        headers: headers,
-        body: body,
-        mode: "cors",
-        credentials: "omit",
-        signal: controller ? controller.signal : undefined,
-      })
-        .catch(function (err) {
-          var reason = err && err.name === "AbortError" ? "no answer after " + REQUEST_TIMEOUT_MS / 1000 + " s" : (err && err.message) || String(err);
-          throw new ApiError("Could not reach the assistant: " + reason + " (is the server running, and does it accept requests from this site?)", 0);
-        })
-        .then(function (response) {
-          if (!response.ok || !/text\/event-stream/.test(response.headers.get("Content-Type") || "")) {
-            return response.text().then(function (raw) {
-              var parsed = null;
-              try { parsed = raw ? JSON.parse(raw) : null; } catch (e) { parsed = null; }
-              if (!response.ok) {
-                var prefix = response.status >= 500 ? "The assistant failed" : "The assistant could not take this question";
-                throw new ApiError(prefix + " (" + response.status + "): " + readableDetail(parsed, response.status, response.statusText), response.status);
-              }
-              if (parsed === null) throw new ApiError("The assistant sent a response that is not JSON.", response.status);
-              return parsed;
-            });
-          }
-          return readEvents(response, onDelta);
-        })
-        .finally(function () { if (timer) clearTimeout(timer); });
-    }
-
     return {
       health: function () { return request("/health"); },
-      askStream: askStream,
-      ask: function (question, history) {
-        return request("/ask", { method: "POST", body: JSON.stringify({ question: question, top_k: 5, history: history || [] }) });
+      /* POST /ask, streamed: onDelta(text) as the answer comes, then the whole answer. */
+      askStream: function (question, history, onDelta) {
+        var body = JSON.stringify({ question: question, top_k: 5, history: history || [], stream: true });
+        return request("/ask", { method: "POST", body: body, onDelta: onDelta });
       },
     };
   }
