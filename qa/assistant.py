@@ -18,6 +18,7 @@ from qa.errors import BadInput, UnknownDocument
 from qa.index import Index
 from qa.llm import LLMConfig
 from qa.onnx_embedding import OnnxEmbedder, load_embedder
+from qa.reading import Reader
 from qa.retrieval import Hit, Retriever
 from qa.settings import Settings
 from qa.writing import NOT_ASKED, write
@@ -49,20 +50,28 @@ def _unencodable(text: str) -> bool:
 
 
 class Assistant:
-    def __init__(self, settings: Settings, embedder: Embedder | OnnxEmbedder | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        embedder: Embedder | OnnxEmbedder | None = None,
+        reader: Reader | None = None,
+    ) -> None:
         self.settings = settings
         name = embedder.name if embedder else resolve_model(settings.model)[0]
         self.index = Index.load(settings.index, settings.corpus, name)
         # The index's ONNX export when valid: queries then never import torch.
         self.embedder = embedder or load_embedder(self.index.folder, settings.model)
-        self.retriever = Retriever(self.index, self.embedder)
+        # The learned reader reranks candidates and finds answers; it holds this assistant's
+        # reading cache, which threads share safely.
+        self.reader = reader or Reader()
+        self.retriever = Retriever(self.index, self.embedder, self.reader)
         self.llm = llm_config(settings)
         _one_search_thread()
 
     def refreshed(self) -> Assistant:
         """A new assistant over the index as it is now (after a build), sharing this one's
-        embedder; this one goes on answering the requests it already has."""
-        return Assistant(self.settings, self.embedder)
+        embedder and reader; this one goes on answering the requests it already has."""
+        return Assistant(self.settings, self.embedder, self.reader)
 
     @property
     def passages(self) -> int:

@@ -41,7 +41,12 @@ def print_hits(out: Console, hits: list[Hit]) -> None:
 def print_answer(out: Console, answer: Answer, full: bool = False, text: bool = True) -> None:
     style = "bold" if answer.answerable else "bold yellow"
     if text:
-        out.print(Text(answer.answer, style=style))
+        line = Text(answer.answer, style=style)
+        if answer.short_answer:  # the reader's exact span, marked inside the quoted sentence
+            at = answer.answer.find(answer.short_answer.text)
+            if at >= 0:
+                line.stylize("reverse", at, at + len(answer.short_answer.text))
+        out.print(line)
     print_checks(out, answer)
     out.print()
     heading = "Sources" if answer.answerable else "Related passages"
@@ -52,7 +57,11 @@ def print_answer(out: Console, answer: Answer, full: bool = False, text: bool = 
 
 
 def print_checks(out: Console, answer: Answer) -> None:
-    """What the sentence check said of an LLM's answer: why it fell back, what it flagged."""
+    """Why a question was refused (the calibrated score and its threshold), and what the
+    sentence check said of an LLM's answer: why it fell back, what it flagged."""
+    s = answer.signals
+    if not answer.answerable and "answer_probability" in s:
+        out.print(f"[dim](best answer score {s['answer_probability']:.2f}, below the threshold of {s['threshold']:.2f})[/dim]")  # fmt: skip
     if answer.note:
         out.print(Text(answer.note, style="dim"))
     unsupported = [s for s in answer.sentences if s.get("status") == "unsupported"]

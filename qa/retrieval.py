@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.index import Index
 from qa.passages import Passage
 
+if TYPE_CHECKING:
+    from qa.reading import Reader, Reading
+
 # Fusion weights, chosen on SQuAD and SciFact (see benchmarks/), not on the brief's questions.
-DENSE_WEIGHT = (
-    0.6  # SQuAD hit@1 0.788 -> 0.796, SciFact nDCG@10 0.715 -> 0.723 (benchmarks/fusion.py)
-)
+# SQuAD hit@1 0.788 -> 0.796, SciFact nDCG@10 0.715 -> 0.723 (benchmarks/fusion.py)
+DENSE_WEIGHT = 0.6
 CANDIDATES = 100
 
 
@@ -24,6 +27,8 @@ class Hit:
     rank: int
     dense: float  # cosine similarity
     lexical: float  # BM25 score relative to the query's best, in [0, 1]
+    retrieval: float | None = None  # the fused retrieval score, when reranking replaced it
+    reading: Reading | None = None  # what the reader found in the passage, when reranked
 
     def to_dict(self) -> dict:
         """The contract's cited-passage object."""
@@ -42,12 +47,15 @@ class Hit:
         if p.page is not None:
             citation["page"] = p.page
             citation["page_end"] = p.page_end or p.page
-        return {
+        out = {
             "rank": self.rank,
             "score": round(self.score, 4),
             "text": p.text,
             "citation": citation,
         }
+        if self.reading is not None:
+            out["relevance"] = round(self.reading.probability, 4)
+        return out
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE_WEIGHT) -> np.ndarray:
@@ -58,9 +66,16 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE_WEI
 
 
 class Retriever:
-    def __init__(self, index: Index, embedder) -> None:
+    """Hybrid search, and with a reader, its top candidates reranked (qa.reranking)."""
+
+    def __init__(self, index: Index, embedder, reader: Reader | None = None) -> None:
         self.index = index
         self.embedder = embedder
+        self.reader = reader
+        if reader is not None:
+            from qa.reranking import learned_weight
+
+            self.rerank_weight = learned_weight()
 
     def encode_query(self, query: str) -> np.ndarray:
         return self.embedder.encode([query])[0]
@@ -70,6 +85,15 @@ class Retriever:
         return self.search_vector(query, vector, k, sources)
 
     def search_vector(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:  # fmt: skip
+        if self.reader is None:
+            return self.hybrid(query, vector, k, sources)
+        from qa.reranking import DEPTH, rerank
+
+        hits = self.hybrid(query, vector, max(k, DEPTH), sources)
+        return rerank(query, hits, self.reader, self.rerank_weight)[:k]
+
+    def hybrid(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:  # fmt: skip
+        """Dense and BM25 scores fused, overlapping passages removed: the reranker's candidates."""
         passages = self.index.passages
         allowed = _source_mask(passages, sources)
         n = len(passages)

@@ -114,6 +114,7 @@ class CitedPassage(BaseModel):
     score: float
     text: str
     citation: Citation
+    relevance: float | None = Field(None, description="the reader's probability that the passage answers the query")  # fmt: skip
 
 
 class MarkedPassage(CitedPassage):
@@ -126,11 +127,21 @@ class SearchResponse(BaseModel):
     results: list[CitedPassage]
 
 
+class ShortAnswerOut(BaseModel):
+    text: str
+    source: str
+    start: int
+    end: int
+    page: int | None = None
+
+
 class AskResponse(BaseModel):
     question: str
     answer: str
     answerable: bool
+    short_answer: ShortAnswerOut | None = Field(None, description="the exact span that answers a question asking for a thing")  # fmt: skip
     citations: list[MarkedPassage]
+    signals: dict = Field(default_factory=dict, description="the scores and the threshold behind `answerable`")  # fmt: skip
     query_used: str
     mode: str = Field("extractive", description='"llm" when a local model wrote the answer')
     sentences: list[dict] | None = Field(

@@ -338,7 +338,27 @@
     }
 
     /* The answer text with each [n] that names a citation turned into a button. */
-    function answerText(answer, citations, related) {
+    /* Text with the short answer, where it occurs, marked (the reader's exact span). */
+    function appendHighlighted(parent, text, shortText) {
+      var at = shortText ? text.indexOf(shortText) : -1;
+      if (at < 0) {
+        parent.appendChild(document.createTextNode(text));
+        return;
+      }
+      if (at > 0) parent.appendChild(document.createTextNode(text.slice(0, at)));
+      parent.appendChild(el("mark", "qa-short", shortText));
+      if (at + shortText.length < text.length) parent.appendChild(document.createTextNode(text.slice(at + shortText.length)));
+    }
+
+    /* Why a question was not answered: the calibrated score against its threshold. */
+    function refusalReason(signals) {
+      if (!signals || typeof signals.answer_probability !== "number" || typeof signals.threshold !== "number") return null;
+      return el("p", "qa-msg-why", "Best answer score " + signals.answer_probability.toFixed(2) +
+        ", below the threshold of " + signals.threshold.toFixed(2) + ".");
+    }
+
+    function answerText(answer, citations, related, shortAnswer) {
+      var shortText = shortAnswer && typeof shortAnswer.text === "string" && shortAnswer.text ? shortAnswer.text : null;
       var byMarker = {};
       citations.forEach(function (c) {
         if (c && c.marker !== undefined && c.marker !== null) byMarker[String(c.marker)] = c;
@@ -347,7 +367,8 @@
       var pieces = String(answer || "").split(/\[(\d+)\]/);
       for (var i = 0; i < pieces.length; i++) {
         if (i % 2 === 0) {
-          if (pieces[i]) p.appendChild(document.createTextNode(pieces[i]));
+          if (pieces[i]) appendHighlighted(p, pieces[i], shortText);
+          if (shortText && pieces[i].indexOf(shortText) >= 0) shortText = null; // once
           continue;
         }
         var passage = byMarker[pieces[i]];
@@ -405,7 +426,9 @@
         used.appendChild(el("span", "qa-query-used-text", result.query_used));
         msg.appendChild(used);
       }
-      msg.appendChild(answerText(result.answer, citations, !answerable));
+      msg.appendChild(answerText(result.answer, citations, !answerable, answerable ? result.short_answer : null));
+      var why = answerable ? null : refusalReason(result.signals);
+      if (why) msg.appendChild(why);
       var unsupported = (Array.isArray(result.sentences) ? result.sentences : []).filter(function (s) {
         return s && s.status === "unsupported";
       });

