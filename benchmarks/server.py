@@ -1,5 +1,6 @@
-"""Server: `POST /search` latency against the bare ONNX encode of the same query, then throughput
-with concurrent clients, against `qa serve` on 127.0.0.1 over the brief's index.
+"""Server: `POST /search` latency against the bare ONNX encode of the same query, `POST /ask`
+latency over questions never asked before, then throughput with concurrent clients, against
+`qa serve` on 127.0.0.1 over the brief's index.
 
     .venv/bin/python benchmarks/server.py [--rounds 5] [--clients 8] [--requests 2000] [--runs 5]
 
@@ -36,6 +37,12 @@ from timing import (
     summary,
     table,
     wait_ready,
+)
+
+ASK_SETS = (
+    SHARED / "eval" / "dev.jsonl",
+    Path(__file__).parent / "brief-heldout.jsonl",
+    Path(__file__).parent.parent / "tests" / "unanswerable.jsonl",
 )
 
 
@@ -112,7 +119,7 @@ def main() -> None:
 
         encoder = OnnxEmbedder(index / "current" / "encoder")
         log(f"onnxruntime threads per encode: {default_threads()}")
-        search_ms, encode_ms = [], []
+        search_ms, encode_ms, ask_ms = [], [], []
         with httpx.Client(base_url=url, timeout=60) as http:
             for q in questions:  # warm-up: first requests and encodes are not counted
                 http.post("/search", json={"query": q, "top_k": 5}).raise_for_status()
@@ -126,6 +133,15 @@ def main() -> None:
                     response = http.post("/search", json={"query": q, "top_k": 5})
                     search_ms.append(time.perf_counter() - started)
                     response.raise_for_status()
+            # /ask once per distinct question (the reader caches what it has read, so a
+            # repeated question would cost nothing): the dev set's, then ours held out and
+            # unanswerable, none asked before.
+            asked = [json.loads(x)["question"] for f in ASK_SETS for x in f.read_text().splitlines() if x]  # fmt: skip
+            for q in asked:
+                started = time.perf_counter()
+                response = http.post("/ask", json={"question": q, "top_k": 5})
+                ask_ms.append(time.perf_counter() - started)
+                response.raise_for_status()
         log("latency measured; load runs follow")
 
         runs = []
@@ -150,7 +166,8 @@ def main() -> None:
         ["measure", "median ms", "min ms", "max ms"],
         [["POST /search (HTTP round trip)", *summary(search_ms, 1000, 2)],
          ["bare ONNX encode of the query", *summary(encode_ms, 1000, 2)],
-         ["ratio of medians", f"{ratio:.2f}x", "", ""]],
+         ["ratio of medians", f"{ratio:.2f}x", "", ""],
+         [f"POST /ask, {len(ask_ms)} distinct questions, once each", *summary(ask_ms, 1000, 2)]],
     ))  # fmt: skip
     print()
     print(
