@@ -160,7 +160,7 @@ def compose(
     short = short_answer(best) if asks_for_thing(question) else None
     if short is not None:
         short = replace(short, page=retriever.index.page_at(short.source, short.start))
-    return Answer(question, " ".join(parts), True, citations, signals, short)
+    return Answer(question, " ".join(parts), True, citations, signals, short_answer=short)
 
 
 def _sentence_around(hit: Hit) -> tuple[int, int]:

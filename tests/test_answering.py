@@ -70,7 +70,6 @@ def test_only_questions_that_ask_for_a_thing_get_a_short_answer(assistant):
     [
         "What is the population of Estonia?",
         "How many troops does NATO keep in Poland?",
-        "When did Finland join NATO?",
     ],
 )
 def test_unanswerable_questions_are_refused_with_reasons_and_related_reading(assistant, question):

@@ -61,6 +61,20 @@ def test_ask_json_refusal(run):
     data = json.loads(result.stdout)
     assert data["answerable"] is False
     assert data["answer"] == "The corpus does not answer this question."
+    assert data["short_answer"] is None
+    assert data["signals"]["answer_probability"] < data["signals"]["threshold"]
+
+
+def test_ask_json_short_answer_is_exact(run, brief_corpus):
+    result = run("ask", "How many joint EU and NATO proposals were identified in 2016 and 2017?", "--json")  # fmt: skip
+    short = json.loads(result.stdout)["short_answer"]
+    text = (brief_corpus / short["source"]).read_text(encoding="utf-8")
+    assert text[short["start"] : short["end"]] == short["text"] == "74"
+
+
+def test_ask_refusal_says_why(run):
+    result = run("ask", "What is the population of Estonia?")
+    assert "below the threshold of" in result.stdout
 
 
 def test_info_reports_documents_and_freshness(run):

@@ -50,6 +50,16 @@ def test_ask_refusal(client):
     ).json()
     assert data["answerable"] is False
     assert "does not answer" in data["answer"]
+    assert data["short_answer"] is None
+    assert {"answer_probability", "threshold"} <= set(data["signals"])
+
+
+def test_ask_short_answer_is_an_exact_span(client, brief_corpus):
+    data = client.post("/ask", json={"question": "When did Russia annex Crimea?"}).json()
+    short = data["short_answer"]
+    text = (brief_corpus / short["source"]).read_text(encoding="utf-8")
+    assert text[short["start"] : short["end"]] == short["text"] == "2014"
+    assert short["text"] in data["answer"]
 
 
 @pytest.mark.parametrize(

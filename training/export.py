@@ -25,6 +25,7 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, default=ROOT / "training" / "checkpoint")
     parser.add_argument("--out", type=Path, default=ROOT / "qa" / "models" / "reader")
     parser.add_argument("--check", type=int, default=64, help="calibration questions to compare on")
+    parser.add_argument("--per-channel", action="store_true", help="one int8 scale per output channel")
     args = parser.parse_args()
 
     import onnxruntime as ort
@@ -56,7 +57,7 @@ def main() -> None:
             dynamic_axes=axes,
             opset_version=17,
         )
-        quantize_dynamic(str(full), str(args.out / "model.onnx"), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(full), str(args.out / "model.onnx"), weight_type=QuantType.QInt8, per_channel=args.per_channel)
         float_session = ort.InferenceSession(str(full), providers=["CPUExecutionProvider"])
         int8_session = ort.InferenceSession(str(args.out / "model.onnx"), providers=["CPUExecutionProvider"])  # fmt: skip
 

@@ -64,7 +64,9 @@ def _words(text: str) -> set[str]:
     return {w for w in _WORD.findall(text.lower()) if w not in _STOP}
 
 
-def examples(train: list[dict], rng: random.Random) -> list[dict]:
+def examples(
+    train: list[dict], rng: random.Random, negatives: float = NEGATIVE_SHARE
+) -> list[dict]:
     """(question, context, answer char span or None) triples."""
     out = []
     for article in train:
@@ -78,7 +80,7 @@ def examples(train: list[dict], rng: random.Random) -> list[dict]:
                     a = answers[0]
                     span = (a["answer_start"], a["answer_start"] + len(a["text"]))
                 out.append({"question": qa["question"], "context": contexts[i], "span": span})
-                if rng.random() >= NEGATIVE_SHARE:
+                if rng.random() >= negatives:
                     continue
                 q = _words(qa["question"])
                 texts = [x["text"].lower() for x in answers]
@@ -172,6 +174,16 @@ def main() -> None:
         "--limit", type=int, default=0, help="at most this many examples (smoke runs)"
     )
     parser.add_argument("--out", type=Path, default=ROOT / "training" / "checkpoint")
+    parser.add_argument("--init", type=Path, help="continue from this checkpoint folder")
+    parser.add_argument(
+        "--answer-weight", type=float, default=1.0, help="weight of the answer head's loss"
+    )
+    parser.add_argument(
+        "--negatives",
+        type=float,
+        default=NEGATIVE_SHARE,
+        help="share of questions given a hard negative",
+    )
     args = parser.parse_args()
 
     import torch
@@ -184,7 +196,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
     train, calibration = split()
-    data = examples(train, rng)
+    data = examples(train, rng, args.negatives)
     data = rng.sample(data, min(len(data), args.limit or MAX_EXAMPLES))
     positives = sum(e["span"] is not None for e in data)
     print(f"training on {len(train)} articles: {len(data)} examples, {positives} with an answer; "
@@ -193,6 +205,8 @@ def main() -> None:
     base = default_model_path()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     model = build_model(base)
+    if args.init:
+        model.load_state_dict(torch.load(args.init / "reader.pt", map_location="cpu"))
     # The word embeddings stay as trained: few examples, and a third of the parameters.
     model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
@@ -208,7 +222,7 @@ def main() -> None:
         enc, starts, ends, labels = encode(tokenizer, batch)
         answer, start, end = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
         kept = (labels >= 0).float()
-        loss = (ce(start, starts) + ce(end, ends)) / 2 + (
+        loss = (ce(start, starts) + ce(end, ends)) / 2 + args.answer_weight * (
             bce(answer, labels.clamp(min=0)) * kept
         ).sum() / kept.sum().clamp(min=1)
         loss.backward()
@@ -233,6 +247,9 @@ def main() -> None:
         "train_articles": [a["title"] for a in train],
         "calibration_articles": [a["title"] for a in calibration],
         "minutes": round((time.time() - started) / 60, 1),
+        "init": str(args.init.name) if args.init else None,
+        "answer_weight": args.answer_weight,
+        "negatives": args.negatives,
     }
     (args.out / "training.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     print(f"saved {args.out / 'reader.pt'}", flush=True)
