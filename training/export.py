@@ -25,7 +25,9 @@ def main() -> None:
     parser.add_argument("--checkpoint", type=Path, default=ROOT / "training" / "checkpoint")
     parser.add_argument("--out", type=Path, default=ROOT / "qa" / "models" / "reader")
     parser.add_argument("--check", type=int, default=64, help="calibration questions to compare on")
-    parser.add_argument("--per-channel", action="store_true", help="one int8 scale per output channel")
+    parser.add_argument(
+        "--per-channel", action="store_true", help="one int8 scale per output channel"
+    )
     args = parser.parse_args()
 
     import onnxruntime as ort
@@ -57,7 +59,12 @@ def main() -> None:
             dynamic_axes=axes,
             opset_version=17,
         )
-        quantize_dynamic(str(full), str(args.out / "model.onnx"), weight_type=QuantType.QInt8, per_channel=args.per_channel)
+        quantize_dynamic(
+            str(full),
+            str(args.out / "model.onnx"),
+            weight_type=QuantType.QInt8,
+            per_channel=args.per_channel,
+        )
         float_session = ort.InferenceSession(str(full), providers=["CPUExecutionProvider"])
         int8_session = ort.InferenceSession(str(args.out / "model.onnx"), providers=["CPUExecutionProvider"])  # fmt: skip
 
