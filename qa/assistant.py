@@ -132,18 +132,20 @@ class Assistant:
 
 
 def support_score(assistant: Assistant, sentence: str, passage: str) -> tuple[float, Evidence]:
-    """How far the passage supports the sentence, in [0, 1], and the passage sentence that does
-    (with the one before it, where a year or a number is often stated):
-    the sentence's cosine to the passage's closest sentence, by the learned sentence embedding.
-    (The reader's `support`, trained to say whether a passage answers a question, scores true and
-    false claims alike: benchmarks/support.py.)"""
+    """How far the passage supports the sentence, in [0, 1], by the learned reader, and the
+    passage sentence the sentence restates (the closest by the sentence embedding, with the one
+    before it, where a year or a number is often stated), which the exactness guard reads."""
     from qa.passages import sentence_spans
 
     parts = [passage[a:b] for a, b in sentence_spans(passage)] or [passage]
     vectors = assistant.embedder.encode([sentence, *parts])
     cosines = vectors[1:] @ vectors[0]
     best = int(cosines.argmax())
-    return float(max(0.0, cosines[best])), Evidence(parts[best], parts[best - 1] if best else "")
+    evidence = Evidence(parts[best], parts[best - 1] if best else "")
+    reader = getattr(assistant, "reader", None)
+    if reader is None:  # an assistant without the reader: the embedding's cosine stands in
+        return float(max(0.0, cosines[best])), evidence
+    return float(reader.support(sentence, passage)), evidence
 
 
 def llm_config(settings: Settings) -> LLMConfig | None:
