@@ -290,6 +290,11 @@ def test_page_answers_with_clickable_citations(server: str, open_page) -> None:
     assert [int(t) for t in cites.all_inner_texts()] == in_text
     plain = re.sub(r"\[(\d+)\]", lambda m: m[1] if int(m[1]) in markers else m[0], result["answer"])
     assert answer.locator(".qa-msg-text").text_content() == plain
+    # The reader's short answer is marked inside the quoted sentence.
+    assert result["short_answer"] and result["short_answer"]["text"] in result["answer"]
+    SA.expect(answer.locator(".qa-msg-text mark.qa-short")).to_have_text(
+        result["short_answer"]["text"]
+    )
 
     # Opening a citation shows the exact passage and where it comes from.
     first = markers[in_text[0]]
@@ -339,6 +344,9 @@ def test_refusal_looks_different_and_offers_related_reading(server: str, open_pa
     SA.expect(refusal.locator(".qa-msg-label")).to_have_text("Not answered by the documents")
     first_words = re.sub(r"\[\d+\]", "", refused["answer"])[:20]
     SA.expect(refusal.locator(".qa-msg-text")).to_contain_text(first_words)
+    # It says why: the calibrated score and the threshold it fell below.
+    why = f"{refused['signals']['answer_probability']:.2f}, below the threshold of {refused['signals']['threshold']:.2f}"
+    SA.expect(refusal.locator(".qa-msg-why")).to_contain_text(why)
 
     def background(locator) -> str:
         return locator.evaluate("e => getComputedStyle(e).backgroundColor")
