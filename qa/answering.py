@@ -165,6 +165,8 @@ def compose(
 
 def _sentence_around(hit: Hit) -> tuple[int, int]:
     """The passage's sentence(s) that hold the reader's span, as offsets into the passage."""
+    if hit.passage.is_endnote:  # one reference, whose quoted title may hold full stops
+        return 0, len(hit.passage.text)
     a, b = hit.reading.span
     spans = sentence_spans(hit.passage.text)
     inside = [(s, e) for s, e in spans if s < b and a < e] or spans[:1]

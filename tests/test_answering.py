@@ -97,6 +97,12 @@ def test_endnotes_never_lead_an_answer_unless_the_question_asks_who_wrote_what(a
     )
 
 
+def test_an_endnote_answer_is_the_whole_reference_not_a_piece_of_its_title(assistant):
+    answer = assistant.ask("Who wrote the ICDS piece on defence spending?")
+    assert answer.answerable, answer.signals
+    assert "Felix Gasper" in answer.answer and "Defence Spending" in answer.answer
+
+
 def test_json_shape_follows_the_contract(assistant):
     data = assistant.ask("What does the ReArm Europe plan aim to do?").to_dict()
     assert set(data) >= {"question", "answer", "answerable", "citations", "short_answer", "signals"}
