@@ -239,6 +239,9 @@ _FRONT_MATTER = re.compile(
 )
 
 
+_LOOSE_STRONG = re.compile(r"(\*\*|__)(\S[^*_\n]*?)[ \t]+\1(?=\S)")
+
+
 def markdown(text: str, warn: Callable[[str], None] = lambda message: None) -> Extracted:
     from markdown_it import MarkdownIt
 
@@ -249,6 +252,9 @@ def markdown(text: str, warn: Callable[[str], None] = lambda message: None) -> E
         title = " ".join(title.split()) if isinstance(title, str) and title.strip() else None
         date = next((d for k in ("date", "published", "published_time", "created") if (d := iso_date(meta.get(k)))), None)  # fmt: skip
         text = text[m.end() :]
+    # Pages converted to Markdown often close emphasis after a space ("**Label: **Text"), which
+    # CommonMark leaves as literal asterisks: the space moves outside so that it is emphasis.
+    text = _LOOSE_STRONG.sub(r"\1\2\1 ", text)
     # Raw HTML in Markdown is read like any page's (scripts and styles dropped).
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
     return Extracted(html_text(f"<body>{html}</body>"), title=title, date=date)

@@ -265,6 +265,8 @@ said on the day. ![A photo of the harbour](https://example.org/p.png)
 
 **Greater Resourcing for the Harbour:** Allies will pay for new walls and gates this year.
 
+**Membership Invitations for the Isles: **On May 18, the Isles applied to join.
+
 | Item | Cost |
 | --- | --- |
 | Walls | 10 |
@@ -282,6 +284,8 @@ def test_markdown_front_matter_is_read_and_markup_is_not_text(tmp_path):
     for syntax in ("**", "](", "![", "_harbour_", "| --- |"):
         assert syntax not in got.text
     assert "Greater Resourcing for the Harbour: Allies will pay" in got.text
+    # Emphasis closed after a space, as pages converted to Markdown often have it.
+    assert "Membership Invitations for the Isles: On May 18" in got.text
     assert "as Sen. Jane Roe said" in " ".join(got.text.split())
     assert "Walls | 10" in got.text
     document = parse("fact.md", got.text, title=got.title, date=got.date)
