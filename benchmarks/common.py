@@ -32,16 +32,21 @@ def write_corpus(folder: Path, documents: dict[str, str]) -> None:
             path.write_text(text, encoding="utf-8")
 
 
-def build_qa(corpus: Path, index: Path, embedder, max_words: int):
-    """The qa index of corpus, built (or brought up to date) exactly as `qa index` does."""
+def build_qa(corpus: Path, index: Path, embedder, max_words: int, rerank: bool = True):
+    """The qa index of corpus, built (or brought up to date) exactly as `qa index` does, and
+    searched as `qa search` does: with the learned reader reranking the top candidates, unless
+    rerank is off (retrieval alone, as before the reader)."""
     from qa.index import Index, build
+    from qa.reading import Reader
     from qa.retrieval import Retriever
 
     started = time.perf_counter()
     report = build(corpus, index, embedder, max_words=max_words, progress=log)
     log(f"qa index: {report.passages} passages from {report.documents} documents, "
         f"{report.embedded if report.built else 0} embedded, {time.perf_counter() - started:.0f} s")  # fmt: skip
-    return Retriever(Index.load(index, corpus, embedder.name), embedder)
+    return Retriever(
+        Index.load(index, corpus, embedder.name), embedder, Reader() if rerank else None
+    )
 
 
 class Baselines:

@@ -62,6 +62,9 @@ def main() -> None:
         "--max-words", type=int, default=DEFAULT_MAX_WORDS, help="qa passage length cap"
     )
     parser.add_argument("--work", type=Path, help="keep corpus, index and baseline vectors here")
+    parser.add_argument(
+        "--no-rerank", action="store_true", help="retrieval alone, without the reader"
+    )
     args = parser.parse_args()
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-scifact-"))
@@ -69,7 +72,9 @@ def main() -> None:
     log(f"SciFact: {len(documents)} abstracts, {len(claims)} test claims")
     embedder = BuildEncoder(None, notice=log)  # as `qa index` encodes: ONNX on every core
     write_corpus(work / "corpus", documents)
-    retriever = build_qa(work / "corpus", work / "index", embedder, args.max_words)
+    retriever = build_qa(
+        work / "corpus", work / "index", embedder, args.max_words, not args.no_rerank
+    )
 
     started = time.perf_counter()
     ours = {q: by_best_passage(retriever.search(text, PASSAGES_PER_QUERY)) for q, text in claims.items()}  # fmt: skip

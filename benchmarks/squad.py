@@ -68,6 +68,9 @@ def main() -> None:
         "--max-words", type=int, default=DEFAULT_MAX_WORDS, help="qa passage length cap"
     )
     parser.add_argument("--work", type=Path, help="keep corpus, index and baseline vectors here")
+    parser.add_argument(
+        "--no-rerank", action="store_true", help="retrieval alone, without the reader"
+    )
     parser.add_argument("--answers", type=int, default=0, help="also compose answers to the first N questions of the sample")  # fmt: skip
     args = parser.parse_args()
 
@@ -80,7 +83,9 @@ def main() -> None:
 
     embedder = BuildEncoder(None, notice=log)  # as `qa index` encodes: ONNX on every core
     write_corpus(work / "corpus", documents)
-    retriever = build_qa(work / "corpus", work / "index", embedder, args.max_words)
+    retriever = build_qa(
+        work / "corpus", work / "index", embedder, args.max_words, not args.no_rerank
+    )
 
     started = time.perf_counter()
     ours = [[(h.passage.source, h.passage.text) for h in retriever.search(q["question"], max(KS))] for q in sample]  # fmt: skip
