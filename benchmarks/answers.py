@@ -36,7 +36,7 @@ ROOT = HERE.parent
 SHARED = ROOT.parent / "shared"
 sys.path.insert(0, str(ROOT / "training"))
 
-from calibrate import TEST  # noqa: E402
+from calibrate import TEST, contains  # noqa: E402
 from reader import SQUAD1, SQUAD1_ALLOWED, SQUAD2, articles  # noqa: E402
 
 BRIEF = ROOT / "corpus" / "eu-nato-relationship.txt"
@@ -45,19 +45,6 @@ BRIEF_SETS = {"brief held-out": HERE / "brief-heldout.jsonl", "brief dev": SHARE
 
 def log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
-
-
-def contains(text: str, answers: list[str]) -> bool:
-    import unicodedata
-
-    def fold(s: str) -> str:
-        s = unicodedata.normalize("NFKC", s).lower()
-        for a, b in (("’", "'"), ("‘", "'"), ("“", '"'), ("”", '"'), ("–", "-"), ("—", "-")):
-            s = s.replace(a, b)
-        return " ".join(s.split())
-
-    folded = fold(text)
-    return any(fold(a) in folded for a in answers)
 
 
 def squad_corpus(data: list[dict]) -> tuple[dict[str, str], list[dict]]:

@@ -12,16 +12,14 @@ thresholded on held-out SQuAD 2.0 articles (training/calibrate.py), never on the
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import cache
 
 from qa.documents import MARKER
 from qa.passages import sentence_spans
-from qa.reading import MODEL_DIR
+from qa.reading import Reader
 from qa.retrieval import Hit, Retriever
 
 REFUSAL = "The corpus does not answer this question."
@@ -95,10 +93,9 @@ class Refusal:
     criterion: str
 
     @classmethod
-    @cache
-    def calibrated(cls) -> Refusal:
-        meta = json.loads((MODEL_DIR / "reader.json").read_text(encoding="utf-8"))
-        c = meta["calibration"]["refusal"]
+    def of(cls, reader: Reader) -> Refusal:
+        """The decision calibrated for this reader's model (training/calibrate.py)."""
+        c = reader.calibration["refusal"]
         return cls(c["weights"], c["bias"], c["threshold"], c["criterion"])
 
     def probability(self, features: dict[str, float]) -> float:
@@ -127,7 +124,7 @@ def compose(
     sources: Iterable[str] | None = None,
     refusal: Refusal | None = None,
 ) -> Answer:
-    refusal = refusal or Refusal.calibrated()
+    refusal = refusal or Refusal.of(retriever.reader)
     hits = retriever.search(question, max(k, CANDIDATE_PASSAGES), sources)
     leads = [
         h

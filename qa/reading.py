@@ -75,6 +75,11 @@ class Reader:
         self._cache: OrderedDict[tuple[str, str], Reading] = OrderedDict()
         self._lock = threading.Lock()
 
+    @property
+    def calibration(self) -> dict:
+        """What training/calibrate.py chose for this model: the rerank weight and the refusal."""
+        return self.meta.get("calibration", {})
+
     def read(self, question: str, texts: list[str]) -> list[Reading]:
         """One reading per text, in order; repeated (question, text) pairs come from the cache."""
         keys = [(question, t) for t in texts]

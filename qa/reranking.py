@@ -8,19 +8,17 @@ retrieval score, weighted as measured on held-out SQuAD 2.0 articles (training/c
 
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 
-from qa.reading import MODEL_DIR, Reader
+from qa.reading import Reader
 from qa.retrieval import Hit
 
 DEPTH = 8  # candidates read per query; retrieval's hit@8 on SQuAD is 0.98 (benchmarks/squad.py)
 
 
-def learned_weight() -> float:
+def learned_weight(reader: Reader) -> float:
     """The reader's share of the fused score, as calibrated (1.0: the reader alone)."""
-    meta = json.loads((MODEL_DIR / "reader.json").read_text(encoding="utf-8"))
-    return float(meta.get("calibration", {}).get("rerank_weight", 1.0))
+    return float(reader.calibration.get("rerank_weight", 1.0))
 
 
 def rerank(question: str, hits: list[Hit], reader: Reader, weight: float, depth: int = DEPTH) -> list[Hit]:  # fmt: skip

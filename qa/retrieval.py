@@ -75,7 +75,7 @@ class Retriever:
         if reader is not None:
             from qa.reranking import learned_weight
 
-            self.rerank_weight = learned_weight()
+            self.rerank_weight = learned_weight(reader)
 
     def encode_query(self, query: str) -> np.ndarray:
         return self.embedder.encode([query])[0]

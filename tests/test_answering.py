@@ -79,7 +79,7 @@ def test_unanswerable_questions_are_refused_with_reasons_and_related_reading(ass
     assert answer.short_answer is None
     assert answer.citations  # the closest passages, offered as related reading
     s = answer.signals
-    assert s["answer_probability"] < s["threshold"] == Refusal.calibrated().threshold
+    assert s["answer_probability"] < s["threshold"] == Refusal.of(assistant.reader).threshold
 
 
 @pytest.mark.parametrize(
