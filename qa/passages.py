@@ -47,12 +47,6 @@ class Passage:
         return self.section == ENDNOTES_SECTION
 
     @property
-    def evidence(self) -> str:
-        """What the passage states: its section, its span and its endnotes (not the document's
-        title, which every passage of the document shares)."""
-        return "\n".join([self.section or "", self.text, *(note.text for note in self.endnotes)])
-
-    @property
     def sentences(self) -> list[str]:
         return [self.text[a:b] for a, b in sentence_spans(self.text)]
 

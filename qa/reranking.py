@@ -16,14 +16,12 @@ from qa.retrieval import Hit
 DEPTH = 8  # candidates read per query; retrieval's hit@8 on SQuAD is 0.98 (benchmarks/squad.py)
 
 
-def learned_weight(reader: Reader) -> float:
-    """The reader's share of the fused score, as calibrated (1.0: the reader alone)."""
-    return float(reader.calibration.get("rerank_weight", 1.0))
-
-
-def rerank(question: str, hits: list[Hit], reader: Reader, weight: float, depth: int = DEPTH) -> list[Hit]:  # fmt: skip
+def rerank(question: str, hits: list[Hit], reader: Reader, weight: float | None = None, depth: int = DEPTH) -> list[Hit]:  # fmt: skip
     """The first `depth` hits reordered by weight * P(answers) + (1 - weight) * retrieval
-    score, each carrying its reading; the rest follow in their order."""
+    score, each carrying its reading; the rest follow in their order. The weight is the
+    reader's calibrated one (training/calibrate.py) unless given."""
+    if weight is None:
+        weight = float(reader.calibration.get("rerank_weight", 1.0))
     head, tail = hits[:depth], hits[depth:]
     readings = reader.read(question, [h.passage.text for h in head])
     fused = [

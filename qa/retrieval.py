@@ -72,10 +72,6 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.reader = reader
-        if reader is not None:
-            from qa.reranking import learned_weight
-
-            self.rerank_weight = learned_weight(reader)
 
     def encode_query(self, query: str) -> np.ndarray:
         return self.embedder.encode([query])[0]
@@ -90,7 +86,7 @@ class Retriever:
         from qa.reranking import DEPTH, rerank
 
         hits = self.hybrid(query, vector, max(k, DEPTH), sources)
-        return rerank(query, hits, self.reader, self.rerank_weight)[:k]
+        return rerank(query, hits, self.reader)[:k]
 
     def hybrid(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:  # fmt: skip
         """Dense and BM25 scores fused, overlapping passages removed: the reranker's candidates."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import Counter
-from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,7 @@ from qa.errors import IndexCorrupt, IndexMissing, IndexStale
 from qa.index import layout
 from qa.index.freshness import FORMAT_VERSION, check_fresh
 from qa.index.integrity import verify
-from qa.lexical import Lexical, tokenize
+from qa.lexical import Lexical
 from qa.passages import Passage
 
 
@@ -26,25 +25,6 @@ class Index:
         self.documents = documents
         self.dense = dense
         self.lexical = lexical
-        self._position = {p.id: i for i, p in enumerate(passages)}
-
-    @cached_property
-    def evidence_frequencies(self) -> Counter[str]:
-        """In how many passages each term occurs, counting what passages state (not the titles
-        and headings they are enriched with for search, which would make every title word common)."""
-        return Counter(t for p in self.passages for t in set(tokenize(p.evidence)))
-
-    def preceding(self, passage: Passage, n: int) -> list[Passage]:
-        """Up to n passages just before this one in the same document and section."""
-        found: list[Passage] = []
-        i = self._position[passage.id] - 1
-        while i >= 0 and len(found) < n:
-            p = self.passages[i]
-            if p.source != passage.source or p.section != passage.section:
-                break
-            found.insert(0, p)
-            i -= 1
-        return found
 
     def page_at(self, source: str, offset: int) -> int | None:
         """The page of a document on which the character at offset (into the extracted text the
