@@ -80,7 +80,7 @@ def assistant_over(root: Path, documents: dict[str, str], work: Path):
     started = time.perf_counter()
     qa_command(root, "index", "--corpus", str(corpus), "--index", str(work / "index"))
     log(f"  indexed {len(documents)} documents in {time.perf_counter() - started:.0f} s")
-    from qa.assistant import Assistant
+    from qa.answer.assistant import Assistant
     from qa.settings import Settings
 
     return Assistant(Settings(corpus=corpus, index=work / "index"))

@@ -1,7 +1,7 @@
 """What the benchmark scripts share: the data folder, the qa index build, the baselines, the tables.
 
 The qa side goes through the same code as `qa index` (qa.index.pipeline.build) and `qa search`
-(qa.retrieval.Retriever.search). The baselines rank whole units (SQuAD paragraphs, SciFact
+(qa.search.retrieval.Retriever.search). The baselines rank whole units (SQuAD paragraphs, SciFact
 abstracts) with code of their own, so that a change to qa's tokeniser or fusion never moves them:
 BM25 is bm25s with its own English stop words and the Snowball stemmer, dense is the same MiniLM
 model over the whole unit, and their fusion is reciprocal-rank fusion (k = 60).
@@ -37,8 +37,8 @@ def build_qa(corpus: Path, index: Path, embedder, max_words: int, rerank: bool =
     searched as `qa search` does: with the learned reader reranking the top candidates, unless
     rerank is off (retrieval alone, as before the reader)."""
     from qa.index import Index, build
-    from qa.reading import Reader
-    from qa.retrieval import Retriever
+    from qa.models.reading import Reader
+    from qa.search.retrieval import Retriever
 
     started = time.perf_counter()
     report = build(corpus, index, embedder, max_words=max_words, progress=log)

@@ -22,8 +22,8 @@ from pathlib import Path
 
 from timing import BRIEF, ROOT, SHARED, log
 
-from qa.conversation import MAX_ANSWER_CHARS
-from qa.documents import normalise
+from qa.answer.conversation import MAX_ANSWER_CHARS
+from qa.ingest.documents import normalise
 
 REAL = [
     *sorted((SHARED / "benchmarks" / "real-markdown").glob("*.md")),
@@ -32,9 +32,9 @@ REAL = [
 
 
 def assistant_over(files: list[Path], folder: Path):
-    from qa.assistant import Assistant
+    from qa.answer.assistant import Assistant
     from qa.index import build
-    from qa.onnx_embedding import BuildEncoder
+    from qa.models.onnx_embedding import BuildEncoder
     from qa.settings import Settings
 
     corpus, index = folder / "corpus", folder / "index"

@@ -148,7 +148,7 @@ def available(module: str) -> bool:
 
 def qa_index(corpus: Path, index: Path):
     from qa.index import build
-    from qa.onnx_embedding import BuildEncoder
+    from qa.models.onnx_embedding import BuildEncoder
 
     report = build(corpus, index, BuildEncoder(None, notice=log), progress=log)
     log(f"qa index: {report.passages} passages from {report.documents} documents")
@@ -162,8 +162,8 @@ def main() -> None:
 
     from fastapi.testclient import TestClient
 
-    from qa.server import create_app
     from qa.settings import Settings
+    from qa.surfaces.server import create_app
 
     pdfs = sorted((PDFS / "pdf").glob("*.pdf"))
     webs = {report_id(p.name): p for p in (PDFS / "web-version").glob("*.md")}

@@ -5,7 +5,7 @@ re-embedding): what each part of qa's scoring adds.
     .venv/bin/python benchmarks/fusion.py scifact --work /tmp/qa-bench/scifact
 
 Candidates as in Retriever.search_vector (top 100 by cosine and top 100 by lexical score), then
-each variant's ranking. Lexical parts (qa.lexical.Lexical.parts): BM25 over stems, over adjacent
+each variant's ranking. Lexical parts (qa.index.lexical.Lexical.parts): BM25 over stems, over adjacent
 stem pairs, and of the passage's best sentence. The row marked "qa" is what qa ships.
 """
 
@@ -18,8 +18,8 @@ from pathlib import Path
 import numpy as np
 from common import DATA, RRF_K
 
-from qa.lexical import PHRASE_WEIGHT, SENTENCE_WEIGHT
-from qa.retrieval import DENSE_WEIGHT
+from qa.index.lexical import PHRASE_WEIGHT, SENTENCE_WEIGHT
+from qa.search.retrieval import DENSE_WEIGHT
 
 DEPTH = 100
 
@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True, help="the --work folder of that script")
     args = parser.parse_args()
     from qa.index import Index, vectors_of
-    from qa.onnx_embedding import load_embedder
+    from qa.models.onnx_embedding import load_embedder
 
     index = Index.load(args.work / "index")
     passages, vectors = index.passages, vectors_of(index)

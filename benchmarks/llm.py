@@ -23,7 +23,7 @@ from pathlib import Path
 
 from timing import BRIEF, ROOT, SHARED, free_port, log
 
-from qa.documents import normalise
+from qa.ingest.documents import normalise
 
 sys.path.insert(0, str(ROOT / "tests"))
 import smollm_server  # noqa: E402  (the tests' model server, started the same way)
@@ -36,10 +36,10 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=64)
     args = parser.parse_args()
 
-    from qa.assistant import Assistant
+    from qa.answer.assistant import Assistant
+    from qa.answer.llm import LLMConfig
     from qa.index import build
-    from qa.llm import LLMConfig
-    from qa.onnx_embedding import BuildEncoder
+    from qa.models.onnx_embedding import BuildEncoder
     from qa.settings import Settings
 
     questions = [json.loads(line) for line in args.questions.read_text().splitlines() if line.strip()]  # fmt: skip

@@ -39,7 +39,7 @@ EF_SEARCH = (64, 128, 256, 512, 1024)  # qa uses qa.index.dense.HNSW_EF_SEARCH
 SEARCHER = """
 import json, sys, time
 from pathlib import Path
-from qa.assistant import Assistant
+from qa.answer.assistant import Assistant
 from qa.settings import Settings
 
 questions = json.loads(Path(sys.argv[3]).read_text())
@@ -233,7 +233,7 @@ def main() -> None:
             del vectors
         if corpora:
             from qa.index import Index
-            from qa.onnx_embedding import OnnxEmbedder
+            from qa.models.onnx_embedding import OnnxEmbedder
 
             real, asked = [], []
             for c in corpora:

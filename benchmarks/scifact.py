@@ -20,8 +20,8 @@ from pathlib import Path
 
 from common import DATA, Baselines, build_qa, log, print_table, write_corpus
 
-from qa.onnx_embedding import BuildEncoder
-from qa.passages import DEFAULT_MAX_WORDS
+from qa.ingest.passages import DEFAULT_MAX_WORDS
+from qa.models.onnx_embedding import BuildEncoder
 
 DEPTH = 10
 PASSAGES_PER_QUERY = 100  # enough passages to reach DEPTH distinct abstracts

@@ -115,7 +115,7 @@ def main() -> None:
         )
         wait_ready(url, server)
 
-        from qa.onnx_embedding import OnnxEmbedder, default_threads
+        from qa.models.onnx_embedding import OnnxEmbedder, default_threads
 
         encoder = OnnxEmbedder(index / "current" / "encoder")
         log(f"onnxruntime threads per encode: {default_threads()}")

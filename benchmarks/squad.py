@@ -22,8 +22,8 @@ from pathlib import Path
 
 from common import DATA, Baselines, build_qa, log, print_table, write_corpus
 
-from qa.onnx_embedding import BuildEncoder
-from qa.passages import DEFAULT_MAX_WORDS
+from qa.ingest.passages import DEFAULT_MAX_WORDS
+from qa.models.onnx_embedding import BuildEncoder
 
 KS = (1, 5, 10)
 
@@ -45,7 +45,7 @@ def load(path: Path) -> tuple[dict[str, str], list[tuple[str, int]], list[dict]]
 
 
 def contains_answer(text: str, answers: list[str]) -> bool:
-    from qa.documents import normalise
+    from qa.ingest.documents import normalise
 
     folded = normalise(text)
     return any(normalise(a) in folded for a in answers)
@@ -109,7 +109,7 @@ def main() -> None:
     }
     columns = [f"hit@{k}" for k in KS] + ["answer in some passage", "mean words", "ms/question"]
     if args.answers:  # qa's answerer, as `qa ask` runs it: answered at all, and holding the answer
-        from qa.answering import compose
+        from qa.answer.answering import compose
 
         asked = sample[: args.answers]
         composed = [compose(q["question"], retriever) for q in asked]

@@ -2,7 +2,7 @@
 
     python benchmarks/support.py
 
-For each claim: the learned reader's `support` (what qa/checking.py thresholds), the sentence
+For each claim: the learned reader's `support` (what qa/answer/checking.py thresholds), the sentence
 embedding's cosine to the passage sentence the claim matches best, whether the exactness guard
 passes on that sentence, and the rule's verdict.
 """
@@ -13,9 +13,9 @@ from types import SimpleNamespace
 
 from timing import BRIEF
 
-from qa.assistant import support_score
-from qa.checking import SUPPORT_THRESHOLD, exact
-from qa.onnx_embedding import BuildEncoder
+from qa.answer.assistant import support_score
+from qa.answer.checking import SUPPORT_THRESHOLD, exact
+from qa.models.onnx_embedding import BuildEncoder
 
 TEXT = BRIEF.read_text(encoding="utf-8")
 P1 = TEXT[TEXT.index("In 2018, alongside") :][:1100]
@@ -55,7 +55,7 @@ CLAIMS = [
 def main() -> None:
     encoder = BuildEncoder(None)
     try:
-        from qa.reading import Reader
+        from qa.models.reading import Reader
 
         reader = Reader()
     except ImportError:  # before the reader: the embedding's cosine is the support

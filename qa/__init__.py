@@ -14,9 +14,9 @@ from importlib import import_module
 __all__ = ["Answer", "Assistant", "Hit", "QAError", "Settings", "build"]
 
 _WHERE = {
-    "Answer": "qa.answering",
-    "Assistant": "qa.assistant",
-    "Hit": "qa.retrieval",
+    "Answer": "qa.answer.answering",
+    "Assistant": "qa.answer.assistant",
+    "Hit": "qa.search.retrieval",
     "QAError": "qa.errors",
     "Settings": "qa.settings",
     "build": "qa.index",

@@ -6,7 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qa.corpus import DEFAULT_MAX_FILE_MB
+# Corpus files over this size are skipped unread (QA_MAX_FILE_MB, --max-file-mb).
+DEFAULT_MAX_FILE_MB = 50.0
 
 
 def _env_list(name: str) -> tuple[str, ...]:
@@ -33,7 +34,7 @@ class Settings:
         default_factory=lambda: _env_float("QA_MAX_FILE_MB", DEFAULT_MAX_FILE_MB)
     )
 
-    # An OpenAI-compatible chat endpoint that writes answers (optional; qa/llm.py).
+    # An OpenAI-compatible chat endpoint that writes answers (optional; qa/answer/llm.py).
     llm_url: str | None = field(default_factory=lambda: os.environ.get("QA_LLM_URL") or None)
     llm_model: str = field(default_factory=lambda: os.environ.get("QA_LLM_MODEL") or "local")
     llm_timeout: float = field(default_factory=lambda: _env_float("QA_LLM_TIMEOUT", 60.0))

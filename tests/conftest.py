@@ -20,7 +20,7 @@ DEV_SET = SHARED / "eval" / "dev.jsonl"
 
 @pytest.fixture(scope="session")
 def embedder():
-    from qa.embedding import Embedder
+    from qa.models.embedding import Embedder
 
     return Embedder()
 
@@ -52,6 +52,6 @@ def settings(brief_corpus, brief_index):
 
 @pytest.fixture(scope="session")
 def assistant(settings, embedder):
-    from qa.assistant import Assistant
+    from qa.answer.assistant import Assistant
 
     return Assistant(settings, embedder)

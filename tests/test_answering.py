@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from qa.answering import REFUSAL, Refusal, asks_for_thing
-from qa.documents import normalise
+from qa.answer.answering import REFUSAL, Refusal, asks_for_thing
+from qa.ingest.documents import normalise
 
 
 def sentences_of(answer: str) -> list[tuple[str, int]]:

@@ -13,8 +13,8 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from qa.server import create_app
 from qa.settings import Settings
+from qa.surfaces.server import create_app
 
 KEY = "s3cret"
 EXAMPLES = 30

@@ -9,7 +9,7 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from qa.cli import app
+from qa.surfaces.cli import app
 
 
 @pytest.fixture
@@ -120,7 +120,7 @@ def test_empty_question_is_exit_1(run):
 
 
 def test_help_does_not_import_torch():
-    code = "import sys; from qa.cli import app; from typer.testing import CliRunner; CliRunner().invoke(app, ['--help']); print('torch' in sys.modules)"
+    code = "import sys; from qa.surfaces.cli import app; from typer.testing import CliRunner; CliRunner().invoke(app, ['--help']); print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

@@ -8,9 +8,9 @@ import sys
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.conversation import MAX_TURNS, Turn, check_history, standalone
+from qa.answer.conversation import MAX_TURNS, Turn, check_history, standalone
 from qa.errors import BadInput
-from qa.server import create_app
+from qa.surfaces.server import create_app
 
 # Topics unlike the brief's on purpose: the rewrite reads the shape of a question, not its words.
 LIBRARY = "When was the new city library opened?"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qa.documents import ENDNOTES_SECTION, parse
+from qa.ingest.documents import ENDNOTES_SECTION, parse
 from tests.conftest import BRIEF
 
 

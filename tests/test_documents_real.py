@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qa.extract import extract, page_at
-from qa.pdf import _join_lines
+from qa.ingest.extract import extract, page_at
+from qa.ingest.pdf import _join_lines
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 HEADER = "Running Header · Report RX-42"
@@ -130,7 +130,7 @@ def test_a_page_drawn_row_by_row_across_two_columns_is_read_column_by_column(tmp
 
 def test_a_passage_across_a_page_break_cites_both_pages_and_stays_exact(tmp_path, embedder):
     from qa.index import Index, build
-    from qa.inventory import kept_span
+    from qa.index.inventory import kept_span
     from qa.settings import Settings
 
     (tmp_path / "c").mkdir()
@@ -194,8 +194,8 @@ def test_line_end_hyphens_join_words_the_document_spells_whole():
 def test_footnote_markers_and_footnotes_become_linked_endnotes(tmp_path):
     from fpdf import FPDF
 
-    from qa.documents import parse
-    from qa.passages import cut
+    from qa.ingest.documents import parse
+    from qa.ingest.passages import cut
 
     pdf = FPDF()
     pdf.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
@@ -225,10 +225,10 @@ def test_footnote_markers_and_footnotes_become_linked_endnotes(tmp_path):
 def test_a_scan_is_named_with_what_to_do_in_qa_index_info_and_health(tmp_path, embedder):
     from fastapi.testclient import TestClient
 
-    from qa.cli import app
     from qa.index import build
-    from qa.server import create_app
     from qa.settings import Settings
+    from qa.surfaces.cli import app
+    from qa.surfaces.server import create_app
 
     corpus = tmp_path / "c"
     corpus.mkdir()
@@ -274,8 +274,8 @@ said on the day. ![A photo of the harbour](https://example.org/p.png)
 
 
 def test_markdown_front_matter_is_read_and_markup_is_not_text(tmp_path):
-    from qa.documents import parse
-    from qa.passages import cut
+    from qa.ingest.documents import parse
+    from qa.ingest.passages import cut
 
     (tmp_path / "fact.md").write_text(MARKDOWN, encoding="utf-8")
     got = extract(tmp_path / "fact.md")
@@ -335,8 +335,8 @@ def para(text: str, style: str = "", note: str = "") -> str:
 
 
 def test_word_headings_become_sections_and_footnotes_are_linked(tmp_path):
-    from qa.documents import parse
-    from qa.passages import cut
+    from qa.ingest.documents import parse
+    from qa.ingest.passages import cut
 
     body = (
         para("Harbour Walls Brief", "Title")

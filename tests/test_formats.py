@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from qa.documents import Document, normalise, parse
-from qa.extract import extract, html_text, page_at
-from qa.passages import cut
+from qa.ingest.documents import Document, normalise, parse
+from qa.ingest.extract import extract, html_text, page_at
+from qa.ingest.passages import cut
 
 ROOT = Path(__file__).resolve().parent.parent
 BRIEF = ROOT / "corpus" / "eu-nato-relationship.txt"
@@ -106,7 +106,7 @@ def write_html(document: Document, path: Path) -> None:
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory, embedder):
     """One corpus with the brief as text, PDF and HTML, and a short Markdown note beside them."""
-    from qa.assistant import Assistant
+    from qa.answer.assistant import Assistant
     from qa.index import build
     from qa.settings import Settings
 
@@ -213,7 +213,7 @@ def test_a_question_gets_the_same_answer_from_every_format(mixed, question):
 
 
 def test_qa_show_prints_the_exact_span_of_a_citation(mixed):
-    from qa.cli import app
+    from qa.surfaces.cli import app
 
     hit = mixed.search("information sharing Türkiye Cyprus", 1, ["brief.pdf"])[0]
     c = hit.to_dict()["citation"]

@@ -12,14 +12,14 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from qa.cli import app
-from qa.corpus import scan
-from qa.documents import parse
 from qa.errors import BadDocument
-from qa.extract import decode, extract
 from qa.index import CURRENT, Index, build
-from qa.passages import cut
-from qa.pdf import PDF_STREAM_MAX_BYTES
+from qa.ingest.corpus import scan
+from qa.ingest.documents import parse
+from qa.ingest.extract import decode, extract
+from qa.ingest.passages import cut
+from qa.ingest.pdf import PDF_STREAM_MAX_BYTES
+from qa.surfaces.cli import app
 
 GOOD = "# Rail gauges\n\nSpain and Portugal lay their railways to the Iberian gauge of 1668 mm.\n"
 SECRET = "TOPSECRET the launch codes are 0000."

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.server import CSP, DRAIN_BYTES, MAX_BODY_BYTES, create_app
+from qa.surfaces.server import CSP, DRAIN_BYTES, MAX_BODY_BYTES, create_app
 
 HUGE = "x" * 5000
 
@@ -283,7 +283,7 @@ def test_serve_binds_loopback_by_default_and_warns_beyond_it_without_a_key(
     import uvicorn
     from typer.testing import CliRunner
 
-    from qa.cli import app
+    from qa.surfaces.cli import app
 
     bound = []
     monkeypatch.setattr(uvicorn, "run", lambda server, **options: bound.append(options))

@@ -74,7 +74,7 @@ def test_only_changed_and_added_files_are_embedded(tmp_path, embedder):
 
 
 def test_info_lists_documents_with_their_passage_counts(tmp_path, embedder):
-    from qa.cli import app
+    from qa.surfaces.cli import app
 
     corpus, root = tmp_path / "corpus", tmp_path / "index"
     corpus.mkdir()

@@ -10,7 +10,7 @@ import pytest
 
 from qa.errors import CorpusEmpty, IndexMissing, IndexStale
 from qa.index import CURRENT, Index, build, status
-from qa.passages import DEFAULT_MAX_WORDS
+from qa.ingest.passages import DEFAULT_MAX_WORDS
 
 
 def test_round_trip_keeps_every_passage_exact(brief_index, brief_corpus):

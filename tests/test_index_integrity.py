@@ -18,10 +18,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from qa.cli import app
 from qa.errors import IndexCorrupt
 from qa.index import CURRENT, Index, build, status
-from qa.retrieval import Retriever
+from qa.search.retrieval import Retriever
+from qa.surfaces.cli import app
 
 QUESTION = "Which NATO exercise did the Commission take part in?"
 
@@ -156,7 +156,7 @@ def test_qa_index_rebuilds_a_damaged_index(tmp_path, brief_index, brief_corpus, 
 def test_a_loaded_index_keeps_answering_after_a_build_removes_its_files(
     tmp_path, brief_index, brief_corpus, embedder
 ):
-    from qa.onnx_embedding import load_embedder
+    from qa.models.onnx_embedding import load_embedder
 
     corpus = tmp_path / "corpus"
     shutil.copytree(brief_corpus, corpus)

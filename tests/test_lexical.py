@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from qa.lexical import Lexical, phrases
+from qa.index.lexical import Lexical, phrases
 
 
 def build(passages: list[list[str]]) -> Lexical:

@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from qa.assistant import Assistant
-from qa.checking import (
+from qa.answer.assistant import Assistant
+from qa.answer.checking import (
     SUPPORT_THRESHOLD,
     Evidence,
     check,
@@ -21,11 +21,11 @@ from qa.checking import (
     exact,
     sentences,
 )
-from qa.cli import app as cli
+from qa.answer.writing import NOT_ASKED, NOTHING_SUPPORTED
 from qa.errors import LLMError, LLMTimeout
-from qa.passages import sentence_spans
-from qa.server import create_app
-from qa.writing import NOT_ASKED, NOTHING_SUPPORTED
+from qa.ingest.passages import sentence_spans
+from qa.surfaces.cli import app as cli
+from qa.surfaces.server import create_app
 from tests.fake_llm import FakeLLM, passages_of
 
 QUESTION = "When was the latest joint declaration published?"
@@ -316,7 +316,7 @@ def test_the_terminal_prints_an_answer_as_it_comes(llm_assistant, reply):
 
     from rich.console import Console
 
-    from qa.render import print_stream
+    from qa.surfaces.render import print_stream
 
     reply(lambda p: f"{sentence_with_number(p[0])} [1] The Moon hosted it in 2031. [1]")
     out = io.StringIO()

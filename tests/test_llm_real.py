@@ -11,10 +11,10 @@ from dataclasses import replace
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.assistant import Assistant, support_score
-from qa.checking import SUPPORT_THRESHOLD, exact
-from qa.llm import LLMConfig
-from qa.server import create_app
+from qa.answer.assistant import Assistant, support_score
+from qa.answer.checking import SUPPORT_THRESHOLD, exact
+from qa.answer.llm import LLMConfig
+from qa.surfaces.server import create_app
 from tests import smollm_server
 from tests.test_llm import closed_port, events
 

@@ -19,10 +19,10 @@ import httpx
 import numpy as np
 import pytest
 
-from qa.embedding import Embedder
 from qa.index import CURRENT, Index, index_text
-from qa.onnx_embedding import ENCODER_DIR, OnnxEmbedder, load_embedder
-from qa.retrieval import Retriever
+from qa.models.embedding import Embedder
+from qa.models.onnx_embedding import ENCODER_DIR, OnnxEmbedder, load_embedder
+from qa.search.retrieval import Retriever
 
 from .conftest import DEV_SET
 
@@ -33,7 +33,7 @@ WRAPPER = f"""
 import atexit, json, sys
 heavy = lambda: sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r}))
 atexit.register(lambda: print("HEAVY=" + json.dumps(heavy()), file=sys.stderr))
-from qa.cli import main
+from qa.surfaces.cli import main
 sys.argv[0] = "qa"
 main()
 """
@@ -96,7 +96,7 @@ def test_onnx_embeddings_equal_sentence_transformers(onnx, embedder, index, ques
 
 
 def test_qa_index_embeds_with_the_cached_export(index, brief_index):
-    from qa.onnx_embedding import BuildEncoder
+    from qa.models.onnx_embedding import BuildEncoder
 
     notices: list[str] = []
     encoder = BuildEncoder(None, notices.append)
@@ -119,7 +119,7 @@ def test_search_results_are_identical_on_the_dev_questions(onnx, embedder, index
 
 
 def test_the_assistant_uses_the_onnx_encoder(settings, capsys):
-    from qa.assistant import Assistant
+    from qa.answer.assistant import Assistant
 
     assistant = Assistant(settings)
     assert isinstance(assistant.embedder, OnnxEmbedder)
@@ -158,11 +158,11 @@ def _drop_folder(folder: Path) -> None:
 def test_a_missing_or_broken_encoder_falls_back_with_one_notice(
     damage, settings, assistant, embedder, questions, tmp_path, capsys, monkeypatch
 ):
-    import qa.onnx_embedding
-    from qa.assistant import Assistant
+    import qa.models.onnx_embedding
+    from qa.answer.assistant import Assistant
 
     # The fallback gets the session's model, already loaded: loading it again proves nothing.
-    monkeypatch.setattr(qa.onnx_embedding, "Embedder", lambda model=None: embedder)
+    monkeypatch.setattr(qa.models.onnx_embedding, "Embedder", lambda model=None: embedder)
     root = tmp_path / "index"
     shutil.copytree(settings.index, root, symlinks=True, ignore=shutil.ignore_patterns("*.weights"))
     weights = (settings.index / CURRENT / ENCODER_DIR / "model.weights").resolve()
@@ -311,7 +311,7 @@ def test_an_hnsw_index_searches_like_the_exact_one(
 def test_bm25_scores_equal_bm25s_own(index, settings, questions, part):
     import bm25s
 
-    from qa.lexical import phrases, terms
+    from qa.index.lexical import phrases, terms
 
     analyse = phrases if part == "pairs" else terms
     reference = bm25s.BM25.load(str(settings.index / CURRENT / "lexical" / part), allow_pickle=False)  # fmt: skip

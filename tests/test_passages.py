@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qa.documents import parse
-from qa.passages import DEFAULT_MAX_WORDS, cut, sentence_spans
+from qa.ingest.documents import parse
+from qa.ingest.passages import DEFAULT_MAX_WORDS, cut, sentence_spans
 from tests.conftest import BRIEF
 
 brief_text = BRIEF.read_text(encoding="utf-8")

@@ -6,8 +6,8 @@ import threading
 
 import pytest
 
-from qa import reading
-from qa.reading import Reader
+from qa.models import reading
+from qa.models.reading import Reader
 
 PASSAGE = (
     "The Treaty of Lisbon entered into force on 1 December 2009. It renamed the European "
@@ -82,7 +82,7 @@ def test_the_cache_is_safe_under_concurrent_readers_that_evict(reader, monkeypat
 
 
 def test_each_assistant_has_its_own_reader(settings, embedder, assistant):
-    from qa.assistant import Assistant
+    from qa.answer.assistant import Assistant
 
     other = Assistant(settings, embedder)
     assert other.reader is not assistant.reader

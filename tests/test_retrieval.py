@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from qa.answer.evaluation import evaluate, load_questions
 from qa.errors import BadInput
-from qa.evaluation import evaluate, load_questions
 from tests.conftest import DEV_SET, ROOT
 
 

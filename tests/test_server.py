@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.server import create_app
+from qa.surfaces.server import create_app
 
 
 @pytest.fixture(scope="module")

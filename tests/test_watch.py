@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from qa.watch import Change, CorpusWatch, keep_in_step
+from qa.index.watch import Change, CorpusWatch, keep_in_step
 
 NOTE = "# Harbour note\n\nThe harbour walls of Tallinn were raised again in 2016 after the storm.\n"
 LATE = "# Lighthouse report\n\nThe Keri lighthouse was fitted with a solar lamp in 2019, says the report.\n"  # fmt: skip
@@ -78,8 +78,8 @@ def test_serve_watch_swaps_a_new_index_in_without_failing_a_request(tmp_path, em
     from fastapi.testclient import TestClient
 
     from qa.index import build
-    from qa.server import create_app
     from qa.settings import Settings
+    from qa.surfaces.server import create_app
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()

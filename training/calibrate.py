@@ -9,7 +9,7 @@ reranking.DEPTH candidates are read once and kept in DIR; then:
 
 1. the rerank weight w (score = w * P(answers) + (1 - w) * retrieval) is the one of 0, 0.1, ...,
    1 with the best hit@1 on the answerable questions;
-2. a logistic model over the reader's scores (qa.answering.features) estimates, per candidate,
+2. a logistic model over the reader's scores (qa.answer.answering.features) estimates, per candidate,
    the probability that it answers the question (it is the question's own paragraph and holds
    a gold answer: sentence errors are the reader's, not a reason to refuse);
 3. the threshold on the best candidate's probability is the highest one that refuses at most
@@ -62,8 +62,8 @@ def corpus_and_questions(titles: tuple[str, ...]) -> tuple[dict[str, str], list[
 
 def read_candidates(retriever, questions: list[dict]) -> list[list[dict]]:
     """Per question, its reranking candidates with the reader's scores and answer sentences."""
-    from qa.answering import answer_sentence, features
-    from qa.reranking import DEPTH, rerank
+    from qa.answer.answering import answer_sentence, features
+    from qa.search.reranking import DEPTH, rerank
 
     out = []
     for n, q in enumerate(questions, 1):
@@ -84,7 +84,7 @@ def read_candidates(retriever, questions: list[dict]) -> list[list[dict]]:
 
 
 def contains(text: str, answers: list[str]) -> bool:
-    from qa.documents import normalise
+    from qa.ingest.documents import normalise
 
     folded = normalise(text)
     return any(normalise(a) in folded for a in answers)
@@ -162,9 +162,9 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    from qa.onnx_embedding import BuildEncoder
-    from qa.passages import DEFAULT_MAX_WORDS
-    from qa.reading import Reader
+    from qa.ingest.passages import DEFAULT_MAX_WORDS
+    from qa.models.onnx_embedding import BuildEncoder
+    from qa.models.reading import Reader
 
     documents, questions = corpus_and_questions(CALIBRATION)
     if args.limit:

@@ -35,7 +35,7 @@ def main() -> None:
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoTokenizer
 
-    from qa.embedding import default_model_path
+    from qa.models.embedding import default_model_path
 
     base = default_model_path()
     model = build_model(base)

@@ -189,7 +189,7 @@ def main() -> None:
     import torch
     from transformers import AutoTokenizer, get_linear_schedule_with_warmup
 
-    from qa.embedding import default_model_path
+    from qa.models.embedding import default_model_path
 
     random.seed(args.seed)
     torch.manual_seed(args.seed)

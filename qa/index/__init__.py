@@ -1,4 +1,4 @@
-"""The index: a self-describing folder of passages, dense vectors and a BM25 index.
+"""Index: passages -> a self-describing folder of passages, dense vectors and a BM25 index.
 
 layout.py     the one place that names the index's files (and reads and writes them)
 pipeline.py   the build: corpus -> documents -> passages -> vectors and BM25 -> a new build
@@ -6,6 +6,11 @@ integrity.py  checksums and the manifest's seal
 freshness.py  whether a build still matches the corpus, the model and qa's formats
 dense.py      exact search or HNSW, chosen by measured recall
 loaded.py     a loaded index, in memory
+lexical.py    BM25 over stems, stem pairs and best sentences (bm25s)
+inventory.py  what an index holds, per document (`qa info`, /health)
+watch.py      keeps the index in step with the corpus folder (--watch)
+
+May import: qa.errors, qa.settings, qa.ingest, qa.models.
 """
 
 from __future__ import annotations

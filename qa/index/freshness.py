@@ -5,11 +5,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from qa.corpus import scan
 from qa.errors import IndexCorrupt, IndexStale
 from qa.index import layout
 from qa.index.integrity import verify
-from qa.lexical import VERSION as LEXICAL_VERSION
+from qa.index.lexical import VERSION as LEXICAL_VERSION
+from qa.ingest.corpus import scan
 
 # Bump whenever parsing, chunking or `index_text` change: every stored passage and vector is stale.
 # 2: index_text names untitled documents by file name; long first-line titles

@@ -8,7 +8,7 @@
                                   and what extraction kept of it
     build-<id>/dense.faiss        inner product over normalised embeddings
     build-<id>/lexical/           BM25 (bm25s arrays, no pickle)
-    build-<id>/encoder/           the model's ONNX export (qa/onnx_embedding.py)
+    build-<id>/encoder/           the model's ONNX export (qa/models/onnx_embedding.py)
     .lock                         held while a build writes, so builds run one at a time
 
 A build writes a staging folder beside the current build and only then repoints `current`, so a
@@ -27,9 +27,9 @@ from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
 
-from qa.documents import Endnote
-from qa.onnx_embedding import ENCODER_DIR
-from qa.passages import Passage
+from qa.ingest.documents import Endnote
+from qa.ingest.passages import Passage
+from qa.models.onnx_embedding import ENCODER_DIR
 
 CURRENT = "current"
 MANIFEST = "manifest.json"

@@ -11,8 +11,8 @@ from qa.errors import IndexCorrupt, IndexMissing, IndexStale
 from qa.index import layout
 from qa.index.freshness import FORMAT_VERSION, check_fresh
 from qa.index.integrity import verify
-from qa.lexical import Lexical
-from qa.passages import Passage
+from qa.index.lexical import Lexical
+from qa.ingest.passages import Passage
 
 
 class Index:
@@ -30,7 +30,7 @@ class Index:
         """The page of a document on which the character at offset (into the extracted text the
         index keeps, as citations' start and end are) stands; None for a format without pages
         or a document the index does not hold. A short answer cites its page with this."""
-        from qa.extract import page_at
+        from qa.ingest.extract import page_at
 
         kept = self.documents.get(source)
         if kept is None:
@@ -38,8 +38,8 @@ class Index:
         return page_at(kept.get("pages") or (), offset, kept.get("page_numbers") or ())
 
     def summaries(self) -> list[dict]:
-        """Each document as `qa info` and `GET /health` list it (qa/inventory.py)."""
-        from qa.inventory import summary
+        """Each document as `qa info` and `GET /health` list it (qa/index/inventory.py)."""
+        from qa.index.inventory import summary
 
         counts = Counter(p.source for p in self.passages)
         return [summary(s, d, counts[s]) for s, d in self.documents.items()]

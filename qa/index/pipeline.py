@@ -15,18 +15,18 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from qa.corpus import max_file_bytes, scan
-from qa.documents import Document, parse
 from qa.errors import BadDocument, CorpusEmpty, IndexCorrupt
-from qa.extract import Extracted, extract
 from qa.index import layout
 from qa.index.dense import dense_index
 from qa.index.freshness import FORMAT_VERSION, fingerprint, status
 from qa.index.integrity import checksums, seal, verify
-from qa.lexical import VERSION as LEXICAL_VERSION
-from qa.lexical import Lexical
-from qa.onnx_embedding import write_encoder
-from qa.passages import DEFAULT_MAX_WORDS, Passage, cut
+from qa.index.lexical import VERSION as LEXICAL_VERSION
+from qa.index.lexical import Lexical
+from qa.ingest.corpus import max_file_bytes, scan
+from qa.ingest.documents import Document, parse
+from qa.ingest.extract import Extracted, extract
+from qa.ingest.passages import DEFAULT_MAX_WORDS, Passage, cut
+from qa.models.onnx_embedding import write_encoder
 
 
 def index_text(passage: Passage) -> str:

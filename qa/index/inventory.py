@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from qa.embedding import DEFAULT_MODEL_NAME, resolve_model
 from qa.errors import BadInput, IndexMissing
 from qa.index import layout
 from qa.index.freshness import status
+from qa.models.embedding import DEFAULT_MODEL_NAME, resolve_model
 from qa.settings import Settings
 
 

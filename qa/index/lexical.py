@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.documents import normalise
+from qa.ingest.documents import normalise
 
 _QUESTION_WORDS = frozenset({
     "what", "which", "who", "whom", "whose", "when", "where", "why", "how", "did", "does", "do",

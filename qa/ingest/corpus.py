@@ -14,9 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import CorpusEmpty
-from qa.extract import SUFFIXES
-
-DEFAULT_MAX_FILE_MB = 50.0
+from qa.ingest.extract import SUFFIXES
+from qa.settings import DEFAULT_MAX_FILE_MB
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import math
 import re
 from dataclasses import dataclass
 
-from qa.documents import ENDNOTES_SECTION, MARKER, Document, Endnote, words
-from qa.extract import page_at
+from qa.ingest.documents import ENDNOTES_SECTION, MARKER, Document, Endnote, words
+from qa.ingest.extract import page_at
 
 # About a paragraph: SQuAD hit@1 0.796 -> 0.832 against 100 (a question's words and its answer
 # stay together); SciFact and the brief's dev questions unchanged (benchmarks/RESULTS-quality.md).

@@ -6,8 +6,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.text import Text
 
-from qa.answering import Answer
-from qa.retrieval import Hit
+from qa.answer.answering import Answer
+from qa.search.retrieval import Hit
 
 
 def console(stderr: bool = False) -> Console:

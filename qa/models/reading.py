@@ -20,7 +20,7 @@ import numpy as np
 
 from qa.errors import QAError
 
-MODEL_DIR = Path(__file__).parent / "models" / "reader"
+MODEL_DIR = Path(__file__).parent / "reader"
 MAX_ANSWER_TOKENS = 30  # SQuAD answers are short; a "span" longer than this is a sentence
 WINDOW_STRIDE = 96  # passage tokens shared by consecutive windows of a long passage
 CACHE_SIZE = 4096  # readings kept per reader: a conversation asks about the same passages
@@ -30,7 +30,7 @@ CACHE_SIZE = 4096  # readings kept per reader: a conversation asks about the sam
 class Reading:
     """What the model read in one passage for one question."""
 
-    answer_logit: float  # the passage answers the question (calibrated in qa.answering)
+    answer_logit: float  # the passage answers the question (calibrated in qa.answer.answering)
     span: tuple[int, int]  # best answer span, character offsets into the passage text
     span_logit: float  # start + end logit of that span
     null_logit: float  # start + end logit of "no answer here" ([CLS])

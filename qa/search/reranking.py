@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from qa.reading import Reader
-from qa.retrieval import Hit
+from qa.models.reading import Reader
+from qa.search.retrieval import Hit
 
 DEPTH = 8  # candidates read per query; retrieval's hit@8 on SQuAD is 0.98 (benchmarks/squad.py)
 

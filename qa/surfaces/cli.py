@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 
 from qa.errors import QAError
-from qa.passages import DEFAULT_MAX_WORDS
+from qa.ingest.passages import DEFAULT_MAX_WORDS
 from qa.settings import Settings
 
 app = typer.Typer(
@@ -52,7 +52,7 @@ def friendly(command: Callable) -> Callable:
 
 
 def _assistant(corpus, index, model, llm=None, llm_model=None):
-    from qa.assistant import Assistant
+    from qa.answer.assistant import Assistant
 
     settings = Settings().with_options(
         corpus=corpus, index=index, model=model, llm_url=llm, llm_model=llm_model
@@ -83,10 +83,10 @@ def index(
     ] = False,
 ) -> None:
     """Build or update the index from the corpus."""
-    from qa.corpus import max_file_bytes
     from qa.index import build
-    from qa.onnx_embedding import BuildEncoder
-    from qa.watch import CorpusWatch
+    from qa.index.watch import CorpusWatch
+    from qa.ingest.corpus import max_file_bytes
+    from qa.models.onnx_embedding import BuildEncoder
 
     settings = Settings().with_options(
         corpus=corpus, index=index, model=model, max_file_mb=max_file_mb
@@ -125,7 +125,7 @@ def _watch(watching, settings: Settings, max_words: int) -> None:
     """`qa index --watch`: update the index whenever the corpus changes, until Ctrl-C."""
     import threading
 
-    from qa.watch import keep_in_step, updater
+    from qa.index.watch import keep_in_step, updater
 
     def say(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
@@ -150,7 +150,7 @@ def search(
     model: ModelOpt = None,
 ) -> None:
     """Ranked passages, each cited to its exact span."""
-    from qa.render import console, print_hits
+    from qa.surfaces.render import console, print_hits
 
     hits = _assistant(corpus, index, model).search(query, k, source)
     if as_json:
@@ -179,7 +179,7 @@ def ask(
     model: ModelOpt = None,
 ) -> None:
     """A short cited answer, or a plain statement that the corpus does not answer."""
-    from qa.render import console, print_answer, print_stream
+    from qa.surfaces.render import console, print_answer, print_stream
 
     assistant = _assistant(corpus, index, model, llm, llm_model)
     if as_json:
@@ -201,7 +201,7 @@ def chat(
     model: ModelOpt = None,
 ) -> None:
     """An interactive question-and-answer session in the terminal."""
-    from qa.chat import run_chat
+    from qa.surfaces.chat import run_chat
 
     run_chat(_assistant(corpus, index, model, llm, llm_model))
 
@@ -231,8 +231,8 @@ def serve(
     """Serve the HTTP API and the chat page."""
     import uvicorn
 
-    from qa.assistant import Assistant
-    from qa.server import create_app
+    from qa.answer.assistant import Assistant
+    from qa.surfaces.server import create_app
 
     settings = Settings().with_options(
         corpus=corpus,
@@ -243,7 +243,7 @@ def serve(
         llm_model=llm_model,
     )
     if watch:  # bring the index up to date first: a folder never indexed can be served at once
-        from qa.watch import updater
+        from qa.index.watch import updater
 
         updater(settings, lambda message: print(message, file=sys.stderr))()
     assistant = Assistant(settings)  # fail here, with one line, before binding the port
@@ -264,7 +264,7 @@ def serve(
 @friendly
 def info(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None, as_json: JsonOpt = False) -> None:  # fmt: skip
     """What the index holds and whether it is stale."""
-    from qa.inventory import describe
+    from qa.index.inventory import describe
 
     report = describe(Settings().with_options(corpus=corpus, index=index, model=model))
     if as_json:
@@ -315,7 +315,7 @@ def show(
     index: IndexOpt = None,
 ) -> None:
     """Print the exact span a citation points to, from the text the index keeps."""
-    from qa.inventory import kept_span
+    from qa.index.inventory import kept_span
 
     print(kept_span(Settings().with_options(index=index), source, start, end))
 
@@ -330,8 +330,8 @@ def evaluate(
     model: ModelOpt = None,
 ) -> None:
     """Quality figures for this system and two baselines, side by side."""
-    from qa.evaluation import evaluate as run_eval
-    from qa.evaluation import load_questions, render_table
+    from qa.answer.evaluation import evaluate as run_eval
+    from qa.answer.evaluation import load_questions, render_table
 
     questions = load_questions(file)
     report = run_eval(_assistant(corpus, index, model), questions)

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.index import Index
-from qa.passages import Passage
+from qa.ingest.passages import Passage
 
 if TYPE_CHECKING:
-    from qa.reading import Reader, Reading
+    from qa.models.reading import Reader, Reading
 
 # Fusion weights, chosen on SQuAD and SciFact (see benchmarks/), not on the brief's questions.
 # SQuAD hit@1 0.788 -> 0.796, SciFact nDCG@10 0.715 -> 0.723 (benchmarks/fusion.py)
@@ -66,7 +66,7 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE_WEI
 
 
 class Retriever:
-    """Hybrid search, and with a reader, its top candidates reranked (qa.reranking)."""
+    """Hybrid search, and with a reader, its top candidates reranked (qa.search.reranking)."""
 
     def __init__(self, index: Index, embedder, reader: Reader | None = None) -> None:
         self.index = index
@@ -83,7 +83,7 @@ class Retriever:
     def search_vector(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:  # fmt: skip
         if self.reader is None:
             return self.hybrid(query, vector, k, sources)
-        from qa.reranking import DEPTH, rerank
+        from qa.search.reranking import DEPTH, rerank
 
         hits = self.hybrid(query, vector, max(k, DEPTH), sources)
         return rerank(query, hits, self.reader)[:k]

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.documents import normalise, parse
 from qa.errors import BadInput
-from qa.lexical import LexicalIndex
+from qa.index.lexical import LexicalIndex
+from qa.ingest.documents import normalise, parse
 
 K_VALUES = (1, 3, 5)
 MRR_DEPTH = 10

@@ -3,7 +3,7 @@ endnotes as `[n]` markers and a Notes section, the title from the document's pro
 
 A .docx is a zip of XML parts (ECMA-376); reading the few parts qa needs with the standard
 library keeps a dependency (and its lxml) out. The text is shaped like the other formats' (see
-qa/extract.py), so the same parser makes the same passages of it.
+qa/ingest/extract.py), so the same parser makes the same passages of it.
 """
 
 from __future__ import annotations

@@ -22,13 +22,13 @@ from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from qa.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, VISIBLE, Assistant
-from qa.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
+from qa.answer.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, VISIBLE, Assistant
+from qa.answer.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
 from qa.errors import BadInput, LLMError, LLMTimeout, QAError, UnknownDocument
 from qa.settings import Settings
 
 WEB = Path(__file__).parent / "web"
-MAX_BODY_BYTES = 128 * 1024  # a question with its history (qa/conversation.py) fits
+MAX_BODY_BYTES = 128 * 1024  # a question with its history (qa/answer/conversation.py) fits
 DRAIN_BYTES = 1024 * 1024  # of a refused body, read and dropped so that the client hears its 413
 PROTECTED_PATHS = frozenset({"/search", "/ask"})
 CSP = (
@@ -337,9 +337,9 @@ def _turns(history: list[TurnIn]) -> list[dict]:
 
 
 def _watch(app: FastAPI, settings: Settings):
-    """Keep app's index in step with the corpus folder (qa/watch.py); returns the stop event."""
-    from qa.corpus import max_file_bytes
-    from qa.watch import CorpusWatch, start, updater
+    """Keep app's index in step with the corpus folder (qa/index/watch.py); returns the stop event."""
+    from qa.index.watch import CorpusWatch, start, updater
+    from qa.ingest.corpus import max_file_bytes
 
     def say(message: str) -> None:
         print(f"qa: {message}", file=sys.stderr, flush=True)

@@ -1,5 +1,5 @@
 """Answers written by a local LLM: the model reads the top passages, every sentence it writes is
-checked (qa/checking.py) as soon as it is complete, and only supported sentences are streamed and
+checked (qa/answer/checking.py) as soon as it is complete, and only supported sentences are streamed and
 kept. When none is, the answer is the extractive one, and it says why.
 """
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 
-from qa.answering import Answer
-from qa.checking import CheckedSentence, check, complete_sentences, sentences
-from qa.conversation import Turn
-from qa.llm import LLMConfig, messages, stream_reply
-from qa.retrieval import Hit
+from qa.answer.answering import Answer
+from qa.answer.checking import CheckedSentence, check, complete_sentences, sentences
+from qa.answer.conversation import Turn
+from qa.answer.llm import LLMConfig, messages, stream_reply
+from qa.search.retrieval import Hit
 
 NOTHING_SUPPORTED = (
     "The local model's answer had no sentence supported by the passage it cites; "

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from qa.documents import normalise
+from qa.ingest.documents import normalise
 
 # The support (the reader's probability that the cited passage supports the claim) at or above
 # which a sentence may be kept. On 12 hand-written claims about two passages of the brief

@@ -10,18 +10,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import partial
 
-from qa.answering import Answer, compose
-from qa.checking import Evidence
-from qa.conversation import check_history, standalone
-from qa.embedding import Embedder, resolve_model
+from qa.answer.answering import Answer, compose
+from qa.answer.checking import Evidence
+from qa.answer.conversation import check_history, standalone
+from qa.answer.llm import LLMConfig
+from qa.answer.writing import NOT_ASKED, write
 from qa.errors import BadInput, UnknownDocument
 from qa.index import Index
-from qa.llm import LLMConfig
-from qa.onnx_embedding import OnnxEmbedder, load_embedder
-from qa.reading import Reader
-from qa.retrieval import Hit, Retriever
+from qa.models.embedding import Embedder, resolve_model
+from qa.models.onnx_embedding import OnnxEmbedder, load_embedder
+from qa.models.reading import Reader
+from qa.search.retrieval import Hit, Retriever
 from qa.settings import Settings
-from qa.writing import NOT_ASKED, write
 
 MAX_QUESTION_CHARS = 2000
 MAX_TOP_K = 50
@@ -135,7 +135,7 @@ def support_score(assistant: Assistant, sentence: str, passage: str) -> tuple[fl
     """How far the passage supports the sentence, in [0, 1], by the learned reader, and the
     passage sentence the sentence restates (the closest by the sentence embedding, with the one
     before it, where a year or a number is often stated), which the exactness guard reads."""
-    from qa.passages import sentence_spans
+    from qa.ingest.passages import sentence_spans
 
     parts = [passage[a:b] for a, b in sentence_spans(passage)] or [passage]
     vectors = assistant.embedder.encode([sentence, *parts])

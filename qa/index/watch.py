@@ -4,7 +4,7 @@ wait until they are still, rebuild incrementally, and hand the new index over.
 The folder is polled (each file's size and modification time, through the same scan a build uses,
 so the same files are seen) rather than watched through inotify: no compiled dependency, and it
 works where change events do not arrive (network shares, folders mounted into containers). A poll
-costs about 0.12 ms a file on this shared 2-core machine under load (`python -m qa.watch`: 5,000
+costs about 0.12 ms a file on this shared 2-core machine under load (`python -m qa.index.watch`: 5,000
 files in 585 ms), so the watcher waits at least POLL_LOAD times as long as its last poll took
 between polls: it never takes more than a tenth of a core, and a 5,000-file folder is still seen
 within seconds.
@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from qa.corpus import scan
 from qa.errors import QAError
+from qa.ingest.corpus import scan
 
 POLL_SECONDS = 1.0  # at least this long between polls...
 POLL_LOAD = 10  # ...and at least this many times as long as the last poll took
@@ -169,8 +169,8 @@ def updater(
     """A function that brings the index up to date as `qa index` does (reusing every unchanged
     file's passages and vectors), loading the build encoder once, on first use."""
     from qa.index import build
-    from qa.onnx_embedding import BuildEncoder
-    from qa.passages import DEFAULT_MAX_WORDS
+    from qa.ingest.passages import DEFAULT_MAX_WORDS
+    from qa.models.onnx_embedding import BuildEncoder
 
     encoder = []
 

@@ -1,6 +1,6 @@
 """Answering: the sentence that holds the reader's answer, cited, or a plain refusal.
 
-The retriever's candidates come back reranked and read (qa.reranking, qa.reading): for each, the
+The retriever's candidates come back reranked and read (qa.search.reranking, qa.models.reading): for each, the
 probability that it answers the question and the best answer span inside it. The answer is the
 sentence of the most likely passage that holds that span, verbatim (endnote markers aside, since
 the endnotes travel with the citation); where the question asks for a thing (who, when, how
@@ -17,10 +17,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from qa.documents import MARKER
-from qa.passages import sentence_spans
-from qa.reading import Reader
-from qa.retrieval import Hit, Retriever
+from qa.ingest.documents import MARKER
+from qa.ingest.passages import sentence_spans
+from qa.models.reading import Reader
+from qa.search.retrieval import Hit, Retriever
 
 REFUSAL = "The corpus does not answer this question."
 CANDIDATE_PASSAGES = 8
@@ -63,7 +63,7 @@ class Answer:
     signals: dict = field(default_factory=dict)
     query_used: str | None = None  # the standalone query searched, when a conversation led here
     mode: str = "extractive"  # or "llm": written by a local model, every sentence checked
-    sentences: list[dict] = field(default_factory=list)  # an LLM's sentences (qa.checking)
+    sentences: list[dict] = field(default_factory=list)  # an LLM's sentences (qa.answer.checking)
     note: str | None = None  # why an LLM answer was not given, when one was asked for
     short_answer: ShortAnswer | None = None
 

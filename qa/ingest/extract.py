@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from qa.docx import docx_text
 from qa.errors import BadDocument
-from qa.pdf import pdf_text
+from qa.ingest.docx import docx_text
+from qa.ingest.pdf import pdf_text
 
 TEXT_SUFFIXES = (".txt",)
 MARKDOWN_SUFFIXES = (".md", ".markdown")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from rich.text import Text
 
-from qa.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
+from qa.answer.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
 from qa.errors import QAError
-from qa.render import console, print_answer, print_checks
+from qa.surfaces.render import console, print_answer, print_checks
 
 HELP = """Type a question and press Enter; follow-ups ("and the one before?") read the turns before.
   /sources   show the last answer's passages in full

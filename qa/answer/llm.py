@@ -1,6 +1,6 @@
 """A local LLM over any OpenAI-compatible chat endpoint: the prompt, and the streamed reply.
 
-Nothing here decides what is shown: qa/checking.py checks every sentence the model writes against
+Nothing here decides what is shown: qa/answer/checking.py checks every sentence the model writes against
 the passages it cites. The client streams (`"stream": true`), reads server-sent events, and turns
 every way a server can fail (down, slow, an error status, a reply that is not the protocol) into
 an LLMError or LLMTimeout with one line that says what happened.

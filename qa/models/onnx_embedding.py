@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.embedding import Embedder, resolve_model
+from qa.models.embedding import Embedder, resolve_model
 
 ENCODER_DIR = "encoder"
 EXPORT_VERSION = 2

@@ -1,0 +1,10 @@
+"""Answer: ranked passages -> a cited answer, or a clear "not in the documents".
+
+assistant.py     the core every surface calls: ask, search, show, with a conversation's history
+answering.py     the extractive answer: the sentence holding the reader's span, markers, refusal
+conversation.py  follow-up questions rewritten as standalone queries
+llm.py, writing.py, checking.py  an optional LLM writes the answer; each sentence checked
+evaluation.py    `qa eval`: this system and baselines side by side on a question file
+
+May import: every earlier stage (qa.ingest, qa.models, qa.index, qa.search).
+"""
