@@ -19,7 +19,7 @@ import numpy as np
 from common import DATA, RRF_K
 
 from qa.index.lexical import PHRASE_WEIGHT, SENTENCE_WEIGHT
-from qa.search.retrieval import DENSE_WEIGHT
+from qa.search.hybrid import DENSE_WEIGHT
 
 DEPTH = 100
 

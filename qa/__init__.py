@@ -16,7 +16,7 @@ __all__ = ["Answer", "Assistant", "Hit", "QAError", "Settings", "build"]
 _WHERE = {
     "Answer": "qa.answer.answering",
     "Assistant": "qa.answer.assistant",
-    "Hit": "qa.search.retrieval",
+    "Hit": "qa.search.hybrid",
     "QAError": "qa.errors",
     "Settings": "qa.settings",
     "build": "qa.index",

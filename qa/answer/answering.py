@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reader
-from qa.search.retrieval import Hit, Retriever
+from qa.search.hybrid import Hit
+from qa.search.retrieval import Retriever
 
 REFUSAL = "The corpus does not answer this question."
 CANDIDATE_PASSAGES = 8

@@ -20,7 +20,8 @@ from qa.index import Index
 from qa.models.embedding import Embedder, resolve_model
 from qa.models.onnx_embedding import OnnxEmbedder, load_embedder
 from qa.models.reading import Reader
-from qa.search.retrieval import Hit, Retriever
+from qa.search.hybrid import Hit
+from qa.search.retrieval import Retriever
 from qa.settings import Settings
 
 MAX_QUESTION_CHARS = 2000

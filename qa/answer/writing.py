@@ -12,7 +12,7 @@ from qa.answer.answering import Answer
 from qa.answer.checking import CheckedSentence, check, complete_sentences, sentences
 from qa.answer.conversation import Turn
 from qa.answer.llm import LLMConfig, messages, stream_reply
-from qa.search.retrieval import Hit
+from qa.search.hybrid import Hit
 
 NOTHING_SUPPORTED = (
     "The local model's answer had no sentence supported by the passage it cites; "

@@ -1,7 +1,8 @@
 """Search: a question -> ranked, cited passages.
 
-retrieval.py  dense and BM25 scores fused, overlapping passages removed
+hybrid.py     dense and BM25 scores fused, overlapping passages removed (Hit, the result type)
 reranking.py  the top candidates reordered by the learned reader
+retrieval.py  the Retriever: hybrid search, then reranking where there is a reader
 
 May import: qa.errors, qa.settings, qa.ingest, qa.models, qa.index.
 """

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from qa.models.reading import Reader
-from qa.search.retrieval import Hit
+from qa.search.hybrid import Hit
 
 DEPTH = 8  # candidates read per query; retrieval's hit@8 on SQuAD is 0.98 (benchmarks/squad.py)
 

@@ -1,68 +1,18 @@
-"""Retrieval: dense and BM25 scores fused into one ranking of cited passages."""
+"""Retrieval: hybrid search, and with a reader, its top candidates reranked."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.index import Index
-from qa.ingest.passages import Passage
+from qa.search.hybrid import Hit, hybrid
+from qa.search.reranking import DEPTH, rerank
 
 if TYPE_CHECKING:
-    from qa.models.reading import Reader, Reading
-
-# Fusion weights, chosen on SQuAD and SciFact (see benchmarks/), not on the brief's questions.
-# SQuAD hit@1 0.788 -> 0.796, SciFact nDCG@10 0.715 -> 0.723 (benchmarks/fusion.py)
-DENSE_WEIGHT = 0.6
-CANDIDATES = 100
-
-
-@dataclass(frozen=True)
-class Hit:
-    passage: Passage
-    score: float  # fused, in [0, 1]
-    rank: int
-    dense: float  # cosine similarity
-    lexical: float  # BM25 score relative to the query's best, in [0, 1]
-    retrieval: float | None = None  # the fused retrieval score, when reranking replaced it
-    reading: Reading | None = None  # what the reader found in the passage, when reranked
-
-    def to_dict(self) -> dict:
-        """The contract's cited-passage object."""
-        p = self.passage
-        citation = {
-            "id": p.id,
-            "source": p.source,
-            "title": p.title,
-            "date": p.date,
-            "section": p.section,
-            "paragraph": p.paragraph,
-            "start": p.start,
-            "end": p.end,
-            "endnotes": [{"number": n.number, "text": n.text} for n in p.endnotes],
-        }
-        if p.page is not None:
-            citation["page"] = p.page
-            citation["page_end"] = p.page_end or p.page
-        out = {
-            "rank": self.rank,
-            "score": round(self.score, 4),
-            "text": p.text,
-            "citation": citation,
-        }
-        if self.reading is not None:
-            out["relevance"] = round(self.reading.probability, 4)
-        return out
-
-
-def fuse(dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE_WEIGHT) -> np.ndarray:
-    """Weighted sum of cosine and max-normalised BM25 over the same candidates."""
-    top = float(lexical.max()) if lexical.size else 0.0
-    lex = lexical / top if top > 0 else np.zeros_like(lexical)
-    return dense_weight * np.clip(dense, 0.0, 1.0) + (1.0 - dense_weight) * lex
+    from qa.models.reading import Reader
 
 
 class Retriever:
@@ -83,56 +33,9 @@ class Retriever:
     def search_vector(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:  # fmt: skip
         if self.reader is None:
             return self.hybrid(query, vector, k, sources)
-        from qa.search.reranking import DEPTH, rerank
-
         hits = self.hybrid(query, vector, max(k, DEPTH), sources)
         return rerank(query, hits, self.reader)[:k]
 
     def hybrid(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:  # fmt: skip
         """Dense and BM25 scores fused, overlapping passages removed: the reranker's candidates."""
-        passages = self.index.passages
-        allowed = _source_mask(passages, sources)
-        n = len(passages)
-        depth = min(n, max(CANDIDATES, 4 * k))
-        lexical = self.index.lexical.scores(query)
-        if allowed is not None:
-            lexical = np.where(allowed, lexical, 0.0)
-        _, dense_ids = self.index.dense.search(vector[None, :].astype(np.float32), depth)
-        lex_ids = np.argsort(-lexical)[:depth]
-        candidates = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], lex_ids]))
-        if allowed is not None:
-            candidates = candidates[allowed[candidates]]
-        if candidates.size == 0:
-            return []
-        vectors = self.index.dense.reconstruct_batch(candidates.astype(np.int64))
-        cosine = vectors @ vector
-        fused = fuse(cosine, lexical[candidates])
-        top_lex = float(lexical.max()) or 1.0
-        hits: list[Hit] = []
-        for j in np.argsort(-fused, kind="stable"):
-            passage = passages[int(candidates[j])]
-            if any(_overlaps(passage, h.passage) for h in hits):
-                continue
-            hits.append(
-                Hit(
-                    passage,
-                    float(fused[j]),
-                    len(hits) + 1,
-                    float(cosine[j]),
-                    float(lexical[candidates[j]] / top_lex),
-                )
-            )
-            if len(hits) == k:
-                break
-        return hits
-
-
-def _source_mask(passages: list[Passage], sources: Iterable[str] | None) -> np.ndarray | None:
-    if not sources:
-        return None
-    wanted = set(sources)
-    return np.array([p.source in wanted for p in passages], dtype=bool)
-
-
-def _overlaps(a: Passage, b: Passage) -> bool:
-    return a.source == b.source and a.start < b.end and b.start < a.end
+        return hybrid(self.index, query, vector, k, sources)

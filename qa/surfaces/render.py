@@ -7,7 +7,7 @@ from rich.markup import escape
 from rich.text import Text
 
 from qa.answer.answering import Answer
-from qa.search.retrieval import Hit
+from qa.search.hybrid import Hit
 
 
 def console(stderr: bool = False) -> Console:

@@ -17,15 +17,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
-from pydantic import BaseModel, Field, StrictBool
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from qa.answer.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, VISIBLE, Assistant
-from qa.answer.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
+from qa.answer.assistant import Assistant
 from qa.errors import BadInput, LLMError, LLMTimeout, QAError, UnknownDocument
 from qa.settings import Settings
+from qa.surfaces.schemas import (
+    AskRequest,
+    AskResponse,
+    HealthResponse,
+    Problem,
+    SearchRequest,
+    SearchResponse,
+    TurnIn,
+)
 
 WEB = Path(__file__).parent / "web"
 MAX_BODY_BYTES = 128 * 1024  # a question with its history (qa/answer/conversation.py) fits
@@ -49,124 +56,6 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "no-referrer",
     "Content-Security-Policy": CSP,
 }
-
-
-class TurnIn(BaseModel):
-    question: str = Field(min_length=1, max_length=MAX_TURN_CHARS)
-    answer: str = Field("", max_length=MAX_ANSWER_CHARS)
-
-
-History = Field(
-    default_factory=list,
-    max_length=MAX_TURNS,
-    description="The conversation so far, oldest first: a follow-up is searched as a standalone query",
-)
-
-
-class SearchRequest(BaseModel):
-    # The pattern is checked by the assistant, whose message is plainer than pydantic's.
-    query: str = Field(
-        min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE}
-    )
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
-    sources: list[str] | None = None
-    history: list[TurnIn] = History
-
-
-class AskRequest(BaseModel):
-    # The pattern is checked by the assistant, whose message is plainer than pydantic's.
-    question: str = Field(
-        min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE}
-    )
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
-    sources: list[str] | None = None
-    history: list[TurnIn] = History
-    stream: StrictBool = Field(
-        False,
-        description="Answer as server-sent events: `delta` events with the answer's text as it "
-        "comes, then one `answer` event with the whole JSON answer (or an `error` event)",
-    )
-
-
-# The answers' shapes, for the OpenAPI schema only: the endpoints return the core's own dicts,
-# so that fields the core adds pass through unfiltered (the contract allows extra fields).
-class EndnoteOut(BaseModel):
-    number: int
-    text: str
-
-
-class Citation(BaseModel):
-    id: str
-    source: str
-    title: str | None
-    date: str | None
-    section: str | None
-    paragraph: int
-    start: int
-    end: int
-    endnotes: list[EndnoteOut]
-    page: int | None = None
-    page_end: int | None = None
-
-
-class CitedPassage(BaseModel):
-    rank: int
-    score: float
-    text: str
-    citation: Citation
-    relevance: float | None = Field(None, description="the reader's probability that the passage answers the query")  # fmt: skip
-
-
-class MarkedPassage(CitedPassage):
-    marker: int
-
-
-class SearchResponse(BaseModel):
-    query: str
-    query_used: str
-    results: list[CitedPassage]
-
-
-class ShortAnswerOut(BaseModel):
-    text: str
-    source: str
-    start: int
-    end: int
-    page: int | None = None
-
-
-class AskResponse(BaseModel):
-    question: str
-    answer: str
-    answerable: bool
-    short_answer: ShortAnswerOut | None = Field(None, description="the exact span that answers a question asking for a thing")  # fmt: skip
-    citations: list[MarkedPassage]
-    signals: dict = Field(default_factory=dict, description="the scores and the threshold behind `answerable`")  # fmt: skip
-    query_used: str
-    mode: str = Field("extractive", description='"llm" when a local model wrote the answer')
-    sentences: list[dict] | None = Field(
-        None, description="An LLM's sentences: text, markers, cited, support, kept, status"
-    )
-    note: str | None = None
-
-
-class DocumentOut(BaseModel):
-    source: str
-    title: str | None
-    date: str | None
-    passages: int
-    warning: str | None = Field(None, description="What could not be read, and what to do")
-
-
-class HealthResponse(BaseModel):
-    status: str
-    passages: int
-    model: str
-    documents: list[DocumentOut] = []
-
-
-class Problem(BaseModel):
-    detail: str
 
 
 # Domain errors to HTTP statuses, most specific first; any other QAError is a 503.

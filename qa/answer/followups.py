@@ -1,0 +1,423 @@
+"""Follow-ups: a question that leans on earlier turns rewritten into a standalone query.
+
+No model is involved. A question is read for the cues that make it lean on earlier turns, and
+only then rewritten; a question without them is searched exactly as typed.
+
+- "What about 2018?", "And Germany?", "And the one before?", a bare noun phrase: the earlier
+  query is asked again with the new thing put in place of the one of the same kind (a year for a
+  year, a name for a name, "the one before" for the earlier subject, any other phrase for the
+  earlier subject).
+- A pronoun or demonstrative ("it", "they", "its", "this policy", "he"): the referent is the thing
+  the earlier answer gave (after a "what"/"which"/"who" question) or else the earlier question's
+  subject; a pronoun is replaced by it where that reads cleanly, otherwise the referent's words
+  are added in brackets.
+- A bare question word ("Why?", "When?"): the earlier query with its question word swapped.
+"""
+
+from __future__ import annotations
+
+import re
+
+_WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
+_AUX = {"is", "are", "was", "were", "be", "been", "do", "does", "did", "has", "have", "had", "can", "could", "will", "would", "should", "shall", "may", "might", "must"}  # fmt: skip
+_DETERMINERS = {"the", "a", "an"}
+_BE = {"is", "are", "was", "were"}
+_DEMONSTRATIVES = {"this", "that", "these", "those"}
+_OBJECT_PRONOUNS = {"it", "they", "them"}
+_POSSESSIVES = {"its", "their"}
+_PERSONAL = {"he", "him", "she", "her", "his", "hers"}
+_PREPOSITIONS = {"in", "on", "at", "by", "for", "with", "from", "to", "into", "during", "after", "before", "since", "under", "over", "about", "against", "through", "within", "without", "among", "between", "as"}  # fmt: skip
+# Words that start a clause after a noun phrase, so end it.
+_BOUNDARY = _AUX | _WH | {"and", "or", "but", "that", "which", "who", "?", ",", ";", ":"}
+# Selectors that pick one of a series; "the one before" replaces them.
+_ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last", "latest", "next", "previous", "other"}  # fmt: skip
+_SELECTORS = {"latest", "last", "first", "second", "third", "previous", "next", "earlier", "later", "most", "recent", "current", "new", "newest", "oldest", "final", "initial"}  # fmt: skip
+_RELATIVE = {
+    "before": "previous", "earlier": "previous", "previous": "previous", "prior": "previous",
+    "after": "next", "later": "next", "next": "next", "following": "next",
+    "first": "first", "last": "last", "latest": "latest", "other": "other", "second": "second",
+    "third": "third", "fourth": "fourth", "fifth": "fifth", "sixth": "sixth", "seventh": "seventh",
+    "eighth": "eighth", "ninth": "ninth", "tenth": "tenth",
+}  # fmt: skip
+_LEADS = re.compile(r"^(?:and|but|so|also|ok|okay|then|now|well)\b[\s,]*", re.IGNORECASE)
+_ABOUT = re.compile(
+    r"^(?:(?:and|but|so)\s+)?(?:what|how)\s+about\s+(?P<x>.+)$|^(?:and|also|or|same\s+for|now)\s+(?P<y>.+)$",
+    re.IGNORECASE,
+)
+_YEAR = re.compile(r"(?<![\d.,])(?:1[5-9]|20)\d\d(?![\d.,]\d|\d)")  # also inside "FY2026"
+_NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_NAME_RUN = re.compile(
+    r"(?<![\w’'])(?:[A-Z][\w’'-]*|[A-Z]{2,})(?:\s+(?:(?:and|of|the|for|de|von|der|&)\s+)*(?:[A-Z][\w’'-]*))*"
+)
+_QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,80})[”\"’]")
+_WORD = re.compile(r"(?:[A-Z]\.){2,}|[\w’'-]+|[?,;:]")  # "U.S." is one word
+_CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"}  # fmt: skip
+_REFUSALS = ("does not answer", "doesn't answer", "not in the corpus", "cannot answer")
+
+
+def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
+    if not earlier:
+        return question
+    previous, answer = earlier[-1]
+    if _is_refusal(answer):
+        answer = ""
+    text = question.strip()
+    words = _words(text)
+    lower = [w.lower() for w in words]
+
+    # "Why?", "When?": the earlier question, asked with this question word.
+    if lower and lower[0] in _WH and len([w for w in lower if w != "?"]) == 1:
+        return _swap_question_word(previous, text)
+
+    about = _ABOUT.match(text.rstrip(" ?.!"))
+    if about:
+        rest = (about.group("x") or about.group("y") or "").strip()
+        rest_words = [w.lower() for w in _words(rest)]
+        if rest and not (set(rest_words) & (_WH | _AUX)):
+            return _substitute(previous, rest)
+        text = _LEADS.sub("", text) or text  # "And when was it published?": read without the "and"
+        text = text[:1].upper() + text[1:]
+        words = _words(text)
+        lower = [w.lower() for w in words]
+
+    if set(lower) & _WH and _elliptical(lower):  # "Since when?", "In how many areas?"
+        return f"{text.rstrip()} ({_content(previous)})"
+
+    has_wh = bool(set(lower) & (_WH | _AUX))
+    if not has_wh and len([w for w in lower if w not in "?,;:"]) <= 6:
+        return _substitute(previous, text.rstrip(" ?.!"))  # a bare noun phrase
+
+    anaphor = _find_anaphor(words)
+    if anaphor is None:
+        return question
+    return _replace_anaphor(text, words, anaphor, previous, answer)
+
+
+def _elliptical(lower: list[str]) -> bool:
+    """A question with a question word and at most one other word of substance ("Under which
+    department?", "In how many areas?") leans on the question before it."""
+    substance = [w for w in lower if w not in _WH | _AUX | _PREPOSITIONS | _DETERMINERS | {"?", ",", "many", "much", "ones", "one", "else", "exactly", "so"}]  # fmt: skip
+    return len(substance) <= 1 and not any(w[:1].isdigit() for w in substance)
+
+
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def _is_refusal(answer: str) -> bool:
+    low = answer.lower()
+    return any(r in low for r in _REFUSALS)
+
+
+def _find_anaphor(words: list[str]) -> int | None:
+    """Index of the first word that points back to an earlier turn, if any.
+
+    A pronoun that follows a name in its own clause refers to that name ("What is NATO's role
+    and its budget?", "How does NATO fund its operations?"), so it is no cue."""
+    for i, word in enumerate(words):
+        w = word.lower()
+        earlier_name = _own_referent(words, i)
+        if w in _OBJECT_PRONOUNS | _POSSESSIVES | _PERSONAL and not earlier_name:
+            return i
+        if w in ("this", "these", "those") and not earlier_name:
+            return i
+        if w == "that" and i + 1 < len(words) and not earlier_name:
+            before = words[i - 1].lower() if i else ""
+            # "that year", "about that", "was that": not the relative "the policy that ..."
+            if before in _PREPOSITIONS or before in _AUX or before in _WH or words[i + 1] == "?":
+                return i
+        if w == "one" and i and words[i - 1].lower() in ("the", "that", "this"):
+            return i
+        if w in ("there", "then") and i == len(words) - 2 and words[-1] == "?":
+            return i
+    return None
+
+
+def _own_referent(words: list[str], i: int) -> bool:
+    """Whether a name before words[i] is what the pronoun there means: one joined to it by
+    "and" or a comma, or a possessive within three words of it."""
+    names = [j for j in range(i) if _is_name_word(words, j)]
+    if not names:
+        return False
+    between = {w.lower() for w in words[names[0] + 1 : i]}
+    possessive = words[i].lower() in _POSSESSIVES | {"his", "her"} and i - names[-1] <= 3
+    return possessive or bool(between & {"and", ","})
+
+
+def _is_name_word(words: list[str], j: int) -> bool:
+    w = words[j]
+    return j > 0 and w[:1].isupper() and w.lower() not in _WH | _AUX and w != "I"
+
+
+def _frame_end(words: list[str]) -> int:
+    """Where the question's frame ("When was", "How many", "In which year did") ends."""
+    i = 1 if len(words) > 1 and words[0].lower() in _PREPOSITIONS and words[1].lower() in _WH else 0
+    while i < len(words) and words[i].lower() in _WH | {"many", "much", "long", "often", "far", "kind", "type", "sort", "of", "year", "date", "month", "day", "number", "percentage", "share"}:  # fmt: skip
+        i += 1
+    while i < len(words) and words[i].lower() in _AUX:
+        i += 1
+    return i
+
+
+def _subject(query: str) -> str | None:
+    """The earlier question's subject, where it can be read cleanly: the noun phrase after the
+    question's frame ("When was | the latest joint declaration | published?", "Who wrote | the
+    ICDS brief on military mobility?", "What did | France and the UK | push for?")."""
+    words = _words(query)
+    start = _frame_end(words)
+    aux = words[start - 1].lower() if 0 < start <= len(words) and words[start - 1].lower() in _AUX else ""  # fmt: skip
+    if start >= len(words):
+        return None
+    counted = start >= 2 and words[start - 1].lower() in ("many", "much") and not aux
+    if counted:  # "How many U.S. destroyers will be ...": the thing counted
+        end = start
+        while end < len(words) and words[end].lower() not in _BOUNDARY | _PREPOSITIONS:
+            end += 1
+        return _span(query, words, start, end) if end > start else None
+    opens = words[start].lower() in _DETERMINERS | {"its", "their"} or _is_name_word(words, start)
+    if not aux or (
+        not opens and aux not in _BE
+    ):  # "Who wrote the brief", "Who will attend the dinner": the object
+        start = next((j for j in range(start, len(words)) if words[j].lower() in _DETERMINERS or _is_name_word(words, j)), len(words))  # fmt: skip
+        if start >= len(words):
+            return None
+    first = words[start]
+    possessive = first.endswith(("’s", "'s"))  # "Europe's primary task": a noun phrase
+    if first[:1].isupper() and first.lower() not in _DETERMINERS and not possessive:
+        name = _NAME_RUN.match(query[_offset(query, words, start) :])
+        return name.group().strip() if name else None
+    end = start + (1 if first.lower() in _DETERMINERS | {"its", "their"} or possessive else 0)
+    while end < len(words) and end - start <= 8:
+        w = words[end].lower()
+        joins = w in ("and", "&") and end + 1 < len(words) and words[end + 1][:1].isupper()
+        if (w in _BOUNDARY and not joins) or (
+            w.endswith("ed") and end > start + 1 and not words[end][:1].isupper()
+        ):
+            break
+        if w in _PREPOSITIONS and w not in ("of", "on", "between", "for", "about", "in", "to"):
+            break
+        if w in _PREPOSITIONS and aux in ("do", "does", "did"):
+            break
+        if w in _DETERMINERS and end > start + 1 and words[end - 1].lower() not in _PREPOSITIONS | {"of"}:  # fmt: skip
+            break  # "military mobility | a priority": a second noun phrase
+        end += 1
+    if aux in ("do", "does", "did") and end - start >= 2 and not words[end - 1][:1].isupper():
+        end -= 1  # "What did the EU adopt": the bare verb closes the subject
+    elif aux in _BE and end == len(words) - 1 and end - start >= 3 and _closes_with_verb(words):
+        end -= 1  # "When was the old museum built", "Why is X problematic": the last word is not X
+    while end > start + 1 and words[end - 1].lower() in _PREPOSITIONS | _DETERMINERS | {
+        "and",
+        "or",
+    }:
+        end -= 1
+    if end - start >= 1 and not (end - start == 1 and first.lower() in _DETERMINERS):
+        return _span(query, words, start, end)
+    return None
+
+
+def _closes_with_verb(words: list[str]) -> bool:
+    """After "when/where/why/how was X ...", the question's last word is a participle or an
+    adjective; after "what/who is X", it belongs to X."""
+    last = words[-2].lower() if words[-1] == "?" else words[-1].lower()
+    return words[0].lower() in ("when", "where", "why", "how") or bool(
+        re.search(r"(ic|ed|al|ant|ent|ive|ous|ful|able|ible|ary|ing|en)$", last)
+    )
+
+
+def _offset(text: str, words: list[str], index: int) -> int:
+    """Character offset of words[index] in text (words come from _WORD in order)."""
+    pos = 0
+    for i, m in enumerate(_WORD.finditer(text)):
+        if i == index:
+            return m.start()
+        pos = m.end()
+    return pos
+
+
+def _span(text: str, words: list[str], start: int, end: int) -> str:
+    spans = list(_WORD.finditer(text))
+    return text[spans[start].start() : spans[end - 1].end()]
+
+
+def _content(query: str) -> str:
+    """The earlier query without its frame or its question mark: what it was about."""
+    words = _words(query)
+    rest = [w for w in words[_frame_end(words) :] if w not in "?,;:"]
+    return " ".join(rest)
+
+
+def _answer_entity(answer: str, previous: str, person: bool = False) -> str | None:
+    """The thing an earlier answer named that its question did not: a quoted title, or a name
+    (the longest; a capitalised word opening the sentence is no name unless it is an acronym)."""
+    if not answer:
+        return None
+    first = re.sub(r"\[\d+\]", "", re.split(r"(?<=[.!?])\s", answer, maxsplit=1)[0])
+    known = {w.lower().removesuffix("’s").removesuffix("'s") for w in _words(previous)}
+    for m in [] if person else _QUOTED.finditer(first):
+        if m.group(1).lower() not in previous.lower():
+            return m.group(1).strip(" ,.")
+    names = []
+    for m in _NAME_RUN.finditer(first):
+        name = re.sub(r"^(?:The|In|A|An|It|This|At|On)\s+", "", m.group().strip())
+        name = re.sub(r"[’']s$", "", name)
+        if not name or (m.start() == 0 and " " not in name and not name.isupper()):
+            continue
+        new = [
+            w
+            for w in _words(name)
+            if w.lower() not in known and w.lower() not in ("and", "of", "the")
+        ]
+        if new and not _YEAR.fullmatch(name) and name.lower() not in _CALENDAR:
+            names.append(name)
+    return max(names, key=lambda n: len(n.split()), default=None)
+
+
+def _asks_for_thing(query: str) -> bool:
+    """A "what"/"which" question's answer is a thing an "it" or "they" can mean; a "who"
+    question's answer is a person, for "he" or "she"; "what is X" and "what does X do" are
+    answered by a description, and "it" then still means X."""
+    low = query.lower()
+    if re.match(r"^\s*what\s+(is|are|was|were)\b", low) or re.search(r"\b(do|mean)\s*\??\s*$", low):
+        return False
+    return bool(re.match(r"^\s*(what|which)\b", low)) and not re.match(
+        r"^\s*what\s+(year|date|month|day|time|number|percentage|share)\b", low
+    )
+
+
+def _referent(previous: str, answer: str, pronoun: str) -> str | None:
+    if pronoun in _PERSONAL:
+        return _answer_entity(answer, previous, person=True) or _first_name(previous)
+    entity = _answer_entity(answer, previous)
+    if entity and _asks_for_thing(previous):
+        return entity
+    subject = _subject(previous)
+    plural = bool(subject and re.search(r"\s(?:and|&)\s", subject))
+    if pronoun in ("it", "its") and plural:  # "it" cannot mean "the United States and Iran"
+        return _last_noun_phrase(previous) or subject
+    many = plural or bool(subject and re.search(r"[^s’']s$", subject))  # "partner countries"
+    if pronoun in ("they", "them", "their") and not many and entity and " and " in entity:
+        return entity
+    return subject
+
+
+def _last_noun_phrase(query: str) -> str | None:
+    """The question's last noun phrase opened by an article ("... agree to a ceasefire")."""
+    found = re.findall(r"\b(?:the|a|an)\s+((?:[\w’'-]+\s+){0,2}[\w’'-]+)\s*\??\s*$", query, re.IGNORECASE)  # fmt: skip
+    return f"the {found[-1]}" if found else None
+
+
+def _first_name(query: str) -> str | None:
+    words = _words(query)
+    for j in range(1, len(words)):
+        if _is_name_word(words, j):
+            m = _NAME_RUN.match(query[_offset(query, words, j) :])
+            if m:
+                return m.group().strip()
+    return None
+
+
+def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer: str) -> str:
+    w = words[i].lower()
+    referent = _referent(previous, answer, w)
+    spans = list(_WORD.finditer(text))
+    if referent is None:
+        context = _content(previous)
+        return f"{text.rstrip()} ({context})" if context else text
+    a, b = spans[i].start(), spans[i].end()
+    lead = referent if i else referent[:1].upper() + referent[1:]
+    if w in _OBJECT_PRONOUNS or w in ("he", "she", "him"):
+        return _clean(text[:a] + lead + text[b:])
+    if w in _POSSESSIVES or w in ("his", "her"):
+        return _clean(text[:a] + lead + "’s" + text[b:])
+    # "this policy", "that year", "the one", "there": kept, with the referent beside them.
+    return f"{text.rstrip()} ({referent})"
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _swap_question_word(previous: str, question: str) -> str:
+    words = _words(previous)
+    if words and words[0].lower() in _WH:
+        wh = _words(question)[0]
+        spans = list(_WORD.finditer(previous))
+        rest = previous[spans[_frame_end(words[:1]) if words[0].lower() != "how" else 1].start() :]
+        # "When was X published?" + "Why?" -> "Why was X published?"; drop "many"/"much" frames.
+        while _words(rest) and _words(rest)[0].lower() in {"many", "much", "long", "year", "date"}:
+            rest = rest[len(_words(rest)[0]) :].lstrip()
+        return _clean(f"{wh[:1].upper()}{wh[1:].lower()} {rest}")
+    return _clean(f"{question.rstrip(' ?')} {_content(previous)}?")
+
+
+def _substitute(previous: str, new: str) -> str:
+    """The earlier query asked about `new` instead of the thing of the same kind in it."""
+    new = new.strip().rstrip("?.! ")
+    if not new:
+        return previous
+    if re.fullmatch(r"[a-z]+ly", new):  # "And thematically?": the same question, so qualified
+        return _clean(f"{previous.rstrip(' ?')} {new}?")
+    year = _YEAR.search(new)
+    if year and _YEAR.search(previous):
+        replaced = _YEAR.sub(year.group(), previous, count=1)
+        return _drop_selectors(replaced) if replaced != previous else previous
+    if year:
+        return _clean(f"{_drop_selectors(previous).rstrip(' ?')} in {year.group()}?")
+    if _NUMBER.fullmatch(new) and _NUMBER.search(previous):
+        return _NUMBER.sub(new, previous, count=1)
+    one = re.match(r"^(?:the|that|this)\s+ones?\s*(?P<rest>.*)$", new, re.IGNORECASE)
+    ordinal = re.fullmatch(r"(?:the\s+)?(\w+)", new, re.IGNORECASE)
+    subject = _subject(previous)
+    if subject and ordinal and ordinal.group(1).lower() in _ORDINALS:  # "And the sixth?"
+        return previous.replace(subject, _relative_subject(subject, ordinal.group(1)), 1)
+    owner = re.match(r"^(its|their)\s+(.+)$", new, re.IGNORECASE)
+    if owner and subject:  # "And its deltas?": the owner is the earlier subject's name
+        name = re.sub(r"[’']s$", "", _first_name(previous) or subject)
+        det = "the " if re.search(rf"\bthe\s+{re.escape(name)}", previous) else ""
+        return previous.replace(subject, f"{det}{name}’s {owner.group(2)}", 1)
+    if subject and new.split()[0].lower() in _PREPOSITIONS | {"of"}:  # "And of the Commission?"
+        return previous.replace(subject, _relative_subject(subject, new), 1)
+    if one and subject:
+        return previous.replace(subject, _relative_subject(subject, one.group("rest")), 1)
+    if new[:1].isupper() and not new.lower().startswith(("the ", "a ", "an ")):
+        name = _first_name(previous)
+        if name and (subject is None or name in subject or subject in name):
+            return previous.replace(name, new, 1)
+    if subject:
+        inside = previous.find(subject) > 0
+        replacement = new[:1].upper() + new[1:] if not inside else new
+        if inside and re.match(r"(?:The|A|An)\s", new):
+            replacement = new[:1].lower() + new[1:]
+        return previous.replace(subject, replacement, 1)
+    name = _first_name(previous)
+    if name and new[:1].isupper():
+        return previous.replace(name, new, 1)
+    return _clean(f"{new} ({_content(previous)})")
+
+
+def _relative_subject(subject: str, relation: str) -> str:
+    """'the latest joint declaration' + 'before' -> 'the previous joint declaration';
+    'the ICDS brief on military mobility' + 'on defence spending' -> 'the ICDS brief on
+    defence spending'."""
+    words = subject.split()
+    det = words[0] if words[0].lower() in _DETERMINERS | {"its", "their"} else "the"
+    body = words[1:] if words[0].lower() in _DETERMINERS | {"its", "their"} else words
+    cut = next((i for i, w in enumerate(body) if w.lower() in _PREPOSITIONS | {"of"}), len(body))
+    head, tail = body[:cut], body[cut:]
+    head = [w for w in head if w.lower() not in _SELECTORS and not _YEAR.fullmatch(w)]
+    relation = relation.strip()
+    rel_words = relation.split()
+    if rel_words and rel_words[0].lower() in _RELATIVE and len(rel_words) == 1:
+        return " ".join([det if det.lower() != "a" else "the", _RELATIVE[rel_words[0].lower()], *head, *tail])  # fmt: skip
+    if rel_words and rel_words[0].lower() in _PREPOSITIONS | {"of"}:
+        return " ".join([det, *head, relation])
+    if relation:
+        return " ".join([det, *head, relation])
+    return " ".join([det, "other", *head, *tail])
+
+
+def _drop_selectors(query: str) -> str:
+    """A year now says which one: 'the latest declaration' in 2018 is 'the declaration'."""
+    return _clean(
+        re.sub(r"\b(?:the\s+)?(?:most\s+recent|latest|last|newest|current)\s+", "the ", query)
+    )
