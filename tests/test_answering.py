@@ -4,11 +4,16 @@ the question asks for a thing, or a plain refusal that says why."""
 from __future__ import annotations
 
 import re
+import shutil
 
 import pytest
 
+from qa.answer import spans
 from qa.answer.answering import REFUSAL, Refusal, asks_for_thing
 from qa.ingest.documents import normalise
+from tests.conftest import SHARED
+
+SPACE_FORCE = SHARED / "benchmarks" / "real-pdfs" / "pdf" / "IF12610.6.pdf"
 
 
 def sentences_of(answer: str) -> list[tuple[str, int]]:
@@ -54,6 +59,53 @@ def test_the_short_answer_is_an_exact_span_inside_the_answer(assistant, question
     assert document[short.start : short.end] == short.text
     assert short.text in answer.answer
     assert len(short.text.split()) < len(answer.answer.split())
+
+
+def test_the_answer_is_the_sentence_that_answers_not_the_first_that_mentions_the_topic(assistant):
+    # The reader's best span alone was "2023", from the next sentence (the latest declaration).
+    answer = assistant.ask("When was the second joint declaration published?")
+    assert answer.answerable, answer.signals
+    assert answer.short_answer is not None and answer.short_answer.text == "2018"
+    assert "a second joint declaration was published" in answer.answer
+    assert "2023" not in answer.answer
+
+
+@pytest.fixture(scope="module")
+def space_force(tmp_path_factory, embedder):
+    from qa.answer.assistant import Assistant
+    from qa.index import build
+    from qa.settings import Settings
+
+    corpus = tmp_path_factory.mktemp("space-force")
+    shutil.copy(SPACE_FORCE, corpus / SPACE_FORCE.name)
+    index = tmp_path_factory.mktemp("space-force-index")
+    build(corpus, index, embedder)
+    settings = Settings(corpus=corpus, index=index, model=None, cors_origins=(), api_key=None)
+    return Assistant(settings, embedder)
+
+
+def test_a_crs_report_answers_who_with_the_sentence_that_names_the_person(space_force):
+    # The definition sentence before it ("The Chief of Space Operations (CSO) is the highest-
+    # ranking ...") holds the question's words, and was quoted; the answer is the next sentence.
+    answer = space_force.ask("Who is the current Chief of Space Operations?")
+    assert answer.answerable, answer.signals
+    assert "Saltzman" in answer.answer
+    assert "highest-ranking" not in answer.answer
+    assert answer.short_answer is not None and "Saltzman" in answer.short_answer.text
+
+
+def test_spans_know_what_a_question_asks_for_and_what_an_acronym_stands_for():
+    assert spans.expected_kind("When did Finland join NATO?") == "date"
+    assert spans.expected_kind("How many cross briefings were held?") == "number"
+    assert spans.expected_kind("Who will host the 2030 NATO summit?") == "name"
+    assert spans.expected_kind("Why is cooperation hard?") is None
+    assert spans.fits("date", "24 June") and not spans.fits("date", "the same year")
+    assert spans.fits("name", "General Chance B. Saltzman")
+    assert not spans.fits("name", "CSO) is the highest-ranking uniformed space advisor")
+    assert spans.key_terms("Who will host the 2030 NATO summit?") == {"2030", "nato"}
+    assert spans.key_terms("When was the second declaration published?", names=False) == {"second"}  # fmt: skip
+    text = "The Chief of Space Operations (CSO) reports to the Secretary. The current CSO is X."
+    assert spans.expand_acronyms(text) == {"CSO": "Chief Space Operations"}
 
 
 def test_only_questions_that_ask_for_a_thing_get_a_short_answer(assistant):

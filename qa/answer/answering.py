@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from qa.answer import spans
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reader
@@ -151,6 +152,10 @@ def compose(
     for q, other in scored[1:2]:
         if q >= refusal.threshold and q >= SECOND_SHARE * p and other.passage.source == best.passage.source:  # fmt: skip
             chosen.append(other)
+    lexical = retriever.index.lexical
+    idf = spans.corpus_idf(lexical.document_frequency, lexical.size)
+    chosen = [replace(h, reading=spans.choose(question, h.passage.text, h.reading, idf)) for h in chosen]  # fmt: skip
+    best = chosen[0]
     parts, citations = [], []
     for marker, hit in enumerate(chosen, start=1):
         parts.append(f"{answer_sentence(hit)} [{marker}]")
