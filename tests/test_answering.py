@@ -104,6 +104,8 @@ def test_spans_know_what_a_question_asks_for_and_what_an_acronym_stands_for():
     assert not spans.fits("name", "CSO) is the highest-ranking uniformed space advisor")
     assert spans.key_terms("Who will host the 2030 NATO summit?") == {"2030", "nato"}
     assert spans.key_terms("When was the second declaration published?", names=False) == {"second"}  # fmt: skip
+    assert spans.missing_keys("Who will host the 2030 NATO summit?", "The NATO summit of 2024") == 0.5  # fmt: skip
+    assert spans.missing_keys("Why is cooperation hard?", "anything") == 0.0
     text = "The Chief of Space Operations (CSO) reports to the Secretary. The current CSO is X."
     assert spans.expand_acronyms(text) == {"CSO": "Chief Space Operations"}
 
@@ -158,7 +160,7 @@ def test_an_endnote_answer_is_the_whole_reference_not_a_piece_of_its_title(assis
 def test_json_shape_follows_the_contract(assistant):
     data = assistant.ask("What does the ReArm Europe plan aim to do?").to_dict()
     assert set(data) >= {"question", "answer", "answerable", "citations", "short_answer", "signals"}
-    assert {"answer_probability", "threshold"} <= set(data["signals"])
+    assert {"answer_probability", "threshold", "type_misfit", "key_missing"} <= set(data["signals"])
     for citation in data["citations"]:
         assert {"marker", "rank", "score", "text", "citation"} <= set(citation)
         assert f"[{citation['marker']}]" in data["answer"]

@@ -2,14 +2,24 @@
 
     .venv/bin/python training/calibrate.py [--work DIR]
 
-The corpus is all 17 articles of SQuAD 2.0 dev part A, indexed as `qa index` does; the questions
-are those of CALIBRATION articles (never seen in training, training/reader.py), answerable and
-unanswerable mixed, asked of the whole corpus through qa's retrieval. For each question the top
-reranking.DEPTH candidates are read once and kept in DIR; then:
+The corpus is all 17 articles of SQuAD 2.0 dev part A, indexed as `qa index` does. The questions
+are asked of the whole corpus through qa's retrieval, a mix of the four kinds a real folder gets:
+
+- answerable: those of the CALIBRATION articles (never seen in training, training/reader.py);
+- adversarial: the CALIBRATION articles' unanswerable ones (SQuAD 2.0, written to look answerable);
+- out of corpus: a seeded sample of SQuAD 1.0 train questions (../shared/benchmarks/train), whose
+  articles the corpus lacks;
+- near misses: answerable CALIBRATION questions with a year, number or name swapped for one
+  their article never states ("Who will host the 2030 summit?" over documents about 2024).
+
+For each question the top reranking.DEPTH candidates are read once, given their span
+(qa.answer.answering.leads) and kept in DIR; then:
 
 1. the rerank weight w (score = w * P(answers) + (1 - w) * retrieval) is the one of 0, 0.1, ...,
    1 with the best hit@1 on the answerable questions;
-2. a logistic model over the reader's scores (qa.answer.answering.features) estimates, per candidate,
+2. a logistic model over qa.answer.answering.features (the reader's scores, the retrieval score,
+   whether the span is the kind of thing asked for, the share of the question's numbers and
+   names the passage never states) estimates, per candidate,
    the probability that it answers the question (it is the question's own paragraph and holds
    a gold answer: sentence errors are the reader's, not a reason to refuse);
 3. the threshold on the best candidate's probability is the highest one that refuses at most
@@ -28,25 +38,40 @@ curve is printed as Markdown for benchmarks/RESULTS-quality.md.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import random
+import re
 import sys
 import tempfile
 from pathlib import Path
 
 import numpy as np
-from reader import ROOT, SQUAD2, articles
+from reader import ROOT, SQUAD1_TRAIN, SQUAD2, articles
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import build_qa, log, write_corpus  # noqa: E402
 
 CALIBRATION = ("Packet_switching", "Black_Death")
 TEST = ("Geology", "Pharmacy")  # held out of training and calibration alike
-FEATURES = ("answer_logit", "span_margin", "retrieval")
+FEATURES = ("answer_logit", "span_margin", "retrieval", "type_misfit", "key_missing")
+# Each set is fitted on half the questions and judged on the other half (cross_check) before the
+# final fit on all: a signal stays only if it declines more at the same false-refusal cap.
+FEATURE_SETS = {
+    "reader + retrieval": FEATURES[:3],
+    "+ type misfit": FEATURES[:4],
+    "+ key missing": (*FEATURES[:3], "key_missing"),
+    "all": FEATURES,
+}
+OUT_OF_CORPUS = 200
+NEAR_MISSES = 200
+KINDS = ("answerable", "adversarial", "out of corpus", "near miss")
 WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
 MAX_FALSE_REFUSALS = 0.10
 
 
-def corpus_and_questions(titles: tuple[str, ...]) -> tuple[dict[str, str], list[dict]]:
+def corpus_and_questions(titles: tuple[str, ...], seed: int = 11) -> tuple[dict[str, str], list[dict]]:  # fmt: skip
+    rng = random.Random(seed)
     documents, questions = {}, []
     for article in articles(SQUAD2):
         name = f"{article['title']}.txt"
@@ -56,22 +81,67 @@ def corpus_and_questions(titles: tuple[str, ...]) -> tuple[dict[str, str], list[
         for p in article["paragraphs"]:
             for qa in p["qas"]:
                 answers = sorted({" ".join(a["text"].split()) for a in qa.get("answers") or []})
-                questions.append({"question": qa["question"], "source": name, "answers": answers})
+                kind = "answerable" if answers else "adversarial"
+                questions.append({"question": qa["question"], "source": name, "answers": answers, "kind": kind})  # fmt: skip
+    outside = [
+        qa["question"]
+        for article in articles(SQUAD1_TRAIN)
+        for p in article["paragraphs"]
+        for qa in p["qas"]
+    ]
+    for q in rng.sample(outside, OUT_OF_CORPUS):
+        questions.append({"question": q, "source": None, "answers": [], "kind": "out of corpus"})
+    lower = {w for d in documents.values() for w in re.findall(r"\b[a-z]+\b", d)}
+    pool = sorted({w for d in documents.values() for w in _NAME.findall(d)} - {w.title() for w in lower})  # fmt: skip
+    answerable = [q for q in questions if q["kind"] == "answerable"]
+    for q in rng.sample(answerable, len(answerable)):
+        swapped = near_miss(q["question"], documents[q["source"]], pool, rng)
+        if swapped:
+            questions.append({"question": swapped, "source": q["source"], "answers": [], "kind": "near miss"})  # fmt: skip
+        if sum(x["kind"] == "near miss" for x in questions) == NEAR_MISSES:
+            break
     return documents, questions
+
+
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+_NUMBER = re.compile(r"\b\d+\b")
+_NAME = re.compile(r"\b[A-Z][a-z]{3,}\b")
+
+
+def near_miss(question: str, article: str, names: list[str], rng: random.Random) -> str | None:
+    """The question with a year, number or (else) name swapped for one the article never states."""
+    for pattern in (_YEAR, _NUMBER):
+        m = pattern.search(question)
+        if m:
+            value = int(m.group(0))
+            for _ in range(50):
+                other = str(value + rng.choice([-1, 1]) * rng.randint(1, 12))
+                if not re.search(rf"\b{other}\b", article):
+                    return question[: m.start()] + other + question[m.end() :]
+            return None
+    found = [m for m in _NAME.finditer(question) if m.start() > 0 and m.group(0) in article]
+    if not found:
+        return None
+    m = rng.choice(found)
+    for _ in range(50):
+        other = rng.choice(names)
+        if other not in article:
+            return question[: m.start()] + other + question[m.end() :]
+    return None
 
 
 def read_candidates(retriever, questions: list[dict]) -> list[list[dict]]:
     """Per question, its reranking candidates with the reader's scores and answer sentences."""
-    from qa.answer.answering import answer_sentence, features
+    from qa.answer.answering import answer_sentence, features, leads
     from qa.search.reranking import DEPTH, rerank
 
     out = []
     for n, q in enumerate(questions, 1):
         vector = retriever.encode_query(q["question"])
         hits = retriever.hybrid(q["question"], vector, DEPTH)
-        read = rerank(q["question"], hits, retriever.reader, weight=1.0)
+        read = leads(q["question"], rerank(q["question"], hits, retriever.reader, weight=1.0), retriever.index)  # fmt: skip
         out.append([
-            features(h) | {
+            features(q["question"], h) | {
                 "probability": h.reading.probability,
                 "right_passage": h.passage.source == q["source"] and contains(h.passage.text, q["answers"]),  # fmt: skip
                 "right_sentence": h.passage.source == q["source"] and contains(answer_sentence(h), q["answers"]),  # fmt: skip
@@ -99,14 +169,14 @@ def best_weight(candidates: list[list[dict]], questions: list[dict]) -> tuple[fl
     return max(WEIGHTS, key=lambda w: (table[w], w)), table
 
 
-def fit_refusal(candidates: list[list[dict]]) -> tuple[dict[str, float], float]:
+def fit_refusal(candidates: list[list[dict]], names: tuple[str, ...] = FEATURES) -> tuple[dict[str, float], float]:  # fmt: skip
     from sklearn.linear_model import LogisticRegression
 
     rows = [c for cs in candidates for c in cs]
-    x = np.array([[c[f] for f in FEATURES] for c in rows])
+    x = np.array([[c[f] for f in names] for c in rows])
     y = np.array([c["right_passage"] for c in rows])
     model = LogisticRegression(C=1.0, max_iter=1000).fit(x, y)
-    return dict(zip(FEATURES, map(float, model.coef_[0]), strict=True)), float(model.intercept_[0])
+    return dict(zip(names, map(float, model.coef_[0]), strict=True)), float(model.intercept_[0])
 
 
 def outcomes(candidates, questions, weights, bias) -> list[tuple[float, bool, bool]]:
@@ -116,9 +186,45 @@ def outcomes(candidates, questions, weights, bias) -> list[tuple[float, bool, bo
         if not cs:
             out.append((0.0, bool(q["answers"]), False))
             continue
-        probs = [1 / (1 + np.exp(-(bias + sum(weights[f] * c[f] for f in FEATURES)))) for c in cs]
+        probs = [1 / (1 + np.exp(-(bias + sum(w * c[f] for f, w in weights.items())))) for c in cs]
         i = int(np.argmax(probs))
         out.append((float(probs[i]), bool(q["answers"]), bool(cs[i]["right_sentence"])))
+    return out
+
+
+def choose_threshold(results) -> dict:
+    """The highest threshold that refuses at most MAX_FALSE_REFUSALS of the answerable questions."""
+    grid = curve(results, np.round(np.arange(0.01, 0.99, 0.01), 2))
+    return max((r for r in grid if r["false_refusals"] <= MAX_FALSE_REFUSALS), key=lambda r: r["threshold"])  # fmt: skip
+
+
+def cross_check(candidates, questions, names: tuple[str, ...]) -> dict:
+    """Fitted and thresholded on one half of the questions, judged on the other, both ways."""
+    judged = []
+    for half in (0, 1):
+        fit = [i for i in range(len(questions)) if i % 2 == half]
+        other = [i for i in range(len(questions)) if i % 2 != half]
+        weights, bias = fit_refusal([candidates[i] for i in fit], names)
+        fitted = outcomes([candidates[i] for i in fit], [questions[i] for i in fit], weights, bias)
+        t = choose_threshold(fitted)["threshold"]
+        judged_half = outcomes([candidates[i] for i in other], [questions[i] for i in other], weights, bias)  # fmt: skip
+        judged += [((p >= t, a, r), questions[i]["kind"]) for (p, a, r), i in zip(judged_half, other, strict=True)]  # fmt: skip
+    return by_kind(judged)
+
+
+def by_kind(judged) -> dict:
+    """Per kind of question, the share handled right: answerable answered with the right
+    sentence, the others declined; and the answerable questions refused."""
+    out = {}
+    for kind in KINDS:
+        rows = [(answered, a, right) for (answered, a, right), k in judged if k == kind]
+        if not rows:
+            continue
+        if kind == "answerable":
+            out["answered right"] = sum(x and r for x, _, r in rows) / len(rows)
+            out["false refusals"] = sum(not x for x, _, _ in rows) / len(rows)
+        else:
+            out[f"{kind} declined"] = sum(not x for x, _, _ in rows) / len(rows)
     return out
 
 
@@ -169,25 +275,39 @@ def main() -> None:
     documents, questions = corpus_and_questions(CALIBRATION)
     if args.limit:
         questions = questions[:: len(questions) // args.limit][: args.limit]
+    key = hashlib.sha256(json.dumps([_model_id(args.model), FEATURES, questions]).encode()).hexdigest()[:16]  # fmt: skip
     cache = args.work / "candidates.json"
-    if cache.is_file() and json.loads(cache.read_text())["model"] == _model_id(args.model):
+    if cache.is_file() and json.loads(cache.read_text())["key"] == key:
         candidates = json.loads(cache.read_text())["candidates"]
     else:
         write_corpus(args.work / "corpus", documents)
         retriever = build_qa(args.work / "corpus", args.work / "index", BuildEncoder(None, notice=log), DEFAULT_MAX_WORDS)  # fmt: skip
         retriever.reader = Reader(args.model)
         candidates = read_candidates(retriever, questions)
-        cache.write_text(json.dumps({"model": _model_id(args.model), "candidates": candidates}))
-    log(f"{len(questions)} calibration questions ({sum(not q['answers'] for q in questions)} unanswerable) from {', '.join(CALIBRATION)}")  # fmt: skip
+        cache.write_text(json.dumps({"key": key, "candidates": candidates}))
+    counts = {k: sum(q["kind"] == k for q in questions) for k in KINDS}
+    print(f"{len(questions)} calibration questions: " + ", ".join(f"{n} {k}" for k, n in counts.items()))  # fmt: skip
 
     weight, table = best_weight(candidates, questions)
     print("rerank weight -> hit@1 (answerable): " + ", ".join(f"{w}: {h:.3f}" for w, h in table.items()))  # fmt: skip
-    weights, bias = fit_refusal(candidates)
+    checks = {name: cross_check(candidates, questions, names) for name, names in FEATURE_SETS.items()}  # fmt: skip
+    columns = list(next(iter(checks.values())))
+    print(
+        "\nsignals, each fitted and thresholded on half the questions, judged on the other half:\n"
+    )
+    print("| signals | " + " | ".join(columns) + " |\n|---" + "|---:" * len(columns) + "|")
+    for name, figures in checks.items():
+        print(f"| {name} | " + " | ".join(f"{figures[c]:.3f}" for c in columns) + " |")
+    chosen_set = max(checks, key=lambda n: _declined(checks[n]))
+    print(f"\nchosen: {chosen_set} (most declined, mean over the three unanswerable kinds)\n")
+
+    weights, bias = fit_refusal(candidates, FEATURE_SETS[chosen_set])
     results = outcomes(candidates, questions, weights, bias)
-    grid = curve(results, np.round(np.arange(0.01, 0.99, 0.01), 2))
-    best = max((r for r in grid if r["false_refusals"] <= MAX_FALSE_REFUSALS), key=lambda r: r["threshold"])  # fmt: skip
+    best = choose_threshold(results)
     shown = curve(results, sorted({*np.round(np.arange(0.05, 0.96, 0.05), 2), best["threshold"]}))
     print(markdown(shown, best["threshold"]))
+    per_kind = by_kind([((p >= best["threshold"], a, r), q["kind"]) for (p, a, r), q in zip(results, questions, strict=True)])  # fmt: skip
+    print("\nat the chosen threshold: " + ", ".join(f"{k} {v:.3f}" for k, v in per_kind.items()))
     calibration = {
         "rerank_weight": weight,
         "rerank_hit_at_1": table,
@@ -195,10 +315,14 @@ def main() -> None:
             "weights": weights,
             "bias": bias,
             "threshold": best["threshold"],
-            "criterion": f"at most {MAX_FALSE_REFUSALS:.0%} false refusals on held-out SQuAD 2.0 questions",
+            "criterion": f"at most {MAX_FALSE_REFUSALS:.0%} false refusals on held-out SQuAD 2.0 questions, calibrated with adversarial, out-of-corpus and near-miss ones",  # fmt: skip
         },
         "chosen_point": best,
-        "data": f"SQuAD 2.0 dev part A: {len(questions)} questions of {', '.join(CALIBRATION)} over all 17 articles",  # fmt: skip
+        "per_kind": per_kind,
+        "signals_cross_checked": checks,
+        "data": f"SQuAD 2.0 dev part A over all 17 articles: the questions of {', '.join(CALIBRATION)}; "
+        f"{OUT_OF_CORPUS} SQuAD 1.0 train questions (out of corpus); {counts['near miss']} near misses made from the answerable ones",  # fmt: skip
+        "command": "python training/calibrate.py",
     }
     path = args.model / "reader.json"
     meta = json.loads(path.read_text(encoding="utf-8"))
@@ -208,9 +332,12 @@ def main() -> None:
     print(f"rerank weight {weight}, refusal {weights} bias {bias:.3f}, threshold {best['threshold']}: accuracy {best['accuracy']:.3f}, balanced {best['balanced_accuracy']:.3f}")  # fmt: skip
 
 
-def _model_id(folder: Path) -> str:
-    import hashlib
+def _declined(figures: dict) -> float:
+    shares = [v for k, v in figures.items() if k.endswith("declined")]
+    return sum(shares) / len(shares)
 
+
+def _model_id(folder: Path) -> str:
     return hashlib.sha256((folder / "model.onnx").read_bytes()).hexdigest()[:16]
 
 

@@ -33,6 +33,10 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "benchmarks"
 SQUAD2 = SHARED / "squad2" / "dev-v2.0-part-A.json"
 SQUAD1 = SHARED / "squad" / "dev-v1.1.json"
+TRAIN = SHARED / "train"  # the public training sets (README there): licences and sources
+SQUAD1_TRAIN = TRAIN / "squad1-train" / "train-v1.0-432-articles.json"
+SQUAD2_TRAIN = TRAIN / "squad2-train" / "train-v2.0-first-10-articles.json"
+TYDI_TRAIN = TRAIN / "tydiqa-en" / "train.json"
 # SQuAD v1.1 dev articles absent from SQuAD 2.0 dev: the only v1.1 articles issue 11 allows.
 SQUAD1_ALLOWED = (
     "Super_Bowl_50", "Nikola_Tesla", "Teacher", "Martin_Luther", "Apollo_program",

@@ -24,10 +24,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-TRAIN = ROOT.parent / "shared" / "benchmarks" / "train"
-SQUAD1_TRAIN = TRAIN / "squad1-train" / "train-v1.0-432-articles.json"
-TYDI_TRAIN = TRAIN / "tydiqa-en" / "train.json"
+from reader import SQUAD1_TRAIN, TYDI_TRAIN
+
 TYPE_WEIGHTS = (0.0, 1.0, 2.0, 4.0)
 MATCH_WEIGHTS = (0.0, 2.0, 4.0, 6.0, 8.0)
 KEY_WEIGHTS = (0.0, 1.0, 2.0, 4.0)

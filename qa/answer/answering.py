@@ -105,14 +105,33 @@ class Refusal:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-def features(hit: Hit) -> dict[str, float]:
-    """The learned scores the decision weighs, for a read hit."""
+def features(question: str, hit: Hit) -> dict[str, float]:
+    """The scores the decision weighs, for a hit read and given its span (`leads`)."""
     r = hit.reading
+    p = hit.passage
+    kind = spans.expected_kind(question)
     return {
         "answer_logit": r.answer_logit,
         "span_margin": r.span_margin,
         "retrieval": hit.retrieval if hit.retrieval is not None else hit.score,
+        # the span is not what the question asks for (when: a date, who: a name, ...)
+        "type_misfit": float(
+            kind is not None and not spans.fits(kind, p.text[r.span[0] : r.span[1]])
+        ),  # fmt: skip
+        # the question's numbers and names that the passage (with its title) never states
+        "key_missing": spans.missing_keys(question, f"{p.title} {p.section or ''} {p.text}"),
     }
+
+
+def leads(question: str, hits: list[Hit], index) -> list[Hit]:
+    """The read hits that may lead an answer, each given the span that best answers the question
+    (qa.answer.spans); endnotes only when the question asks who wrote or published what."""
+    idf = spans.corpus_idf(index.lexical.document_frequency, index.lexical.size)
+    return [
+        replace(h, reading=spans.choose(question, h.passage.text, h.reading, idf))
+        for h in hits
+        if h.reading is not None and (not h.passage.is_endnote or _ASKS_FOR_SOURCE.search(question))
+    ]
 
 
 def asks_for_thing(question: str) -> bool:
@@ -128,12 +147,8 @@ def compose(
 ) -> Answer:
     refusal = refusal or Refusal.of(retriever.reader)
     hits = retriever.search(question, max(k, CANDIDATE_PASSAGES), sources)
-    leads = [
-        h
-        for h in hits
-        if h.reading is not None and (not h.passage.is_endnote or _ASKS_FOR_SOURCE.search(question))
-    ]
-    scored = sorted(((refusal.probability(features(h)), h) for h in leads), key=lambda x: -x[0])
+    candidates = leads(question, hits, retriever.index)
+    scored = sorted(((refusal.probability(features(question, h)), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
     if not scored:
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), {"reason": "no passages"})  # fmt: skip
     p, best = scored[0]
@@ -143,7 +158,11 @@ def compose(
         "rule": f"answer when answer_probability >= threshold ({refusal.criterion})",
         "passage_probability": round(best.reading.probability, 3),
         "span_margin": round(best.reading.span_margin, 3),
-        "retrieval": round(features(best)["retrieval"], 3),
+        **{
+            name: round(value, 3)
+            for name, value in features(question, best).items()
+            if name != "answer_logit"
+        },  # fmt: skip
     }
     if p < refusal.threshold:
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), signals)
@@ -152,10 +171,6 @@ def compose(
     for q, other in scored[1:2]:
         if q >= refusal.threshold and q >= SECOND_SHARE * p and other.passage.source == best.passage.source:  # fmt: skip
             chosen.append(other)
-    lexical = retriever.index.lexical
-    idf = spans.corpus_idf(lexical.document_frequency, lexical.size)
-    chosen = [replace(h, reading=spans.choose(question, h.passage.text, h.reading, idf)) for h in chosen]  # fmt: skip
-    best = chosen[0]
     parts, citations = [], []
     for marker, hit in enumerate(chosen, start=1):
         parts.append(f"{answer_sentence(hit)} [{marker}]")

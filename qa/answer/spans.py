@@ -144,6 +144,11 @@ def holds_keys(keys: set[str], sentence: str) -> float:
     return sum(k in held for k in keys) / len(keys)
 
 
+def missing_keys(question: str, text: str) -> float:
+    """The share of the question's numbers and names that the text never states."""
+    return 1.0 - holds_keys(key_terms(question), text)
+
+
 def expand_acronyms(text: str) -> dict[str, str]:
     """Acronyms the text introduces, "Chief of Space Operations (CSO)", mapped to their words."""
     out = {}
