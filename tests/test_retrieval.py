@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from qa.answer.evaluation import evaluate, load_questions
@@ -79,3 +81,27 @@ def test_baselines_are_computed_in_the_same_run(dev_report):
     for name in ("bm25-paragraphs", "dense-paragraphs"):
         assert 0 < systems[name]["hit@5"] <= 1
         assert systems[name]["unanswerable_refused"] == 0.0
+
+
+def test_search_reads_only_where_reading_helps(assistant):
+    from qa.search.reranking import DEPTH, SEARCH_DEPTH, is_question, search_depth
+
+    assert is_question("When was the latest joint declaration published?")
+    assert is_question("the latest joint declaration?")
+    assert not is_question("The latest joint declaration was published in 2023.")
+    # A statement (a claim to check) keeps retrieval's order: the reader reads questions.
+    claim = "The EU and NATO published a joint declaration in 2023."
+    assert all(h.reading is None for h in assistant.search(claim, 5))
+    retriever = assistant.retriever
+    question = "Which exercise tested the Alliance's ability to respond to a range of threats?"
+    hits = retriever.hybrid(question, retriever.encode_query(question), DEPTH)
+    read = [h for h in retriever.search(question, DEPTH) if h.reading is not None]
+    assert len(read) == search_depth(question, hits) in (0, SEARCH_DEPTH)
+    close = [replace(hits[0], score=0.50), replace(hits[1], score=0.49), *hits[2:]]
+    clear = [replace(hits[0], score=0.70), replace(hits[1], score=0.49), *hits[2:]]
+    assert search_depth(question, close) == SEARCH_DEPTH
+    assert search_depth(question, clear) == 0
+    assert search_depth(claim, close) == 0
+    # Answering reads every candidate: the refusal is calibrated on all of them.
+    every = retriever.search(question, DEPTH, read_all=True)
+    assert all(h.reading is not None for h in every)

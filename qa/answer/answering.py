@@ -146,7 +146,7 @@ def compose(
     refusal: Refusal | None = None,
 ) -> Answer:
     refusal = refusal or Refusal.of(retriever.reader)
-    hits = retriever.search(question, max(k, CANDIDATE_PASSAGES), sources)
+    hits = retriever.search(question, max(k, CANDIDATE_PASSAGES), sources, read_all=True)
     candidates = leads(question, hits, retriever.index)
     scored = sorted(((refusal.probability(features(question, h)), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
     if not scored:
