@@ -81,6 +81,21 @@ def test_malformed_json_gets_422(client, raw):
     assert len(response.content) < 500
 
 
+def test_a_number_too_long_to_parse_gets_422_saying_so(client):
+    body = b'{"query": "x", "top_k": 1' + b"0" * 5000 + b"}"
+    response = client.post("/search", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert detail(response) == "a number in the body is too long (at most 4300 digits)"
+    assert len(response.content) < 500
+
+
+def test_a_body_that_is_not_utf8_still_says_so(client):
+    body = b'{"question": "caf\xe9?"}'
+    response = client.post("/ask", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert detail(response) == "the body is not valid JSON (not UTF-8 text)"
+
+
 def test_a_body_that_is_not_json_gets_422(client):
     for content_type in ("text/plain", "application/x-www-form-urlencoded"):
         response = client.post(

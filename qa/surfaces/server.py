@@ -196,6 +196,20 @@ def _describe(error: dict) -> str:
     return f"{where}: {error.get('msg', 'invalid')}"[:200]
 
 
+def _unreadable(cause: BaseException | None) -> str | None:
+    """What is wrong with a body that Python's JSON parser raised on (other than a syntax error,
+    which FastAPI reports itself); None if the cause is not the body's."""
+    if isinstance(cause, UnicodeDecodeError):
+        return "the body is not valid JSON (not UTF-8 text)"
+    if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
+        return f"a number in the body is too long (at most {sys.get_int_max_str_digits()} digits)"
+    if isinstance(cause, RecursionError):
+        return "the body nests arrays or objects too deeply"
+    if isinstance(cause, ValueError):
+        return "the body could not be read as JSON"
+    return None
+
+
 def _rest(first, events) -> list:
     return [first, *events]
 
@@ -286,9 +300,10 @@ def create_app(
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
-        # FastAPI answers 400 to a body that is not UTF-8; to a client it is malformed JSON.
-        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-            return JSONResponse({"detail": "the body is not valid JSON (not UTF-8 text)"}, 422)
+        # FastAPI answers 400 to a body its JSON parser raised on; to a client it is a bad body.
+        unread = _unreadable(exc.__cause__) if exc.status_code == 400 else None
+        if unread is not None:
+            return JSONResponse({"detail": unread}, 422)
         return await http_exception_handler(request, exc)
 
     @app.exception_handler(RequestValidationError)
