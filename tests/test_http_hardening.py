@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.surfaces.server import CSP, DRAIN_BYTES, MAX_BODY_BYTES, create_app
+from qa.surfaces.server import CSP, DRAIN_BYTES, MAX_BODY_BYTES, MAX_DEPTH, create_app, too_deep
 
 HUGE = "x" * 5000
 
@@ -94,6 +94,28 @@ def test_a_body_that_is_not_utf8_still_says_so(client):
     response = client.post("/ask", content=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 422
     assert detail(response) == "the body is not valid JSON (not UTF-8 text)"
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 900, 50_000])
+def test_deeply_nested_json_gets_422_saying_so(client, depth):
+    body = b'{"question": "NATO?", "history": ' + b"[" * depth + b"]" * depth + b"}"
+    response = client.post("/ask", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == 422
+    assert detail(response) == f"the body nests arrays or objects more than {MAX_DEPTH} deep"
+
+
+def test_nesting_is_counted_outside_strings_only():
+    assert not too_deep(b'{"q": "' + b"[" * 100 + b'"}', MAX_DEPTH)
+    assert not too_deep(b'{"q": "\\\\\\"' + b"{" * 100 + b'"}', MAX_DEPTH)
+    assert too_deep(b'{"q": "\\\\", "h": ' + b"[" * 40 + b"]" * 40 + b"}", MAX_DEPTH)
+    assert not too_deep(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH, MAX_DEPTH)
+    assert not too_deep(b"[[]]" * 100, MAX_DEPTH)  # many levels in turn, none deep
+
+
+def test_a_turn_with_brackets_in_its_text_is_not_refused(client):
+    turn = {"question": "[[[[" * 20, "answer": "{{{{" * 20}
+    response = client.post("/search", json={"query": "NATO", "history": [turn]})
+    assert response.status_code == 200, response.text
 
 
 def test_a_body_that_is_not_json_gets_422(client):
