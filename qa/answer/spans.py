@@ -64,27 +64,7 @@ _NUMBER_WORDS = (
 )
 _NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[A-Z][\w'’.-]*")
-_SMALL = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "of",
-        "and",
-        "for",
-        "in",
-        "on",
-        "at",
-        "to",
-        "de",
-        "von",
-        "van",
-        "der",
-        "la",
-        "le",
-        "du",
-    ]
-)
+_SMALL = frozenset({"a", "an", "the", "of", "and", "for", "in", "on", "at", "to", "de", "von", "van", "der", "la", "le", "du"})  # fmt: skip
 _ORDINALS = (
     "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|latest|next|previous"
 )
