@@ -266,3 +266,65 @@ def test_a_build_killed_at_any_point_leaves_a_working_index(
     assert [
         h.to_dict() for h in Retriever(Index.load(root, corpus), embedder).search(QUESTION, 3)
     ] == expected
+
+
+ENCODER_FILES = [
+    "encoder/encoder.json",
+    "encoder/model.onnx",
+    "encoder/model.weights",
+    "encoder/tokenizer.json",
+]
+
+
+def test_every_encoder_file_has_its_checksum_in_the_manifest(copy):
+    folder = (copy / CURRENT).resolve()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert sorted(manifest["encoder"]) == ENCODER_FILES
+    for relative, digest in manifest["encoder"].items():
+        assert hashlib.sha256((folder / relative).read_bytes()).hexdigest() == digest
+
+
+@pytest.mark.parametrize("relative", ENCODER_FILES)
+def test_a_damaged_encoder_is_named_by_info_and_health_and_repaired_by_qa_index(
+    tmp_path, brief_index, brief_corpus, embedder, relative
+):
+    from fastapi.testclient import TestClient
+
+    from qa.answer.assistant import Assistant
+    from qa.settings import Settings
+    from qa.surfaces.server import create_app
+
+    root = tmp_path / "index"
+    shutil.copytree(brief_index, root, symlinks=True)
+    before = (root / CURRENT).resolve()
+    passages = (before / "passages.jsonl").read_bytes()
+    target = before / relative
+    target.write_bytes(target.read_bytes()[: target.stat().st_size // 2])
+    warning = (
+        f"the index's ONNX encoder is damaged ({relative} does not match its checksum): "
+        "run `qa index` to repair it"
+    )
+    where = ("--corpus", str(brief_corpus), "--index", str(root))
+
+    info = cli("info", *where)
+    assert info.exit_code == 0
+    assert info.stdout.splitlines()[0] == f"index:   {root} (encoder damaged)"
+    assert f"warning: {warning}\n" in info.stdout
+
+    settings = Settings(corpus=brief_corpus, index=root, cors_origins=(), api_key=None)
+    with TestClient(create_app(settings, Assistant(settings, embedder))) as client:
+        health = client.get("/health").json()
+    assert health["status"] == "ok" and health["warning"] == warning
+
+    repair = cli("index", *where)
+    assert repair.exit_code == 0, repair.output
+    assert repair.stdout.startswith(f"repaired the ONNX encoder of the index at {root} in ")
+    after = (root / CURRENT).resolve()
+    assert after != before and not before.exists()  # a new build, swapped in whole
+    assert (after / "passages.jsonl").read_bytes() == passages  # nothing embedded again
+    assert status(root, brief_corpus, embedder.name) == "fresh"
+    assert cli("info", *where).stdout.splitlines()[0] == f"index:   {root} (fresh)"
+    again = cli("index", *where)
+    assert again.stdout.startswith(f"index at {root} is up to date")
+    with TestClient(create_app(settings, Assistant(settings, embedder))) as client:
+        assert "warning" not in client.get("/health").json()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from qa.errors import IndexCorrupt, IndexStale
 from qa.index import layout
-from qa.index.integrity import verify
+from qa.index.integrity import encoder_damage, verify
 from qa.index.lexical import VERSION as LEXICAL_VERSION
 from qa.ingest.corpus import scan
 
@@ -50,7 +50,8 @@ def check_fresh(
 
 
 def status(root: Path, corpus: Path, model: str, files: dict[str, str] | None = None) -> str:
-    """'missing', 'corrupt', 'stale' or 'fresh'."""
+    """'missing', 'corrupt', 'stale', 'encoder damaged' (all but the ONNX encoder is fresh: `qa
+    index` repairs it) or 'fresh'. Hashes the encoder (about 90 MB, a quarter of a second)."""
     folder = layout.current(root)
     if not layout.has_manifest(folder):
         return "missing"
@@ -64,4 +65,4 @@ def status(root: Path, corpus: Path, model: str, files: dict[str, str] | None = 
         return "corrupt"
     except IndexStale:
         return "stale"
-    return "fresh"
+    return "encoder damaged" if encoder_damage(folder, manifest) else "fresh"

@@ -8,20 +8,35 @@ import json
 from pathlib import Path
 
 from qa.errors import IndexCorrupt
-from qa.index.layout import MANIFEST, is_checked
+from qa.index.layout import MANIFEST, is_checked, is_encoder
 
 
 def checksums(folder: Path) -> dict[str, str]:
     """sha256 of every file of a build but its manifest and its encoder, by relative path.
 
-    The ONNX encoder is checked otherwise: it must reproduce the model's probe vectors, and a
-    damaged one falls back to sentence-transformers rather than failing the index. Hashing its
-    90 MB would also cost every `qa ask` a quarter of a second."""
-    return {
-        p.relative_to(folder).as_posix(): sha256(p)
-        for p in sorted(folder.rglob("*"))
-        if p.is_file() and is_checked(folder, p)
-    }
+    The ONNX encoder's files have checksums of their own (encoder_checksums): a damaged encoder
+    does not fail the index (queries fall back to sentence-transformers), and hashing its 90 MB
+    would cost every `qa ask` a quarter of a second, so only `qa info`, `qa index` and
+    `GET /health` check them."""
+    return _digests(folder, is_checked)
+
+
+def encoder_checksums(folder: Path) -> dict[str, str]:
+    """sha256 of every file of a build's ONNX encoder, by relative path (none without one)."""
+    return _digests(folder, is_encoder)
+
+
+def encoder_damage(folder: Path, manifest: dict) -> str | None:
+    """What is wrong with a build's encoder ("encoder/model.onnx does not match its checksum"),
+    or None when it is sound, or when the build predates encoder checksums."""
+    expected = manifest.get("encoder")
+    if not isinstance(expected, dict):
+        return None
+    for relative, digest in expected.items():
+        problem = _problem(folder, relative, digest)
+        if problem is not None:
+            return f"{relative} {problem}"
+    return None
 
 
 def verify(root: Path, folder: Path, manifest: dict) -> None:
@@ -34,16 +49,28 @@ def verify(root: Path, folder: Path, manifest: dict) -> None:
             f"index at {root} is damaged ({MANIFEST} was altered): run `qa index --rebuild`"
         )
     for relative, digest in expected.items():
-        path = folder / relative
-        if Path(relative).is_absolute() or ".." in Path(relative).parts or not path.is_file():
-            problem = "is missing"
-        elif sha256(path) != digest:
-            problem = "does not match its checksum"
-        else:
-            continue
-        raise IndexCorrupt(
-            f"index at {root} is damaged ({relative} {problem}): run `qa index --rebuild`"
-        )
+        problem = _problem(folder, relative, digest)
+        if problem is not None:
+            raise IndexCorrupt(
+                f"index at {root} is damaged ({relative} {problem}): run `qa index --rebuild`"
+            )
+
+
+def _problem(folder: Path, relative: str, digest: str) -> str | None:
+    path = folder / relative
+    if Path(relative).is_absolute() or ".." in Path(relative).parts or not path.is_file():
+        return "is missing"
+    if sha256(path) != digest:
+        return "does not match its checksum"
+    return None
+
+
+def _digests(folder: Path, belongs) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): sha256(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and belongs(folder, p)
+    }
 
 
 def seal(manifest: dict) -> str:

@@ -7,6 +7,7 @@ from collections import Counter
 from qa.errors import BadInput, IndexMissing
 from qa.index import layout
 from qa.index.freshness import status
+from qa.index.integrity import encoder_damage
 from qa.models.embedding import DEFAULT_MODEL_NAME, resolve_model
 from qa.settings import Settings
 
@@ -30,7 +31,14 @@ def describe(settings: Settings) -> dict:
         "dense": manifest.get("dense", {"kind": "exact"}),
         "documents": [summary(s, d, counts[s]) for s, d in documents.items()],
     }
+    if state == "encoder damaged":
+        report["encoder"] = encoder_warning(encoder_damage(folder, manifest))
     return report
+
+
+def encoder_warning(damage: str | None) -> str:
+    """What `qa info` and `GET /health` say of a damaged encoder."""
+    return f"the index's ONNX encoder is damaged ({damage}): run `qa index` to repair it"
 
 
 def summary(source: str, record: dict, passages: int) -> dict:

@@ -2,7 +2,8 @@
 
     current -> build-<id>/       a symlink, swapped atomically when a build finishes
     build-<id>/manifest.json      format, model, dimension, chunking, fingerprint of every file,
-                                  sha256 of every other file of the build, and a seal of itself
+                                  sha256 of every other file of the build (the encoder's apart),
+                                  and a seal of itself
     build-<id>/passages.jsonl     passages with their exact spans and citations
     build-<id>/documents.json     each document's kept (extracted) text, title, date, page starts
                                   and what extraction kept of it
@@ -88,8 +89,22 @@ def encoder_folder(folder: Path) -> Path:
 
 def is_checked(folder: Path, path: Path) -> bool:
     """Whether a file of a build is covered by the manifest's checksums: all but the manifest and
-    the encoder (which is checked otherwise: it must reproduce the model's probe vectors)."""
-    return path != folder / MANIFEST and path.relative_to(folder).parts[0] != ENCODER
+    the encoder (whose files have checksums of their own, qa/index/integrity.py)."""
+    return path != folder / MANIFEST and not is_encoder(folder, path)
+
+
+def is_encoder(folder: Path, path: Path) -> bool:
+    """Whether a file of a build belongs to its ONNX encoder."""
+    return path.relative_to(folder).parts[0] == ENCODER
+
+
+def copy_data(source: Path, staging: Path) -> None:
+    """Copy a build's data files (all but its manifest and encoder) into staging."""
+    for path in sorted(source.rglob("*")):
+        if path.is_file() and is_checked(source, path):
+            target = staging / path.relative_to(source)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
 
 
 def passage_from_json(line: str) -> Passage:

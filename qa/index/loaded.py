@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -10,7 +11,7 @@ import numpy as np
 from qa.errors import IndexCorrupt, IndexMissing, IndexStale
 from qa.index import layout
 from qa.index.freshness import FORMAT_VERSION, check_fresh
-from qa.index.integrity import verify
+from qa.index.integrity import encoder_damage, verify
 from qa.index.lexical import Lexical
 from qa.ingest.passages import Passage
 
@@ -43,6 +44,14 @@ class Index:
 
         counts = Counter(p.source for p in self.passages)
         return [summary(s, d, counts[s]) for s, d in self.documents.items()]
+
+    @cached_property
+    def encoder_damage(self) -> str | None:
+        """What is wrong with this build's ONNX encoder on disk, None if it is sound (or the build
+        was replaced before it was asked). Hashes about 90 MB, a quarter of a second, once."""
+        if not layout.has_manifest(self.folder):
+            return None
+        return encoder_damage(self.folder, self.manifest)
 
     @classmethod
     def load(cls, root: Path, corpus: Path | None = None, model: str | None = None) -> Index:

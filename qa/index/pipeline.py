@@ -19,7 +19,7 @@ from qa.errors import BadDocument, CorpusEmpty, IndexCorrupt
 from qa.index import layout
 from qa.index.dense import dense_index
 from qa.index.freshness import FORMAT_VERSION, fingerprint, status
-from qa.index.integrity import checksums, seal, verify
+from qa.index.integrity import checksums, encoder_checksums, seal, verify
 from qa.index.lexical import VERSION as LEXICAL_VERSION
 from qa.index.lexical import Lexical
 from qa.ingest.corpus import max_file_bytes, scan
@@ -131,8 +131,10 @@ def build(
     if not files:
         raise CorpusEmpty(f"no documents in {corpus}: add some, then run `qa index`")
     state = status(root, corpus, embedder.name, files)
-    if state == "fresh" and not rebuild:
+    if state in ("fresh", "encoder damaged") and not rebuild:
         current = layout.read_manifest(layout.current(root))
+        if current["chunking"]["max_words"] == max_words and state == "encoder damaged":
+            return repair_encoder(root, embedder, progress, started)
         if current["chunking"]["max_words"] == max_words:
             with layout.build_lock(root):  # still clear what killed builds left behind
                 layout.remove_old_builds(root, keep=layout.current(root).name)
@@ -169,6 +171,7 @@ def build(
             # The manifest goes last, with a checksum of every other file: a build folder without
             # one is never loaded, and one whose files changed since is refused.
             manifest["checksums"] = checksums(staging)
+            manifest["encoder"] = encoder_checksums(staging)
             manifest["seal"] = seal(manifest)
             layout.write_manifest(staging, manifest)
             final = layout.publish(root, staging)
@@ -177,9 +180,37 @@ def build(
             raise
         layout.remove_old_builds(root, keep=final.name)
     reasons = {"missing": "new", "stale": "corpus or model changed", "corrupt": "the old one was damaged"}  # fmt: skip
-    reason = "rebuilt on request" if state == "fresh" else reasons[state]
+    reason = "rebuilt on request" if state in ("fresh", "encoder damaged") else reasons[state]
     seconds = time.perf_counter() - started
     return BuildReport(True, len(documents), len(passages), seconds, root, reason, embedded)
+
+
+ENCODER_REPAIRED = "only its encoder was damaged: re-exported it"
+
+
+def repair_encoder(root: Path, embedder, progress: Callable[[str], None], started: float) -> BuildReport:  # fmt: skip
+    """A new build holding the current one's passages, vectors and BM25 as they are, with the
+    ONNX encoder written afresh: no document is read or embedded again."""
+    with layout.build_lock(root):
+        folder = layout.current(root)
+        manifest = layout.read_manifest(folder)
+        verify(root, folder, manifest)  # only sound data is carried over
+        staging = layout.new_staging(root)
+        try:
+            layout.copy_data(folder, staging)
+            write_encoder(embedder, layout.encoder_folder(staging), progress)
+            manifest["encoder"] = encoder_checksums(staging)
+            manifest["seal"] = seal(manifest)
+            layout.write_manifest(staging, manifest)
+            final = layout.publish(root, staging)
+        except BaseException:
+            layout.discard(staging)
+            raise
+        layout.remove_old_builds(root, keep=final.name)
+    seconds = time.perf_counter() - started
+    return BuildReport(
+        True, manifest["documents"], manifest["passages"], seconds, root, ENCODER_REPAIRED, 0
+    )
 
 
 @dataclass(frozen=True)

@@ -174,7 +174,7 @@ def load_embedder(index_folder: Path, model: str | None = None) -> OnnxEmbedder 
     except EncoderUnavailable as exc:
         print(
             f"notice: {exc}; using sentence-transformers instead (slower start; "
-            "`qa index --rebuild` re-exports it)",
+            "`qa index` re-exports it)",
             file=sys.stderr,
         )
         return Embedder(model)

@@ -107,7 +107,15 @@ def index(
 
 
 def _print_build(report, settings: Settings) -> None:
-    if report.built:
+    from qa.index.pipeline import ENCODER_REPAIRED
+
+    if report.built and report.reason == ENCODER_REPAIRED:
+        print(
+            f"repaired the ONNX encoder of the index at {settings.index} in {report.seconds:.1f} s "
+            f"({report.passages} passages kept as they were, none embedded again)",
+            flush=True,
+        )
+    elif report.built:
         print(
             f"indexed {report.passages} passages from {report.documents} documents "
             f"into {settings.index} in {report.seconds:.1f} s ({report.reason}; "
@@ -279,6 +287,8 @@ def info(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = Non
         print("the index files are damaged: run `qa index --rebuild`")
         return
     print(f"model:   {report['model']} ({report['dimension']}-d)")
+    if report.get("encoder"):
+        print(f"warning: {report['encoder']}")
     print(f"built:   {report['built_at']}, passages of at most {report['max_words']} words")
     dense = report["dense"]
     if dense["kind"] == "hnsw":

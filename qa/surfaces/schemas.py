@@ -120,6 +120,9 @@ class HealthResponse(BaseModel):
     passages: int
     model: str
     documents: list[DocumentOut] = []
+    warning: str | None = Field(
+        None, description="Present when the index's ONNX encoder is damaged: what to run"
+    )
 
 
 class Problem(BaseModel):

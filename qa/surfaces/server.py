@@ -25,6 +25,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from qa.answer.assistant import Assistant
 from qa.errors import BadInput, LLMError, LLMTimeout, QAError, UnknownDocument
+from qa.index.inventory import encoder_warning
 from qa.settings import Settings
 from qa.surfaces.schemas import (
     AskRequest,
@@ -343,12 +344,16 @@ def create_app(
     @app.get("/health", response_model=None, responses={200: {"model": HealthResponse}})
     def health(request: Request) -> dict:
         a: Assistant = request.app.state.assistant
-        return {
+        health = {
             "status": "ok",
             "passages": a.passages,
             "model": a.embedder.name,
             "documents": a.index.summaries(),
         }
+        damage = a.index.encoder_damage  # hashed once per loaded index
+        if damage is not None:
+            health["warning"] = encoder_warning(damage)
+        return health
 
     @app.post(
         "/search", response_model=None, responses={200: {"model": SearchResponse}, **problems}
