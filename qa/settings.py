@@ -14,6 +14,28 @@ def _env_list(name: str) -> tuple[str, ...]:
     return tuple(x.strip() for x in os.environ.get(name, "").split(",") if x.strip())
 
 
+# Where the index lives when QA_STORE / --store names a database rather than a folder.
+DATABASE_SCHEMES = ("postgresql://", "postgres://")
+
+
+def is_database(store: str | None) -> bool:
+    return bool(store) and store.startswith(DATABASE_SCHEMES)
+
+
+def _index_folder() -> Path:
+    """QA_STORE when it names a folder, else QA_INDEX, else index/."""
+    store = os.environ.get("QA_STORE")
+    if store and not is_database(store):
+        return Path(store)
+    return Path(os.environ.get("QA_INDEX", "index"))
+
+
+def _database() -> str | None:
+    """QA_STORE when it is a connection string."""
+    store = os.environ.get("QA_STORE")
+    return store if is_database(store) else None
+
+
 def _env_float(name: str, default: float) -> float:
     try:
         value = float(os.environ.get(name, ""))
@@ -25,7 +47,9 @@ def _env_float(name: str, default: float) -> float:
 @dataclass(frozen=True)
 class Settings:
     corpus: Path = field(default_factory=lambda: Path(os.environ.get("QA_CORPUS", "corpus")))
-    index: Path = field(default_factory=lambda: Path(os.environ.get("QA_INDEX", "index")))
+    index: Path = field(default_factory=_index_folder)
+    # A PostgreSQL connection string (QA_STORE, --store) holding the index instead of the folder.
+    database: str | None = field(default_factory=_database)
     model: str | None = field(default_factory=lambda: os.environ.get("QA_MODEL") or None)
     cors_origins: tuple[str, ...] = field(default_factory=lambda: _env_list("QA_CORS_ORIGINS"))
     api_key: str | None = field(default_factory=lambda: os.environ.get("QA_API_KEY") or None)
@@ -42,6 +66,11 @@ class Settings:
     def with_options(self, **options) -> Settings:
         """A copy with every option that was given (not None) applied."""
         given = {k: v for k, v in options.items() if v is not None}
+        store = given.pop("store", None)
+        if store is not None and is_database(store):
+            given["database"] = store
+        elif store is not None:  # a folder, as --index names one
+            given["index"], given["database"] = store, None
         for key in ("corpus", "index"):
             if key in given:
                 given[key] = Path(given[key])

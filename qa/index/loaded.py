@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -16,6 +18,17 @@ from qa.index.lexical import Lexical
 from qa.ingest.passages import Passage
 
 
+@dataclass(frozen=True)
+class Candidates:
+    """What a store finds for a query, for hybrid search to fuse: the passages (in store order),
+    their cosine similarity to the query and their lexical score (any scale; fusion divides by
+    the largest, which is always among them)."""
+
+    passages: list[Passage]
+    dense: np.ndarray
+    lexical: np.ndarray
+
+
 class Index:
     """A loaded index: passages, their vectors and their BM25 scores."""
 
@@ -26,6 +39,23 @@ class Index:
         self.documents = documents
         self.dense = dense
         self.lexical = lexical
+
+    def candidates(self, query: str, vector: np.ndarray, depth: int, sources: Iterable[str] | None = None) -> Candidates:  # fmt: skip
+        """The dense top depth and the BM25 top depth, united, with both scores for each."""
+        passages = self.passages
+        allowed = _source_mask(passages, sources)
+        depth = min(len(passages), depth)
+        lexical = self.lexical.scores(query)
+        if allowed is not None:
+            lexical = np.where(allowed, lexical, 0.0)
+        _, dense_ids = self.dense.search(vector[None, :].astype(np.float32), depth)
+        lex_ids = np.argsort(-lexical)[:depth]
+        found = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], lex_ids]))
+        if allowed is not None:
+            found = found[allowed[found]]
+        vectors = self.dense.reconstruct_batch(found.astype(np.int64)) if found.size else None
+        cosine = vectors @ vector if vectors is not None else np.zeros(0, np.float32)
+        return Candidates([passages[int(i)] for i in found], cosine, lexical[found])
 
     def page_at(self, source: str, offset: int) -> int | None:
         """The page of a document on which the character at offset (into the extracted text the
@@ -88,6 +118,13 @@ class Index:
         if dense.ntotal != len(passages) or lexical.size != len(passages):
             raise IndexCorrupt(f"index at {root} is inconsistent: run `qa index --rebuild`")
         return cls(folder, manifest, passages, documents, dense, lexical)
+
+
+def _source_mask(passages: list[Passage], sources: Iterable[str] | None) -> np.ndarray | None:
+    if not sources:
+        return None
+    wanted = set(sources)
+    return np.array([p.source in wanted for p in passages], dtype=bool)
 
 
 def vectors_of(index: Index) -> np.ndarray:

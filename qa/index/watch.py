@@ -168,7 +168,7 @@ def updater(
 ) -> Callable[[], object]:
     """A function that brings the index up to date as `qa index` does (reusing every unchanged
     file's passages and vectors), loading the build encoder once, on first use."""
-    from qa.index import build
+    from qa.index.store import build
     from qa.ingest.passages import DEFAULT_MAX_WORDS
     from qa.models.onnx_embedding import BuildEncoder
 
@@ -177,14 +177,7 @@ def updater(
     def update():
         if not encoder:
             encoder.append(BuildEncoder(settings.model, notice=progress))
-        return build(
-            settings.corpus,
-            settings.index,
-            encoder[0],
-            max_words=max_words or DEFAULT_MAX_WORDS,
-            progress=progress,
-            max_file_mb=settings.max_file_mb,
-        )
+        return build(settings, encoder[0], progress, max_words=max_words or DEFAULT_MAX_WORDS)
 
     return update
 

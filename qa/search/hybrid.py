@@ -66,28 +66,17 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE_WEI
 
 
 def hybrid(index: Index, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:  # fmt: skip
-    """Dense and BM25 scores fused, overlapping passages removed: the reranker's candidates."""
-    passages = index.passages
-    allowed = _source_mask(passages, sources)
-    n = len(passages)
-    depth = min(n, max(CANDIDATES, 4 * k))
-    lexical = index.lexical.scores(query)
-    if allowed is not None:
-        lexical = np.where(allowed, lexical, 0.0)
-    _, dense_ids = index.dense.search(vector[None, :].astype(np.float32), depth)
-    lex_ids = np.argsort(-lexical)[:depth]
-    candidates = np.unique(np.concatenate([dense_ids[0][dense_ids[0] >= 0], lex_ids]))
-    if allowed is not None:
-        candidates = candidates[allowed[candidates]]
-    if candidates.size == 0:
+    """Dense and lexical scores fused, overlapping passages removed: the reranker's candidates.
+
+    The store (a folder or PostgreSQL, qa/index/store.py) finds the candidates; fusion is here."""
+    found = index.candidates(query, vector, max(CANDIDATES, 4 * k), sources)
+    if not found.passages:
         return []
-    vectors = index.dense.reconstruct_batch(candidates.astype(np.int64))
-    cosine = vectors @ vector
-    fused = fuse(cosine, lexical[candidates])
-    top_lex = float(lexical.max()) or 1.0
+    fused = fuse(found.dense, found.lexical)
+    top_lex = float(found.lexical.max()) or 1.0
     hits: list[Hit] = []
     for j in np.argsort(-fused, kind="stable"):
-        passage = passages[int(candidates[j])]
+        passage = found.passages[int(j)]
         if any(_overlaps(passage, h.passage) for h in hits):
             continue
         hits.append(
@@ -95,20 +84,13 @@ def hybrid(index: Index, query: str, vector: np.ndarray, k: int = 5, sources: It
                 passage,
                 float(fused[j]),
                 len(hits) + 1,
-                float(cosine[j]),
-                float(lexical[candidates[j]] / top_lex),
+                float(found.dense[j]),
+                float(found.lexical[j] / top_lex),
             )
         )
         if len(hits) == k:
             break
     return hits
-
-
-def _source_mask(passages: list[Passage], sources: Iterable[str] | None) -> np.ndarray | None:
-    if not sources:
-        return None
-    wanted = set(sources)
-    return np.array([p.source in wanted for p in passages], dtype=bool)
 
 
 def _overlaps(a: Passage, b: Passage) -> bool:

@@ -28,6 +28,7 @@ ModelOpt = Annotated[str | None, typer.Option("--model", help="Local sentence-tr
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
 LlmOpt = Annotated[str | None, typer.Option("--llm", help="OpenAI-compatible chat endpoint that writes answers, each sentence checked [env QA_LLM_URL]")]  # fmt: skip
 LlmModelOpt = Annotated[str | None, typer.Option("--llm-model", help="Model name sent to the LLM endpoint [env QA_LLM_MODEL; default local]")]  # fmt: skip
+StoreOpt = Annotated[str | None, typer.Option("--store", help="Where the index lives: a folder, or postgresql://... (pgvector) [env QA_STORE]")]  # fmt: skip
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Only these documents (repeatable)")]  # fmt: skip
 
 
@@ -51,11 +52,11 @@ def friendly(command: Callable) -> Callable:
     return run
 
 
-def _assistant(corpus, index, model, llm=None, llm_model=None):
+def _assistant(corpus, index, model, llm=None, llm_model=None, store=None):
     from qa.answer.assistant import Assistant
 
     settings = Settings().with_options(
-        corpus=corpus, index=index, model=model, llm_url=llm, llm_model=llm_model
+        corpus=corpus, index=index, model=model, llm_url=llm, llm_model=llm_model, store=store
     )
     return Assistant(settings)
 
@@ -65,6 +66,7 @@ def _assistant(corpus, index, model, llm=None, llm_model=None):
 def index(
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
     model: ModelOpt = None,
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Rebuild even when up to date")
@@ -83,23 +85,21 @@ def index(
     ] = False,
 ) -> None:
     """Build or update the index from the corpus."""
-    from qa.index import build
+    from qa.index.store import build
     from qa.index.watch import CorpusWatch
     from qa.ingest.corpus import max_file_bytes
     from qa.models.onnx_embedding import BuildEncoder
 
     settings = Settings().with_options(
-        corpus=corpus, index=index, model=model, max_file_mb=max_file_mb
+        corpus=corpus, index=index, store=store, model=model, max_file_mb=max_file_mb
     )
     watching = CorpusWatch(settings.corpus, max_file_bytes(settings.max_file_mb)) if watch else None
     report = build(
-        settings.corpus,
-        settings.index,
+        settings,
         BuildEncoder(settings.model, notice=lambda message: print(message, file=sys.stderr)),
+        lambda message: print(message, file=sys.stderr),
         max_words=max_words,
         rebuild=rebuild,
-        progress=lambda message: print(message, file=sys.stderr),
-        max_file_mb=settings.max_file_mb,
     )
     _print_build(report, settings)
     if watching is not None:
@@ -108,6 +108,7 @@ def index(
 
 def _print_build(report, settings: Settings) -> None:
     from qa.index.pipeline import ENCODER_REPAIRED
+    from qa.index.store import location
 
     if report.built and report.reason == ENCODER_REPAIRED:
         print(
@@ -118,13 +119,13 @@ def _print_build(report, settings: Settings) -> None:
     elif report.built:
         print(
             f"indexed {report.passages} passages from {report.documents} documents "
-            f"into {settings.index} in {report.seconds:.1f} s ({report.reason}; "
+            f"into {location(settings)} in {report.seconds:.1f} s ({report.reason}; "
             f"{report.embedded} embedded, unchanged files reused)",
             flush=True,
         )
     else:
         print(
-            f"index at {settings.index} is up to date ({report.passages} passages); nothing to do",
+            f"index at {location(settings)} is up to date ({report.passages} passages); nothing to do",
             flush=True,
         )
 
@@ -155,12 +156,13 @@ def search(
     source: SourceOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
     model: ModelOpt = None,
 ) -> None:
     """Ranked passages, each cited to its exact span."""
     from qa.surfaces.render import console, print_hits
 
-    hits = _assistant(corpus, index, model).search(query, k, source)
+    hits = _assistant(corpus, index, model, store=store).search(query, k, source)
     if as_json:
         print(
             json.dumps(
@@ -184,12 +186,13 @@ def ask(
     llm_model: LlmModelOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
     model: ModelOpt = None,
 ) -> None:
     """A short cited answer, or a plain statement that the corpus does not answer."""
     from qa.surfaces.render import console, print_answer, print_stream
 
-    assistant = _assistant(corpus, index, model, llm, llm_model)
+    assistant = _assistant(corpus, index, model, llm, llm_model, store)
     if as_json:
         answer = assistant.ask(question, k, source)
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -206,12 +209,13 @@ def chat(
     llm_model: LlmModelOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
     model: ModelOpt = None,
 ) -> None:
     """An interactive question-and-answer session in the terminal."""
     from qa.surfaces.chat import run_chat
 
-    run_chat(_assistant(corpus, index, model, llm, llm_model))
+    run_chat(_assistant(corpus, index, model, llm, llm_model, store))
 
 
 @app.command()
@@ -230,6 +234,7 @@ def serve(
     llm_model: LlmModelOpt = None,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
     model: ModelOpt = None,
     watch: Annotated[
         bool,
@@ -245,6 +250,7 @@ def serve(
     settings = Settings().with_options(
         corpus=corpus,
         index=index,
+        store=store,
         model=model,
         cors_origins=tuple(cors_origin) if cors_origin else None,
         llm_url=llm,
@@ -270,11 +276,11 @@ def serve(
 
 @app.command()
 @friendly
-def info(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = None, as_json: JsonOpt = False) -> None:  # fmt: skip
+def info(corpus: CorpusOpt = None, index: IndexOpt = None, store: StoreOpt = None, model: ModelOpt = None, as_json: JsonOpt = False) -> None:  # fmt: skip
     """What the index holds and whether it is stale."""
-    from qa.index.inventory import describe
+    from qa.index.store import describe
 
-    report = describe(Settings().with_options(corpus=corpus, index=index, model=model))
+    report = describe(Settings().with_options(corpus=corpus, index=index, model=model, store=store))
     if as_json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
@@ -293,6 +299,8 @@ def info(corpus: CorpusOpt = None, index: IndexOpt = None, model: ModelOpt = Non
     dense = report["dense"]
     if dense["kind"] == "hnsw":
         print(f"search:  approximate (HNSW, efSearch {dense['ef_search']}, recall@10 {dense['recall_at_10']} against exact)")  # fmt: skip
+    elif dense["kind"] == "pgvector":
+        print(f"search:  PostgreSQL: pgvector HNSW (m {dense['m']}, ef_search {dense['ef_search']}) and full text")  # fmt: skip
     else:
         print("search:  exact")
     print(f"{report['passages']} passages from {len(report['documents'])} documents:")
@@ -323,11 +331,12 @@ def show(
         int | None, typer.Option("--end", min=0, help="Offset just past the last character")
     ] = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
 ) -> None:
     """Print the exact span a citation points to, from the text the index keeps."""
-    from qa.index.inventory import kept_span
+    from qa.index.store import kept_span
 
-    print(kept_span(Settings().with_options(index=index), source, start, end))
+    print(kept_span(Settings().with_options(index=index, store=store), source, start, end))
 
 
 @app.command("eval")
@@ -337,6 +346,7 @@ def evaluate(
     as_json: JsonOpt = False,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
+    store: StoreOpt = None,
     model: ModelOpt = None,
 ) -> None:
     """Quality figures for this system and two baselines, side by side."""
@@ -344,7 +354,7 @@ def evaluate(
     from qa.answer.evaluation import load_questions, render_table
 
     questions = load_questions(file)
-    report = run_eval(_assistant(corpus, index, model), questions)
+    report = run_eval(_assistant(corpus, index, model, store=store), questions)
     if as_json:
         print(json.dumps(report, indent=2))
     else:

@@ -1,0 +1,8 @@
+"""The index in PostgreSQL with pgvector, for archives past one machine (QA_STORE=postgresql://...).
+
+schema.py    connecting, the versioned schema and its migrations, the one place naming tables
+building.py  the build: changed files read, embedded and COPYed in one transaction
+loaded.py    a store open for queries: hybrid candidates (HNSW + full text), documents, spans
+
+The folder store (qa/index/loaded.py) stays the default; qa/index/store.py chooses between them.
+"""

@@ -1,0 +1,182 @@
+"""The PostgreSQL store open for queries: what hybrid search, answering and the surfaces read of
+an index (the folder store's Index offers the same), each read from the database when asked."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from qa.errors import IndexStale
+from qa.index.freshness import check_fresh
+from qa.index.loaded import Candidates
+from qa.index.postgres import schema
+from qa.index.postgres.building import encoder_home
+from qa.index.postgres.ranking import lexical_scores
+from qa.ingest.documents import Endnote
+from qa.ingest.passages import Passage
+
+_PASSAGE = (
+    "p.id, p.source, p.start_char, p.end_char, p.text, p.section, p.paragraph, p.endnotes, "
+    "p.title, p.date, p.page, p.page_end"
+)
+# Full text: websearch_to_tsquery ANDs the question's words, so common words stay cheap; when
+# no passage holds them all, their OR (ranking every match costs more: 67 ms for 8 words over
+# 200,000 passages, against 0.4 ms for two ANDed, issue 20).
+_STRICT = "websearch_to_tsquery('english', %(q)s)"
+_LOOSE = "replace(plainto_tsquery('english', %(q)s)::text, '&', '|')::tsquery"
+
+
+def _passage(row) -> Passage:
+    *head, endnotes, title, date, page, page_end = row
+    notes = tuple(Endnote(**note) for note in endnotes)
+    return Passage(*head, notes, title, date, page, page_end)
+
+
+class DatabaseIndex:
+    """An index in PostgreSQL: one connection, shared by threads under a lock."""
+
+    # The query encoder is this machine's cached export (encoder_home), checked as it loads.
+    encoder_damage: str | None = None
+
+    def __init__(self, database: str, corpus: Path | None = None, model: str | None = None) -> None:  # fmt: skip
+        self.database = database
+        self._conn = schema.connect(database)
+        self._lock = threading.Lock()
+        self.manifest = schema.check(self._conn, database)
+        if self.manifest.get("format") is None:
+            raise IndexStale(f"index in {schema.shown(database)} has an old format: run `qa index`")
+        check_fresh(self.manifest, corpus, model)
+        self.folder = encoder_home(database)  # where this machine keeps the query encoder
+        self.documents = _Documents(self)
+        self.passages = _Passages(self)
+        self.lexical = _Lexicon(self)
+
+    def query(self, sql: str, params=None) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def candidates(self, query: str, vector: np.ndarray, depth: int, sources: Iterable[str] | None = None) -> Candidates:  # fmt: skip
+        """The HNSW top depth and the full-text top depth, united, with each one's cosine and
+        lexical score (qa/index/postgres/ranking.py), in corpus order."""
+        wanted = list(sources or [])
+        only = "and source = any(%(sources)s)" if wanted else ""
+        params = {"q": query, "v": "[" + ",".join(map(str, vector.tolist())) + "]", "k": depth, "sources": wanted}  # fmt: skip
+        for words in (_STRICT, _LOOSE):
+            rows = self.query(
+                f"""with dense as (
+                    select source, position from passages where true {only}
+                    order by embedding <=> %(v)s::vector limit %(k)s),
+                lexical as (
+                    select source, position from passages
+                    where tsv @@ {words} {only}
+                    order by ts_rank_cd(tsv, {words}) desc limit %(k)s),
+                found as (select * from dense union select * from lexical)
+                select {_PASSAGE}, 1 - (p.embedding <=> %(v)s::vector),
+                    p.search_text, exists (select 1 from lexical l
+                        where l.source = p.source and l.position = p.position)
+                from found join passages p using (source, position)
+                join documents d using (source)
+                order by d.position, p.position""",
+                params,
+            )
+            if any(row[-1] for row in rows):
+                break
+        passages = [_passage(row[:-3]) for row in rows]
+        dense = np.array([row[-3] for row in rows], dtype=np.float32)
+        texts = [row[-2] for row in rows]
+        lexicon = self.lexical
+        lexical = lexical_scores(query, passages, texts, lexicon.document_frequency, lexicon.size, lexicon.average_words)  # fmt: skip
+        return Candidates(passages, dense, lexical)
+
+    def page_at(self, source: str, offset: int) -> int | None:
+        from qa.ingest.extract import page_at
+
+        rows = self.query(
+            "select record->'pages', record->'page_numbers' from documents where source = %s",
+            (source,),
+        )
+        if not rows:
+            return None
+        return page_at(rows[0][0] or (), offset, rows[0][1] or ())
+
+    def summaries(self) -> list[dict]:
+        """Each document as `qa info` and `GET /health` list it (qa/index/inventory.py)."""
+        return summaries(self.query)
+
+
+def summaries(query) -> list[dict]:
+    """Each document's summary, as the folder store lists them (qa/index/inventory.py)."""
+    from qa.index.inventory import summary
+
+    rows = query(
+        "select d.source, d.record - 'text' - 'pages', count(p.position) from documents d "
+        "left join passages p using (source) group by d.source, d.position order by d.position"
+    )
+    return [summary(source, record, n) for source, record, n in rows]
+
+
+class _Documents(Mapping):
+    """Each document's kept record, by source, read when asked."""
+
+    def __init__(self, index: DatabaseIndex) -> None:
+        self._index = index
+
+    def __getitem__(self, source: str) -> dict:
+        rows = self._index.query("select record from documents where source = %s", (source,))
+        if not rows:
+            raise KeyError(source)
+        return rows[0][0]
+
+    def __contains__(self, source: object) -> bool:
+        return bool(self._index.query("select 1 from documents where source = %s", (source,)))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(s for (s,) in self._index.query("select source from documents order by position"))  # fmt: skip
+
+    def __len__(self) -> int:
+        return self._index.query("select count(*) from documents")[0][0]
+
+
+class _Passages(Sequence):
+    """The passages in corpus order; counted without being read."""
+
+    def __init__(self, index: DatabaseIndex) -> None:
+        self._index = index
+
+    def __len__(self) -> int:
+        return self._index.query("select count(*) from passages")[0][0]
+
+    def __getitem__(self, i):
+        return list(self)[i]
+
+    def __iter__(self) -> Iterator[Passage]:
+        rows = self._index.query(
+            f"select {_PASSAGE} from passages p join documents d using (source) "
+            "order by d.position, p.position"
+        )
+        return iter(_passage(row) for row in rows)
+
+
+class _Lexicon:
+    """How many passages hold a stem (answering weighs the question's words by it)."""
+
+    def __init__(self, index: DatabaseIndex) -> None:
+        self._index = index
+        self._counts: dict[str, int] = {}
+        self.size = index.manifest["passages"]
+        self.average_words = index.manifest.get("average_words") or 1.0
+
+    def document_frequency(self, token: str) -> int:
+        if token not in self._counts:
+            rows = self._index.query(
+                "select count(*) from passages where tsv @@ to_tsquery('simple', quote_literal(%s))",  # fmt: skip
+                (token,),
+            )
+            self._counts[token] = rows[0][0]
+        return self._counts[token]
