@@ -173,6 +173,12 @@ def test_bad_stores_say_what_to_do(postgres, pg_settings):
         conn.execute("insert into schema_version values (0)")
     line = run("search", "What is NATO?", store=old)
     assert "schema version 0" in line and "run `qa index --store postgresql://" in line
+    from qa.index.postgres import schema  # what `qa index` does first: migrate, step by step
+
+    conn = schema.connect(old)
+    schema.migrate(conn, old)
+    assert schema.installed_version(conn) == schema.SCHEMA_VERSION == 2
+    conn.close()
     # The embedded default is unaffected.
     result = runner.invoke(app, ["info", "--json", "--index", str(pg_settings.index)], env={"QA_STORE": ""})  # fmt: skip
     assert result.exit_code == 0 and '"status": "fresh"' in result.stdout
@@ -190,3 +196,43 @@ def test_store_selection(monkeypatch, tmp_path):
     assert Settings().database == "postgresql://db.example/qa"
     chosen = Settings().with_options(store=str(tmp_path))
     assert chosen.database is None and chosen.index == tmp_path
+
+
+def test_workers_share_a_build_through_the_work_table(postgres, tmp_path, embedder):
+    """A worker skips the files another holds (FOR UPDATE SKIP LOCKED) and leaves the swap to
+    whoever finishes last; until then readers see no half-built index."""
+    import psycopg
+
+    from qa.errors import IndexMissing
+    from qa.index.postgres.loaded import DatabaseIndex
+    from qa.index.store import build
+    from qa.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in [("a", "Ships sail at dawn."), ("b", "Planes land at noon."), ("c", "Trains leave at dusk.")]:  # fmt: skip
+        (corpus / f"{name}.txt").write_text(f"A note.\n\n{text}\n")
+    settings = Settings(corpus=corpus, database=create_database(postgres, "workers"))
+
+    class Broken:
+        name = embedder.name
+
+        def encode(self, texts, **options):
+            raise RuntimeError("the model fell over")
+
+    with pytest.raises(RuntimeError):  # plans the build, then fails: the files stay to do
+        build(settings, Broken())
+    with psycopg.connect(settings.database) as other:  # another worker holds b.txt
+        other.execute("select 1 from work where source = 'b.txt' for update").fetchone()
+        share = build(settings, embedder)
+        assert share.built and share.reason.startswith("this worker's share")
+        with pytest.raises(IndexMissing):
+            DatabaseIndex(settings.database)
+        other.rollback()  # that worker died: its file is free again
+    last = build(settings, embedder)
+    assert last.reason == "joined the build under way"
+    index = DatabaseIndex(settings.database, corpus, embedder.name)
+    assert list(index.documents) == ["a.txt", "b.txt", "c.txt"]
+    assert share.embedded + last.embedded == len(index.passages) == last.passages
+    assert index.query("select count(*) from work")[0][0] == 0
+    index.close()

@@ -1,6 +1,13 @@
-"""The build into PostgreSQL: only changed and added files are read, cut and embedded; their
-rows replace the old ones, and removed files' rows go, all in one transaction, so a build that
-fails leaves the previous index live and readers never see half of one."""
+"""The build into PostgreSQL, by one `qa index` or by several at once.
+
+A build plans (which files changed, were added or removed since the live index, by sha256),
+then its workers claim the files to read from the `work` table with FOR UPDATE SKIP LOCKED,
+each reading, cutting and embedding its files and COPYing their rows into staging tables. The
+worker that finishes the last file swaps the staged rows in and writes the manifest in one
+transaction: readers never see half a build, and a build that fails leaves the previous index
+live (its plan stays, and the next `qa index` carries on from it, or plans anew if the corpus
+changed meanwhile). Start more `qa index --store URL` processes to add workers.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +31,9 @@ COLUMNS = (
     "source, position, id, start_char, end_char, text, section, paragraph, endnotes, title, "
     "date, page, page_end, search_text, words, embedding"
 )
+# Files a worker claims at once, embedded together and committed together: few enough that
+# several workers share a folder of large files, enough that small files still batch.
+CLAIM = 4
 
 
 def encoder_home(database: str) -> Path:
@@ -42,7 +52,7 @@ def build(
     progress: Callable[[str], None] = lambda message: None,
     max_file_mb: float | None = None,
 ) -> BuildReport:
-    """Bring the index in database up to date with corpus (see the module's docstring)."""
+    """Bring the index in database up to date with corpus, as one of its build's workers."""
     started = time.perf_counter()
     max_bytes = max_file_bytes(max_file_mb)
     listing = scan(corpus, max_bytes)
@@ -53,55 +63,90 @@ def build(
         raise CorpusEmpty(f"nothing to index in {corpus}: every file was skipped (see above)")
     if not files:
         raise CorpusEmpty(f"no documents in {corpus}: add some, then run `qa index`")
+    plan = {"format": FORMAT_VERSION, "model": embedder.name, "max_words": max_words, "files": files, "max_file_bytes": max_bytes}  # fmt: skip
     conn = schema.connect(database)
     try:
         schema.migrate(conn, database)
-        with conn.transaction():
-            # One build at a time; readers go on reading the previous build until the commit.
-            conn.execute("select pg_advisory_xact_lock(%s)", (schema.BUILD_LOCK,))
-            report = _build(conn, corpus, files, embedder, max_words, rebuild, progress, max_bytes)
+        reason = _plan(conn, plan, rebuild)
+        if reason is None:
+            manifest = schema.read_meta(conn, "manifest")
+            return BuildReport(False, len(files), manifest["passages"], 0.0, Path(), "up to date")
+        embedded, staged = _work(conn, corpus, embedder, max_words, progress)
+        total = _finish(conn, plan)
     finally:
         conn.close()
-    if report.built:
-        home = encoder_home(database)
-        if not (home / ENCODER_DIR).is_dir():
-            home.mkdir(parents=True, exist_ok=True)
-            write_encoder(embedder, home / ENCODER_DIR, progress)
+    home = encoder_home(database)
+    if not (home / ENCODER_DIR).is_dir():
+        home.mkdir(parents=True, exist_ok=True)
+        write_encoder(embedder, home / ENCODER_DIR, progress)
     seconds = time.perf_counter() - started
-    return BuildReport(report.built, report.documents, report.passages, seconds, Path(schema.shown(database)), report.reason, report.embedded)  # fmt: skip
+    if total is None:  # another worker swaps the build in when its last files are done
+        return BuildReport(True, len(files), staged, seconds, Path(), "this worker's share; another swaps the build in", embedded)  # fmt: skip
+    return BuildReport(True, len(files), total, seconds, Path(), reason, embedded)
 
 
-def _build(conn, corpus, files, embedder, max_words, rebuild, progress, max_bytes) -> BuildReport:
-    manifest = schema.read_manifest(conn)
-    built_with = (FORMAT_VERSION, embedder.name, {"max_words": max_words})
-    same = manifest is not None and built_with == (
-        manifest.get("format"), manifest["model"]["name"], manifest["chunking"]
-    )  # fmt: skip
-    stored = dict(conn.execute("select source, sha256 from documents").fetchall())
-    if rebuild or not same:
-        stored = {}
-        conn.execute("delete from documents")  # the passages go with them
-    changed = {s: digest for s, digest in files.items() if stored.get(s) != digest}
-    removed = [s for s in stored if s not in files]
-    if same and not rebuild and not changed and not removed:
-        return BuildReport(False, len(files), manifest["passages"], 0.0, Path(), "up to date")
-    conn.execute("delete from documents where source = any(%s)", (removed + list(changed),))
-    documents, passages, vectors, embedded = gather(
-        corpus, changed, {}, embedder, max_words, progress
-    )
+def _plan(conn, plan: dict, rebuild: bool) -> str | None:
+    """Join the build under way for the same corpus, or plan one; None when up to date."""
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (schema.BUILD_LOCK,))
+        under_way = schema.read_meta(conn, "plan") or {}
+        if {k: v for k, v in under_way.items() if k != "reset"} == plan and not rebuild:
+            return "joined the build under way"
+        manifest = schema.read_meta(conn, "manifest")
+        same = manifest is not None and (FORMAT_VERSION, plan["model"], {"max_words": plan["max_words"]}) == (
+            manifest.get("format"), manifest["model"]["name"], manifest["chunking"]
+        )  # fmt: skip
+        stored = dict(conn.execute("select source, sha256 from documents").fetchall())
+        if rebuild or not same:
+            stored = {}
+        changed = {s: digest for s, digest in plan["files"].items() if stored.get(s) != digest}
+        removed = [s for s in stored if s not in plan["files"]]
+        if same and not rebuild and not changed and not removed:
+            conn.execute("delete from meta where key = 'plan'")
+            return None
+        conn.execute("truncate work, documents_staging, passages_staging")
+        with conn.cursor() as cur:
+            cur.executemany("insert into work (source, sha256) values (%s, %s)", list(changed.items()))  # fmt: skip
+        schema.write_meta(conn, "plan", plan | {"reset": not stored})
+    if manifest is None:
+        return "new"
+    return "rebuilt on request" if rebuild else "corpus or model changed"
+
+
+def _work(conn, corpus: Path, embedder, max_words: int, progress) -> tuple[int, int]:
+    """Claim files until none is left; stage each claim's rows. Returns the texts embedded and
+    the passages staged."""
+    embedded = staged = 0
+    while True:
+        with conn.transaction():
+            claimed = dict(
+                conn.execute(
+                    "select source, sha256 from work where not done order by source "
+                    "limit %s for update skip locked",
+                    (CLAIM,),
+                ).fetchall()
+            )
+            if not claimed:
+                return embedded, staged
+            documents, passages, vectors, count = gather(corpus, claimed, {}, embedder, max_words, progress)  # fmt: skip
+            embedded, staged = embedded + count, staged + len(passages)
+            _stage(conn, claimed, documents, passages, vectors)
+            conn.execute("update work set done = true where source = any(%s)", (list(claimed),))
+
+
+def _stage(conn, files: dict[str, str], documents: dict, passages: list, vectors) -> None:
     if len(passages) and vectors.shape[1] != schema.DIMENSION:
         raise QAError(
             f"the model gives {vectors.shape[1]}-d vectors; the PostgreSQL store holds "
             f"{schema.DIMENSION}-d ones: use the folder store for this model"
         )
-    order = {s: i for i, s in enumerate(files)}
     with conn.cursor() as cur:
         cur.executemany(
-            "insert into documents (source, sha256, position, record) values (%s, %s, %s, %s)",
-            [(s, files[s], order[s], json.dumps(r)) for s, r in documents.items()],
+            "insert into documents_staging (source, sha256, position, record) values (%s, %s, 0, %s)",  # fmt: skip
+            [(s, files[s], json.dumps(r)) for s, r in documents.items()],
         )
         counters: dict[str, int] = {}
-        with cur.copy(f"copy passages ({COLUMNS}) from stdin") as copy:
+        with cur.copy(f"copy passages_staging ({COLUMNS}) from stdin") as copy:
             for p, vector in zip(passages, vectors, strict=True):
                 position = counters[p.source] = counters.get(p.source, -1) + 1
                 text = index_text(p)
@@ -111,29 +156,49 @@ def _build(conn, corpus, files, embedder, max_words, rebuild, progress, max_byte
                     endnotes, p.title, p.date, p.page, p.page_end, text, len(tokenize(text)),
                     "[" + ",".join(map(str, vector.tolist())) + "]",
                 ))  # fmt: skip
-        cur.execute(
+
+
+def _finish(conn, plan: dict) -> int | None:
+    """Swap the staged build in, if every file is done and this plan is still the one under
+    way; returns the passages then live, or None when other workers still hold files."""
+    with conn.transaction():
+        conn.execute("select pg_advisory_xact_lock(%s)", (schema.BUILD_LOCK,))
+        under_way = schema.read_meta(conn, "plan")
+        if under_way is None:  # another worker finished it
+            return schema.read_meta(conn, "manifest")["passages"]
+        if under_way != plan | {"reset": under_way.get("reset")}:
+            raise QAError("another `qa index` planned a newer build meanwhile: run `qa index` again")  # fmt: skip
+        if conn.execute("select exists (select 1 from work where not done)").fetchone()[0]:
+            return None
+        files = plan["files"]
+        if under_way["reset"]:
+            conn.execute("delete from documents")  # the passages go with them
+        done = [s for (s,) in conn.execute("select source from work").fetchall()]
+        conn.execute("delete from documents where source = any(%s)", (done,))
+        conn.execute("delete from documents where not (source = any(%s))", (list(files),))
+        conn.execute("insert into documents select * from documents_staging")
+        conn.execute(f"insert into passages ({COLUMNS}) select {COLUMNS} from passages_staging")
+        conn.execute(
             "update documents set position = p.n from unnest(%s::text[], %s::int[]) as p(s, n) "
             "where source = p.s",
-            (list(order), list(order.values())),
+            (list(files), list(range(len(files)))),
         )
-    total, average_words = conn.execute("select count(*), avg(words) from passages").fetchone()
-    if not total:
-        raise CorpusEmpty(f"the documents in {corpus} hold no text to index")
-    schema.write_manifest(
-        conn,
-        {
+        conn.execute("truncate work, documents_staging, passages_staging")
+        conn.execute("delete from meta where key = 'plan'")
+        total, average_words = conn.execute("select count(*), avg(words) from passages").fetchone()
+        if not total:
+            raise CorpusEmpty("the documents hold no text to index")
+        schema.write_meta(conn, "manifest", {
             "format": FORMAT_VERSION,
-            "model": {"name": embedder.name, "dimension": schema.DIMENSION},
-            "chunking": {"max_words": max_words},
+            "model": {"name": plan["model"], "dimension": schema.DIMENSION},
+            "chunking": {"max_words": plan["max_words"]},
             "lexical": LEXICAL_VERSION,
-            "limits": {"max_file_bytes": max_bytes},
+            "limits": {"max_file_bytes": plan["max_file_bytes"]},
             "files": files,
             "documents": len(files),
             "passages": total,
             "average_words": float(average_words),
             "dense": {"kind": "pgvector", "m": schema.HNSW_M, "ef_search": schema.HNSW_EF_SEARCH},
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        },
-    )
-    reason = "new" if manifest is None else "rebuilt on request" if rebuild else "corpus or model changed"  # fmt: skip
-    return BuildReport(True, len(files), total, 0.0, Path(), reason, embedded)
+        })  # fmt: skip
+        return total

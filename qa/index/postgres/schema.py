@@ -56,6 +56,32 @@ MIGRATIONS: dict[int, list[str]] = {
         "create index if not exists passages_tsv on passages using gin (tsv)",
         "create index if not exists passages_id on passages (id)",
     ],
+    # Parallel builds: workers claim files from `work` and stage their rows; the last one
+    # to finish swaps the staged rows in, in one transaction.
+    2: [
+        """create table if not exists work (
+            source text primary key,
+            sha256 text not null,
+            done boolean not null default false)""",
+        "create table if not exists documents_staging (like documents including all)",
+        f"""create table if not exists passages_staging (
+            source text not null,
+            position integer not null,
+            id text not null,
+            start_char integer not null,
+            end_char integer not null,
+            text text not null,
+            section text,
+            paragraph integer not null,
+            endnotes jsonb not null,
+            title text,
+            date text,
+            page integer,
+            page_end integer,
+            search_text text not null,
+            words integer not null,
+            embedding vector({DIMENSION}) not null)""",
+    ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 # Any constant key: builds (and migrations) of one database run one at a time.
@@ -159,14 +185,13 @@ def migrate(conn, database: str) -> None:
     conn.execute(f"set hnsw.ef_search = {HNSW_EF_SEARCH}")
 
 
-def read_manifest(conn) -> dict | None:
-    row = conn.execute("select value from meta where key = 'manifest'").fetchone()
+def read_meta(conn, key: str) -> dict | None:
+    row = conn.execute("select value from meta where key = %s", (key,)).fetchone()
     return row[0] if row else None
 
 
-def write_manifest(conn, manifest: dict) -> None:
+def write_meta(conn, key: str, value: dict) -> None:
     conn.execute(
-        "insert into meta values ('manifest', %s) "
-        "on conflict (key) do update set value = excluded.value",
-        (json.dumps(manifest),),
+        "insert into meta values (%s, %s) on conflict (key) do update set value = excluded.value",
+        (key, json.dumps(value)),
     )
