@@ -163,7 +163,8 @@ def test_bad_stores_say_what_to_do(postgres, pg_settings):
         return lines[0]
 
     closed = postgres.url().replace(f":{postgres.port}/", ":1/")
-    assert "cannot connect to postgresql://127.0.0.1:1/postgres" in run("search", "x", store=closed)
+    line = run("search", "x", store=closed)
+    assert "cannot connect to postgresql://postgres@127.0.0.1:1/postgres" in line
     assert "check QA_STORE" in run("info", store=postgres.url("missing"))
     bare = create_database(postgres, "bare", vector=False)
     assert "no pgvector extension" in run("ask", "What is NATO?", store=bare)

@@ -68,17 +68,19 @@ def build(
     try:
         schema.migrate(conn, database)
         reason = _plan(conn, plan, rebuild)
-        if reason is None:
-            manifest = schema.read_meta(conn, "manifest")
-            return BuildReport(False, len(files), manifest["passages"], 0.0, Path(), "up to date")
-        embedded, staged = _work(conn, corpus, embedder, max_words, progress)
-        total = _finish(conn, plan)
+        if reason is not None:
+            embedded, staged = _work(conn, corpus, embedder, max_words, progress)
+            total = _finish(conn, plan)
+        else:
+            total = schema.read_meta(conn, "manifest")["passages"]
     finally:
         conn.close()
-    home = encoder_home(database)
+    home = encoder_home(database)  # this machine's query encoder, written once
     if not (home / ENCODER_DIR).is_dir():
         home.mkdir(parents=True, exist_ok=True)
         write_encoder(embedder, home / ENCODER_DIR, progress)
+    if reason is None:
+        return BuildReport(False, len(files), total, 0.0, Path(), "up to date")
     seconds = time.perf_counter() - started
     if total is None:  # another worker swaps the build in when its last files are done
         return BuildReport(True, len(files), staged, seconds, Path(), "this worker's share; another swaps the build in", embedded)  # fmt: skip

@@ -89,16 +89,17 @@ BUILD_LOCK = 0x7161_6964_78  # "qaidx"
 
 
 def shown(database: str) -> str:
-    """The connection string without its password, for messages."""
+    """The connection string without its password or options, for messages."""
     from psycopg.conninfo import conninfo_to_dict
 
     try:
         parts = conninfo_to_dict(database)
     except Exception:
         return "the PostgreSQL store"
+    user = f"{parts['user']}@" if parts.get("user") else ""
     host = parts.get("host", "localhost")
     port = f":{parts['port']}" if parts.get("port") else ""
-    return f"postgresql://{host}{port}/{parts.get('dbname', '')}"
+    return f"postgresql://{user}{host}{port}/{parts.get('dbname', '')}"
 
 
 def connect(database: str):
