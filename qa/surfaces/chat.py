@@ -9,7 +9,7 @@ from rich.text import Text
 
 from qa.answer.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
 from qa.errors import QAError
-from qa.surfaces.render import console, print_answer, print_checks
+from qa.surfaces.render import console, print_answer, print_reply
 
 HELP = """Type a question and press Enter; follow-ups ("and the one before?") read the turns before.
   /sources   show the last answer's passages in full
@@ -42,7 +42,7 @@ def run_chat(assistant) -> None:
     out = console()
     assistant.warm_up()  # load the model before the first prompt, not after the first question
     out.print(
-        f"qa chat: {assistant.passages} passages loaded. /help for commands, Ctrl-D to leave."
+        Text(f"qa chat: {assistant.passages} passages loaded. /help for commands, Ctrl-D to leave.")
     )
     read = _reader()
     last = None
@@ -60,7 +60,7 @@ def run_chat(assistant) -> None:
         if line in ("/quit", "/exit", "/q"):
             return
         if line == "/help":
-            out.print(HELP)
+            out.print(Text(HELP))
         elif line == "/new":
             history.clear()
             out.print("New conversation.")
@@ -70,18 +70,14 @@ def run_chat(assistant) -> None:
             else:
                 print_answer(out, last, full=True)
         elif line.startswith("/"):
-            out.print(f"Unknown command {line}. /help lists the commands.")
+            out.print(Text(f"Unknown command {line}. /help lists the commands."))
         else:
             try:
                 last = assistant.ask(line, history=history[-MAX_TURNS:])
             except QAError as exc:
-                out.print(f"error: {exc}")
+                out.print(Text(f"error: {exc}"))
                 continue
             history.append(
                 {"question": line[:MAX_TURN_CHARS], "answer": last.answer[:MAX_ANSWER_CHARS]}
             )
-            if last.query_used and last.query_used != line:
-                out.print(Text(f"(searched for: {last.query_used})", style="dim"))
-            out.print(last.answer)
-            print_checks(out, last)
-            out.print(f"[dim]{len(last.citations)} source(s): /sources to read them[/dim]")
+            print_reply(out, last)

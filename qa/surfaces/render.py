@@ -1,9 +1,12 @@
-"""Terminal rendering of hits and answers with rich."""
+"""Terminal rendering of hits and answers with rich.
+
+Document text (passages, answers, titles, file names) is data: it goes out as `rich.text.Text`,
+never inside a markup string, so that "[and]" or "[/b]" in a quote is printed as it stands.
+"""
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
 from qa.answer.answering import Answer
@@ -15,15 +18,17 @@ def console(stderr: bool = False) -> Console:
 
 
 def _where(hit: Hit) -> str:
+    """Which document (its title, then its file) and where in it."""
     c = hit.passage
+    title = f"{c.title} · " if c.title else ""
     section = f"{c.section} · " if c.section else ""
-    return f"{section}{c.source} [{c.start}:{c.end}]"
+    return f"{title}{section}{c.source} [{c.start}:{c.end}]"
 
 
 def print_hit(out: Console, hit: Hit, label: str, full: bool = True) -> None:
-    out.print(
-        f"[bold]{escape(label)}[/bold] [dim]{hit.score:.3f}[/dim]  [cyan]{escape(_where(hit))}[/cyan]"
-    )
+    head = Text(label, style="bold")
+    head.append(f" {hit.score:.3f}", style="dim").append("  ").append(_where(hit), style="cyan")
+    out.print(head)
     text = hit.passage.text if full else _shorten(hit.passage.text, 60)
     out.print(Text(f"   “{text}”"))
     for note in hit.passage.endnotes:
@@ -39,21 +44,34 @@ def print_hits(out: Console, hits: list[Hit]) -> None:
 
 
 def print_answer(out: Console, answer: Answer, full: bool = False, text: bool = True) -> None:
-    style = "bold" if answer.answerable else "bold yellow"
     if text:
-        line = Text(answer.answer, style=style)
-        if answer.short_answer:  # the reader's exact span, marked inside the quoted sentence
-            at = answer.answer.find(answer.short_answer.text)
-            if at >= 0:
-                line.stylize("reverse", at, at + len(answer.short_answer.text))
-        out.print(line)
+        out.print(answer_line(answer))
     print_checks(out, answer)
     out.print()
     heading = "Sources" if answer.answerable else "Related passages"
     if answer.citations:
-        out.print(f"[underline]{heading}[/underline]")
+        out.print(Text(heading, style="underline"))
     for marker, hit in answer.citations:
         print_hit(out, hit, f"[{marker}]", full=full or answer.answerable)
+
+
+def answer_line(answer: Answer) -> Text:
+    """The answer as text, with the reader's exact span (the short answer) marked inside it."""
+    line = Text(answer.answer, style="bold" if answer.answerable else "bold yellow")
+    if answer.short_answer:
+        at = answer.answer.find(answer.short_answer.text)
+        if at >= 0:
+            line.stylize("reverse", at, at + len(answer.short_answer.text))
+    return line
+
+
+def print_reply(out: Console, answer: Answer) -> None:
+    """One turn of `qa chat`: the answer, what the checks said, and how to read its sources."""
+    if answer.query_used and answer.query_used != answer.question:
+        out.print(Text(f"(searched for: {answer.query_used})", style="dim"))
+    out.print(answer_line(answer))
+    print_checks(out, answer)
+    out.print(Text(f"{len(answer.citations)} source(s): /sources to read them", style="dim"))
 
 
 def print_checks(out: Console, answer: Answer) -> None:
@@ -61,7 +79,7 @@ def print_checks(out: Console, answer: Answer) -> None:
     sentence check said of an LLM's answer: why it fell back, what it flagged."""
     s = answer.signals
     if not answer.answerable and "answer_probability" in s:
-        out.print(f"[dim](best answer score {s['answer_probability']:.2f}, below the threshold of {s['threshold']:.2f})[/dim]")  # fmt: skip
+        out.print(Text(f"(best answer score {s['answer_probability']:.2f}, below the threshold of {s['threshold']:.2f})", style="dim"))  # fmt: skip
     if answer.note:
         out.print(Text(answer.note, style="dim"))
     unsupported = [s for s in answer.sentences if s.get("status") == "unsupported"]
@@ -71,15 +89,27 @@ def print_checks(out: Console, answer: Answer) -> None:
             out.print(Text(f"  ✗ {s['text']} (support {s['support']:.2f})", style="dim"))
 
 
-def print_stream(out: Console, events) -> Answer:
-    """An answer printed as it comes (`Assistant.ask_stream`), then its sources."""
-    answer = None
+def print_stream(out: Console, events) -> Answer | None:
+    """An answer printed as it comes (`Assistant.ask_stream`), then its sources.
+
+    Each piece is printed when the next item arrives, so that the last one is printed with the
+    whole Answer in hand and carries its highlights (the short answer); an extractive answer
+    comes as one piece followed at once by its Answer, so it is never held back.
+    """
+    answer, printed, held = None, 0, ""
     for item in events:
-        if isinstance(item, str):
-            out.print(Text(item, style="bold"), end="")
-            out.file.flush()
-        else:
+        if not isinstance(item, str):
             answer = item
+            break
+        if held:
+            out.print(Text(held, style="bold"), end="")
+            out.file.flush()
+            printed += len(held)
+        held = item
+    if answer is not None and answer.answer.startswith(answer.answer[:printed]):
+        out.print(answer_line(answer)[printed:], end="")
+    elif held:
+        out.print(Text(held, style="bold"), end="")
     out.print()
     if answer is not None:
         print_answer(out, answer, text=False)
