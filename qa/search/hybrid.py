@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 import numpy as np
 
@@ -47,6 +48,7 @@ class Hit:
         if p.page is not None:
             citation["page"] = p.page
             citation["page_end"] = p.page_end or p.page
+        citation["url"] = document_url(p.source, p.start, p.end, p.page)
         out = {
             "rank": self.rank,
             "score": round(self.score, 4),
@@ -56,6 +58,13 @@ class Hit:
         if self.reading is not None:
             out["relevance"] = round(self.reading.probability, 4)
         return out
+
+
+def document_url(source: str, start: int, end: int, page: int | None = None) -> str:
+    """The relative link that opens a document at a cited span (`GET /documents/{source}`);
+    a PDF, served as the file, opens at its page."""
+    url = f"/documents/{quote(source)}?start={start}&end={end}"
+    return url + (f"#page={page}" if page is not None and source.lower().endswith(".pdf") else "")
 
 
 def fuse(dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE_WEIGHT) -> np.ndarray:

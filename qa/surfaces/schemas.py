@@ -64,6 +64,7 @@ class Citation(BaseModel):
     endnotes: list[EndnoteOut]
     page: int | None = None
     page_end: int | None = None
+    url: str = Field(description="a relative link that opens the document at this place (GET /documents/...)")  # fmt: skip
 
 
 class CitedPassage(BaseModel):
@@ -74,8 +75,15 @@ class CitedPassage(BaseModel):
     relevance: float | None = Field(None, description="the reader's probability that the passage answers the query")  # fmt: skip
 
 
+class SentenceOut(BaseModel):
+    text: str
+    start: int
+    end: int
+
+
 class MarkedPassage(CitedPassage):
     marker: int
+    sentence: SentenceOut | None = Field(None, description="the passage's sentence the answer quotes, with offsets into the document")  # fmt: skip
 
 
 class SearchResponse(BaseModel):

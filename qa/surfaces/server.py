@@ -17,7 +17,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -382,6 +382,31 @@ def create_app(
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
+
+    # Documented without response_class, so that the 404 and 422 stay described as JSON.
+    opened = {"description": "The document", "content": {"text/html": {}, "application/pdf": {}}}
+
+    @app.get(
+        "/documents/{source:path}",
+        response_model=None,
+        responses={200: opened, 404: PROBLEMS[404], 422: PROBLEMS[422]},
+    )
+    def document(source: str, request: Request, start: int | None = None, end: int | None = None):
+        """A corpus document opened at a cited place: a PDF as the file (cite `#page=N`), any
+        other format as a page of its text with text[start:end] marked and scrolled to."""
+        from qa.surfaces import documents
+
+        a: Assistant = request.app.state.assistant
+        path = documents.corpus_file(a.settings.corpus, a.index.documents, source)
+        kind = documents.media_type(source)
+        if kind is None:
+            html = documents.page(source, a.index.documents[source], start, end)
+            return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+        if path is None:
+            raise UnknownDocument(
+                f"{source} is indexed but no longer in the corpus: run `qa index`"
+            )
+        return FileResponse(path, media_type=kind, headers={"Content-Disposition": "inline"})
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

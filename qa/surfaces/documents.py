@@ -1,0 +1,70 @@
+"""`GET /documents/{source}`: a corpus document opened at a cited place.
+
+A PDF is served as the file itself (a citation links it with `#page=N`). Every other format is
+served as a readable page of the text the index keeps, the text that citations' offsets refer
+to, with `?start=S&end=E` marked and scrolled to. Only documents the index holds are served,
+and only from inside the corpus folder: any other name, a traversal or a symbolic link that
+leads out of the corpus is answered 404, as an unknown document would be.
+"""
+
+from __future__ import annotations
+
+from html import escape
+from pathlib import Path
+
+from qa.errors import BadInput, UnknownDocument
+
+SERVED_AS_FILE = {".pdf": "application/pdf"}
+
+
+def corpus_file(corpus: Path, documents: dict, source: str) -> Path | None:
+    """The corpus file behind an indexed source, or None where it is missing; UnknownDocument
+    for a source the index does not hold or one whose path resolves out of the corpus."""
+    if source not in documents or source.startswith("/") or ".." in Path(source).parts:
+        raise UnknownDocument(f"no document {source} in the corpus")
+    root = corpus.resolve()
+    path = corpus / source
+    if not path.exists():
+        return None
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):  # a symbolic link out of the corpus
+        raise UnknownDocument(f"no document {source} in the corpus")
+    return resolved
+
+
+def media_type(source: str) -> str | None:
+    """The media type a document is served with as a file, or None: served as a text page."""
+    return SERVED_AS_FILE.get(Path(source).suffix.lower())
+
+
+def page(source: str, kept: dict, start: int | None, end: int | None) -> str:
+    """The document's kept text as an HTML page, text[start:end] marked (id "cited"). The text
+    is data: every character of it is escaped."""
+    text = kept["text"]
+    if (start is None) != (end is None):
+        raise BadInput("give both start and end, or neither")
+    if start is not None and not 0 <= start <= end <= len(text):
+        raise BadInput(f"{source} holds {len(text)} characters: give 0 <= start <= end <= {len(text)}")  # fmt: skip
+    title = kept.get("title") or source
+    origin = " · ".join(x for x in (source, kept.get("date")) if x)
+    if start is None:
+        body = escape(text)
+    else:
+        body = (
+            f'{escape(text[:start])}<mark id="cited" class="qa-cited" tabindex="-1">'
+            f"{escape(text[start:end])}</mark>{escape(text[end:])}"
+        )
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(title)} · qa</title>\n"
+        '<link rel="icon" href="data:,">\n'
+        '<link rel="stylesheet" href="/static/document.css">\n'
+        '<script src="/static/document.js" defer></script>\n'
+        '</head>\n<body class="qa-document">\n<header class="qa-document-head">\n'
+        f'<h1 class="qa-document-title">{escape(title)}</h1>\n'
+        f'<p class="qa-document-origin">{escape(origin)}</p>\n'
+        "</header>\n"
+        f'<main><div class="qa-document-text">{body}</div></main>\n'
+        "</body>\n</html>\n"
+    )
