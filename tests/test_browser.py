@@ -501,8 +501,16 @@ def test_widget_on_an_allowed_origin(server: str, allowed_site: HostPages, open_
         result = ask(page, "Why is information sharing between the EU and NATO problematic?")
     assert sent.value.headers.get("authorization") == "Bearer test-key"
     assert result["answerable"], result
+    # The cards name their documents and link to them on the server, not on the host site.
+    cards = page.locator(".qa-msg--answer .qa-source-doc")
+    SA.expect(cards).to_have_count(len(result["citations"]))
+    first = result["citations"][0]["citation"]
+    SA.expect(cards.first).to_have_text(first["title"])
+    link = page.locator(".qa-msg--answer .qa-source-open").first
+    SA.expect(link).to_have_attribute("href", server + first["url"])
     page.locator(".qa-msg--answer .qa-cite").first.click()
     SA.expect(page.locator(".qa-passage")).to_be_visible()
+    SA.expect(page.locator(".qa-passage-text mark.qa-sentence")).to_have_count(1)
 
     page.keyboard.press("Escape")  # closes the passage
     page.keyboard.press("Escape")  # closes the panel
@@ -600,4 +608,77 @@ def test_a_streamed_llm_answer_is_rendered_checked_and_cited(llm_server: str, op
     panel = page.locator(".qa-passage")
     SA.expect(panel).to_be_visible()
     assert panel.locator(".qa-passage-text").text_content() == result["citations"][0]["text"]
+    assert not watched.errors
+
+
+# ---------------------------------------------------------------- documents opened at a citation
+
+
+def test_a_citation_opens_its_document_at_the_span(server: str, open_page) -> None:
+    watched = open_page(900, 600)
+    page = watched.page
+    found = page.request.post(
+        server + "/search", data={"query": "information sharing problematic", "top_k": 5}
+    ).json()
+    late = max(found["results"], key=lambda r: r["citation"]["start"])  # far down the document
+    response = page.goto(server + late["citation"]["url"])
+    assert response is not None and response.ok
+    assert response.headers["content-security-policy"].startswith("default-src 'self'")
+    cited = page.locator("mark#cited")
+    SA.expect(cited).to_have_text(late["text"])
+    SA.expect(cited).to_be_in_viewport()
+    SA.expect(cited).to_be_focused()
+    SA.expect(page.locator(".qa-document-title")).to_have_text(late["citation"]["title"])
+    assert page.evaluate("window.scrollY") > 0
+    assert not watched.errors
+
+    # The document holding markup is shown as text, and nothing outside the corpus is served.
+    page.goto(server + "/documents/beacon-notes.txt")
+    SA.expect(page.locator(".qa-document-text")).to_contain_text(XSS_IMG)
+    assert page.locator(".qa-document-text img, .qa-document-text script").count() == 0
+    assert page.evaluate("typeof window.__xss") == "undefined"
+    for path in ("/documents/%2e%2e/%2e%2e/etc/passwd", "/documents/..%2fpyproject.toml"):
+        assert page.goto(server + path).status == 404
+
+
+def test_sources_name_their_documents_mark_the_sentence_and_open_at_the_span(
+    server: str, open_page
+) -> None:
+    watched = open_page()
+    page = watched.page
+    page.goto(server + "/")
+    result = ask(page, "When was the latest joint declaration published?")
+    assert result["answerable"] and result["short_answer"], result
+    answer = page.locator(".qa-msg--answer").last
+    cards = answer.locator(".qa-source")
+    SA.expect(cards).to_have_count(len(result["citations"]))
+    for card, passage in zip(cards.all(), result["citations"], strict=True):
+        c = passage["citation"]
+        assert card.locator(".qa-source-doc").text_content() == c["title"]
+        assert c["title"] in card.get_attribute("aria-label")
+        # The preview starts at the sentence the answer quotes, exact against the passage.
+        sentence = passage["sentence"]
+        at = sentence["start"] - c["start"]
+        assert passage["text"][at : sentence["end"] - c["start"]] == sentence["text"]
+        preview = card.locator(".qa-source-snippet").text_content().strip("…")
+        assert " ".join(passage["text"][at:].split()).startswith(preview[:40])
+
+    # The panel marks the quoted sentence, and the short answer inside it.
+    first = result["citations"][0]
+    cards.first.click()
+    quote = page.locator(".qa-passage-text")
+    assert quote.text_content() == first["text"]
+    SA.expect(quote.locator("mark.qa-sentence")).to_have_text(first["sentence"]["text"])
+    short = result["short_answer"]
+    if short["source"] == first["citation"]["source"] and first["sentence"]["start"] <= short["start"] < first["sentence"]["end"]:  # fmt: skip
+        SA.expect(quote.locator("mark.qa-sentence mark.qa-short")).to_have_text(short["text"])
+
+    # Its link opens the document in a new tab, scrolled to the span, the span marked.
+    with page.context.expect_page() as opened:
+        page.locator(".qa-passage-open").click()
+    document = opened.value
+    document.wait_for_load_state()
+    assert document.url == server + first["citation"]["url"]
+    SA.expect(document.locator("mark#cited")).to_have_text(first["text"])
+    SA.expect(document.locator("mark#cited")).to_be_in_viewport()
     assert not watched.errors

@@ -70,7 +70,10 @@ class Answer:
     short_answer: ShortAnswer | None = None
 
     def to_dict(self) -> dict:
-        citations = [{**hit.to_dict(), "marker": marker} for marker, hit in self.citations]
+        citations = [
+            {**hit.to_dict(), "marker": marker} | self._sentence_of(hit)
+            for marker, hit in self.citations
+        ]
         return {
             "question": self.question,
             "answer": self.answer,
@@ -83,6 +86,15 @@ class Answer:
             **({"sentences": self.sentences} if self.mode == "llm" or self.sentences else {}),
             **({"note": self.note} if self.note else {}),
         }
+
+    def _sentence_of(self, hit: Hit) -> dict:
+        """Where the quoted sentence stands in an answer's cited passage (offsets into the
+        document, like the citation's), so that a surface can mark it; {} where none was quoted."""
+        if not self.answerable or self.mode != "extractive" or hit.reading is None:
+            return {}
+        s, e = _sentence_around(hit)
+        p = hit.passage
+        return {"sentence": {"text": p.text[s:e], "start": p.start + s, "end": p.start + e}}
 
 
 @dataclass(frozen=True)

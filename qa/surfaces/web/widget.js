@@ -125,6 +125,7 @@
     }
 
     return {
+      base: base,
       health: function () { return request("/health"); },
       /* POST /ask, streamed: onDelta(text) as the answer comes, then the whole answer. */
       askStream: function (question, history, onDelta) {
@@ -192,6 +193,43 @@
     if (citation.section) parts.push(citation.section);
     if (citation.paragraph !== undefined && citation.paragraph !== null) parts.push("¶" + citation.paragraph);
     return parts.join(" · ") || citation.source || "Passage";
+  }
+
+  /* The document a citation comes from: its title, and its file name too where another cited
+   * document has the same title; the file name alone where it has no title. */
+  function documentName(citation, citations) {
+    var title = citation.title;
+    if (!title) return citation.source || "Document";
+    var clash = (citations || []).some(function (p) {
+      var other = (p && p.citation) || {};
+      return other.title === title && other.source !== citation.source;
+    });
+    return clash ? title + " (" + citation.source + ")" : title;
+  }
+
+  /* Where the quoted sentence and the short answer stand inside a passage, as [start, end) into
+   * its text (the API gives offsets into the document; the passage starts at citation.start). */
+  function passageMarks(passage, shortAnswer) {
+    var c = passage.citation || {};
+    var length = String(passage.text || "").length;
+    function local(span) {
+      if (!span || typeof span.start !== "number" || typeof span.end !== "number" || typeof c.start !== "number") return null;
+      var a = span.start - c.start;
+      var b = span.end - c.start;
+      return a >= 0 && b <= length && a < b ? [a, b] : null;
+    }
+    return {
+      sentence: local(passage.sentence),
+      short: shortAnswer && shortAnswer.source === c.source ? local(shortAnswer) : null,
+    };
+  }
+
+  /* A card's preview: from the cited sentence on, where the answer quotes one. */
+  function preview(passage, max) {
+    var text = String(passage.text || "");
+    var at = passageMarks(passage, null).sentence;
+    if (at && at[0] > 0) return "…" + snippet(text.slice(at[0]), max - 1);
+    return snippet(text, max);
   }
 
   function snippet(text, max) {
@@ -327,13 +365,13 @@
       return msg;
     }
 
-    function citeButton(passage, text, className, accessibleName, related) {
+    function citeButton(passage, text, className, accessibleName, related, shortAnswer) {
       var b = el("button", className, text);
       b.type = "button";
       b.setAttribute("aria-label", accessibleName);
       b.setAttribute("aria-controls", passagePanel.id);
       b.setAttribute("aria-expanded", "false");
-      b.addEventListener("click", function () { openPassage(passage, b, related); });
+      b.addEventListener("click", function () { openPassage(passage, b, related, shortAnswer); });
       return b;
     }
 
@@ -376,13 +414,25 @@
           p.appendChild(document.createTextNode("[" + pieces[i] + "]"));
           continue;
         }
-        var name = (related ? "Related passage " : "Source ") + pieces[i] + ": " + passageLabel(passage.citation || {});
-        p.appendChild(citeButton(passage, pieces[i], "qa-cite", name, related));
+        var c = passage.citation || {};
+        var name = (related ? "Related passage " : "Source ") + pieces[i] + ": " + documentName(c, citations) + ", " + passageLabel(c);
+        p.appendChild(citeButton(passage, pieces[i], "qa-cite", name, related, shortAnswer));
       }
       return p;
     }
 
-    function sourceList(citations, heading, className, related) {
+    /* A link that opens the cited document at the cited place (GET /documents/...), or null. */
+    function openLink(citation, className, docName) {
+      if (typeof citation.url !== "string" || !/^\/documents\//.test(citation.url)) return null;
+      var a = el("a", className, "Open in the document");
+      a.href = client.base + citation.url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.setAttribute("aria-label", "Open " + docName + " at this passage (new tab)");
+      return a;
+    }
+
+    function sourceList(citations, heading, className, related, shortAnswer) {
       var box = el("div", className);
       var headingId = uid("sources");
       var h = el("p", "qa-sources-label", heading);
@@ -394,14 +444,18 @@
         var c = passage.citation || {};
         var li = el("li");
         var hasMarker = passage.marker !== undefined && passage.marker !== null;
-        var name = (related ? "Related passage" : "Source") + (hasMarker ? " " + passage.marker : "") + ": " + passageLabel(c);
-        var b = citeButton(passage, "", "qa-source", name, related);
+        var docName = documentName(c, citations);
+        var name = (related ? "Related passage" : "Source") + (hasMarker ? " " + passage.marker : "") + ": " + docName + ", " + passageLabel(c);
+        var b = citeButton(passage, "", "qa-source", name, related, shortAnswer);
         if (hasMarker) b.appendChild(el("span", "qa-source-marker", passage.marker));
         var textBox = el("span", "qa-source-body");
+        textBox.appendChild(el("span", "qa-source-doc", docName));
         textBox.appendChild(el("span", "qa-source-where", passageLabel(c)));
-        textBox.appendChild(el("span", "qa-source-snippet", snippet(passage.text, 110)));
+        textBox.appendChild(el("span", "qa-source-snippet", preview(passage, 110)));
         b.appendChild(textBox);
         li.appendChild(b);
+        var link = openLink(c, "qa-source-open", docName);
+        if (link) li.appendChild(link);
         list.appendChild(li);
       });
       box.appendChild(list);
@@ -444,7 +498,7 @@
       if (citations.length) {
         msg.appendChild(
           answerable
-            ? sourceList(citations, citations.length === 1 ? "Source" : "Sources", "qa-sources", false)
+            ? sourceList(citations, citations.length === 1 ? "Source" : "Sources", "qa-sources", false, result.short_answer)
             : sourceList(citations, "Related reading", "qa-sources qa-sources--related", true)
         );
       }
@@ -545,22 +599,44 @@
       dl.appendChild(el("dd", null, value));
     }
 
-    /* The passage verbatim, with its endnote references ([n] that have an endnote) highlighted. */
-    function passageText(text, notes) {
-      var numbers = {};
-      notes.forEach(function (note) { numbers[String(note.number)] = true; });
-      var fragment = document.createDocumentFragment();
-      var pieces = String(text || "").split(/(\[\d+\])/);
-      pieces.forEach(function (piece) {
+    /* Text with its endnote references ([n] that have an endnote) highlighted, into parent. */
+    function appendWithRefs(parent, text, numbers) {
+      text.split(/(\[\d+\])/).forEach(function (piece) {
         if (!piece) return;
         var m = /^\[(\d+)\]$/.exec(piece);
-        if (m && numbers[m[1]]) fragment.appendChild(el("span", "qa-endnote-ref", piece));
-        else fragment.appendChild(document.createTextNode(piece));
+        if (m && numbers[m[1]]) parent.appendChild(el("span", "qa-endnote-ref", piece));
+        else parent.appendChild(document.createTextNode(piece));
       });
+    }
+
+    /* The passage verbatim, the quoted sentence and the short answer marked inside it. */
+    function passageText(text, notes, marks) {
+      text = String(text || "");
+      var numbers = {};
+      notes.forEach(function (note) { numbers[String(note.number)] = true; });
+      var cuts = [0, text.length];
+      [marks.sentence, marks.short].forEach(function (r) { if (r) cuts.push(r[0], r[1]); });
+      cuts.sort(function (a, b) { return a - b; });
+      var fragment = document.createDocumentFragment();
+      var sentence = null;
+      for (var i = 0; i + 1 < cuts.length; i++) {
+        var a = cuts[i];
+        var b = cuts[i + 1];
+        if (a >= b) continue;
+        var target = fragment;
+        if (marks.sentence && a >= marks.sentence[0] && b <= marks.sentence[1]) {
+          if (!sentence) fragment.appendChild((sentence = el("mark", "qa-sentence")));
+          target = sentence;
+        }
+        if (marks.short && a >= marks.short[0] && b <= marks.short[1]) {
+          target = target.appendChild(el("mark", "qa-short"));
+        }
+        appendWithRefs(target, text.slice(a, b), numbers);
+      }
       return fragment;
     }
 
-    function openPassage(passage, button, related) {
+    function openPassage(passage, button, related, shortAnswer) {
       var c = passage.citation || {};
       if (opener && opener !== button) opener.setAttribute("aria-expanded", "false");
       opener = button;
@@ -586,6 +662,8 @@
       if (c.title) scroller.appendChild(el("p", "qa-passage-doc", c.title));
       var origin = [c.source, formatDate(c.date)].filter(Boolean).join(" · ");
       if (origin) scroller.appendChild(el("p", "qa-passage-origin", origin));
+      var open = openLink(c, "qa-passage-open", documentName(c, []));
+      if (open) scroller.appendChild(open);
       var dl = el("dl", "qa-passage-meta");
       metaRow(dl, "Section", c.section);
       metaRow(dl, "Paragraph", c.paragraph);
@@ -597,7 +675,8 @@
 
       var notes = Array.isArray(c.endnotes) ? c.endnotes : [];
       var quote = el("blockquote", "qa-passage-text");
-      quote.appendChild(passageText(passage.text, notes));
+      var marks = passageMarks(passage, shortAnswer);
+      quote.appendChild(passageText(passage.text, notes, marks));
       if (c.id) quote.setAttribute("cite", c.id);
       scroller.appendChild(quote);
 
