@@ -227,15 +227,25 @@ def test_qa_show_prints_the_exact_span_of_a_citation(mixed):
     assert runner.invoke(app, ["show", "missing.pdf"], env=env).exit_code == 1
 
 
-def test_a_damaged_pdf_is_skipped_with_a_message(tmp_path, embedder):
+def test_a_damaged_pdf_is_skipped_with_a_message(tmp_path, embedder, capfd):
     from qa.index import Index, build
 
     (tmp_path / "corpus").mkdir()
     (tmp_path / "corpus" / "broken.pdf").write_bytes(b"%PDF-1.7\nnot really a PDF")
+    (tmp_path / "corpus" / "noise.pdf").write_bytes(bytes(range(256)) * 8)
     (tmp_path / "corpus" / "note.md").write_text("# Note\n\nA short note about rail gauges.\n")
     messages = []
-    build(tmp_path / "corpus", tmp_path / "index", embedder, progress=messages.append)
-    assert any(m.startswith("skipping broken.pdf: not a readable PDF") for m in messages)
+    report = build(tmp_path / "corpus", tmp_path / "index", embedder, progress=messages.append)
+    for name in ("broken.pdf", "noise.pdf"):
+        about = [m for m in messages if name in m]
+        assert len(about) == 1, about  # one line, which says what to do; no "kept 0 words"
+        assert about[0].startswith(f"skipping {name}: not a readable PDF (")
+        assert about[0].endswith("re-save or re-export it, or remove it")
+    assert report.documents == 1  # skipped files are not counted as documents
+    assert "embedding 1 passages from 1 documents" in messages
+    # The PDF libraries' own lines ("EOF marker not found", "invalid pdf header") stay quiet.
+    leaked = capfd.readouterr()
+    assert "EOF marker" not in leaked.err + leaked.out and "invalid pdf" not in leaked.err
     index = Index.load(tmp_path / "index")
     assert {p.source for p in index.passages} == {"note.md"} and "broken.pdf" in index.documents
 

@@ -162,14 +162,17 @@ def test_a_file_that_breaks_the_parser_costs_only_that_file(tmp_path, embedder, 
     monkeypatch.setattr(qa.index.pipeline, "parse", fragile)
     messages: list[str] = []
     build(tmp_path / "c", tmp_path / "i", embedder, progress=messages.append)
-    assert "skipping cursed.md: could not be parsed (IndexError)" in messages
+    assert "skipping cursed.md: could not be parsed (IndexError): check that it opens, or remove it" in messages  # fmt: skip
     assert {p.source for p in Index.load(tmp_path / "i").passages} == {"fine.md"}
 
 
 @pytest.mark.parametrize(
     ("files", "error"),
     [
-        ({}, "error: no documents in {c}: add some, then run `qa index`\n"),
+        (
+            {},
+            "error: no documents in {c}: add .txt, .md, .markdown, .html, .htm, .pdf or .docx files, then run `qa index`\n",
+        ),
         (
             {"empty.md": b"", "big.txt": b"x" * 2_000_000},
             "error: nothing to index in {c}: every file was skipped (see above)\n",

@@ -24,7 +24,7 @@ from qa.index.lexical import VERSION as LEXICAL_VERSION
 from qa.index.lexical import Lexical
 from qa.ingest.corpus import max_file_bytes, scan
 from qa.ingest.documents import Document, parse
-from qa.ingest.extract import Extracted, extract
+from qa.ingest.extract import SUFFIXES, Extracted, extract
 from qa.ingest.passages import DEFAULT_MAX_WORDS, Passage, cut
 from qa.models.onnx_embedding import write_encoder
 
@@ -99,6 +99,10 @@ def kept_line(source: str, record: dict) -> str:
     return f"{source}: kept {kept.get('words', 0):,} words{of_file}"
 
 
+# The formats read, as messages name them: ".txt, .md, .markdown, .html, .htm, .pdf or .docx".
+FORMATS = ", ".join(SUFFIXES[:-1]) + " or " + SUFFIXES[-1]
+
+
 @dataclass(frozen=True)
 class BuildReport:
     built: bool
@@ -129,7 +133,7 @@ def build(
     if not files and listing.skipped:
         raise CorpusEmpty(f"nothing to index in {corpus}: every file was skipped (see above)")
     if not files:
-        raise CorpusEmpty(f"no documents in {corpus}: add some, then run `qa index`")
+        raise CorpusEmpty(f"no documents in {corpus}: add {FORMATS} files, then run `qa index`")
     state = status(root, corpus, embedder.name, files)
     if state in ("fresh", "encoder damaged") and not rebuild:
         current = layout.read_manifest(layout.current(root))
@@ -182,7 +186,8 @@ def build(
     reasons = {"missing": "new", "stale": "corpus or model changed", "corrupt": "the old one was damaged"}  # fmt: skip
     reason = "rebuilt on request" if state in ("fresh", "encoder damaged") else reasons[state]
     seconds = time.perf_counter() - started
-    return BuildReport(True, len(documents), len(passages), seconds, root, reason, embedded)
+    indexed = len({p.source for p in passages})  # skipped files are listed, but not counted
+    return BuildReport(True, indexed, len(passages), seconds, root, reason, embedded)
 
 
 ENCODER_REPAIRED = "only its encoder was damaged: re-exported it"
@@ -284,7 +289,7 @@ def gather(
             document, own = parse(relative, ""), []
             warnings.append(f"not indexed: {exc}")
         except Exception as exc:  # a file that breaks a parser costs that file, not the build
-            progress(f"skipping {relative}: could not be parsed ({type(exc).__name__})")
+            progress(f"skipping {relative}: could not be parsed ({type(exc).__name__}): check that it opens, or remove it")  # fmt: skip
             document, own = parse(relative, ""), []
             warnings.append(f"not indexed: could not be parsed ({type(exc).__name__})")
         if not document.text.strip() and not warnings:
@@ -292,11 +297,13 @@ def gather(
         elif not own and not warnings:
             warn("no passage could be cut from its text: check it with `qa show`")
         record = kept_record(document, own, extracted, warnings)
-        progress(kept_line(relative, record))
+        if extracted is not None or own:  # a skipped file was said once, above
+            progress(kept_line(relative, record))
         fresh[relative] = (record, own)
     new_passages = [p for _, passages in fresh.values() for p in passages]
     reused = f", reusing {len(previous)} unchanged" if previous else ""
-    progress(f"embedding {len(new_passages)} passages from {len(fresh)} documents{reused}")
+    read = len({p.source for p in new_passages})  # skipped files are not documents
+    progress(f"embedding {len(new_passages)} passages from {read} documents{reused}")
     # The same text (a document saved as both PDF and HTML, say) is embedded once.
     texts = list(dict.fromkeys(index_text(p) for p in new_passages))
     row = {text: i for i, text in enumerate(texts)}

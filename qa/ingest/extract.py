@@ -66,7 +66,9 @@ def extract(path: Path, warn: Callable[[str], None] = lambda message: None) -> E
             raise
         except Exception as exc:  # a damaged or encrypted file can fail anywhere inside a reader
             reason = " ".join(f"{type(exc).__name__}: {exc}".split())[:200]
-            raise BadDocument(f"not a readable PDF ({reason})") from exc
+            raise BadDocument(
+                f"not a readable PDF ({reason}): re-save or re-export it, or remove it"
+            ) from exc
         return Extracted(
             read.text,
             read.pages,

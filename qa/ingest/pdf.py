@@ -26,9 +26,11 @@ From the characters' geometry, and never from lists of strings:
 from __future__ import annotations
 
 import io
+import logging
 import re
 import statistics
 from collections import Counter, defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -127,7 +129,10 @@ def pdf_text(data: bytes) -> PdfText:
     try:
         document = pdfium.PdfDocument(data)
     except pdfium.PdfiumError as exc:
-        raise BadDocument(f"not a readable PDF ({' '.join(str(exc).split())[:160]})") from exc
+        reason = " ".join(str(exc).split())[:160].rstrip(".")
+        raise BadDocument(
+            f"not a readable PDF ({reason}): re-save or re-export it, or remove it"
+        ) from exc
     try:
         pages, sizes, raw_chars = [], [], []
         for index in range(len(document)):
@@ -158,7 +163,11 @@ def _check_expansion(data: bytes) -> None:
     budget = max(PDF_CONTENT_MIN_BUDGET, PDF_CONTENT_RATIO * len(data))
     total = 0
     try:
-        with apply_configuration(**dict.fromkeys(_PYPDF_LIMITS, PDF_STREAM_MAX_BYTES)):
+        # pypdf logs what it repairs ("EOF marker not found"): the build says it once, plainly.
+        with (
+            _quiet("pypdf"),
+            apply_configuration(**dict.fromkeys(_PYPDF_LIMITS, PDF_STREAM_MAX_BYTES)),
+        ):
             reader = PdfReader(io.BytesIO(data))
             for page in reader.pages:
                 for stream in _content_streams(page):
@@ -179,6 +188,18 @@ def _check_expansion(data: bytes) -> None:
         if "encrypt" in str(exc).lower() or "password" in str(exc).lower():
             raise BadDocument("encrypted PDF: save an unprotected copy and index that") from exc
         # PDFium reads some files pypdf cannot; it decides whether this one is readable.
+
+
+@contextmanager
+def _quiet(name: str):
+    """The library logger `name` silenced for the duration."""
+    logger = logging.getLogger(name)
+    before = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)
 
 
 def _content_streams(page):
