@@ -682,3 +682,23 @@ def test_sources_name_their_documents_mark_the_sentence_and_open_at_the_span(
     SA.expect(document.locator("mark#cited")).to_have_text(first["text"])
     SA.expect(document.locator("mark#cited")).to_be_in_viewport()
     assert not watched.errors
+
+
+def test_the_question_box_is_bounded_and_counts(server: str, open_page) -> None:
+    page = open_page().page
+    page.goto(server + "/")
+    box = page.locator(".qa-input")
+    limit = int(box.get_attribute("maxlength"))
+    from qa.answer.assistant import MAX_QUESTION_CHARS
+
+    assert limit == MAX_QUESTION_CHARS
+    counter = page.locator(".qa-count")
+    SA.expect(counter).to_be_visible()
+    SA.expect(counter).to_have_text(f"0 / {limit}")
+    box.press_sequentially("Why?")
+    SA.expect(counter).to_have_text(f"4 / {limit}")
+    box.fill("")
+    page.keyboard.insert_text("x" * (limit + 500))  # a paste: the box keeps the first `limit`
+    assert len(box.input_value()) == limit
+    SA.expect(counter).to_have_text(f"{limit} / {limit}")
+    SA.expect(counter).to_have_class(re.compile("qa-count--full"))

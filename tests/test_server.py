@@ -97,3 +97,9 @@ def test_unknown_source_is_404(client):
     r = client.post("/search", json={"query": "NATO", "sources": ["nope.txt"]})
     assert r.status_code == 404
     assert r.json()["detail"] == "no document 'nope.txt' in the index: `qa info` lists them"
+
+
+@pytest.mark.parametrize("path, field", [("/ask", "question"), ("/search", "query")])
+def test_an_empty_question_gets_one_message_whatever_its_spaces(client, path, field):
+    details = {q: client.post(path, json={field: q}).json()["detail"] for q in ("", " ", "\n\t")}
+    assert set(details.values()) == {"the question is empty: type a question"}, details

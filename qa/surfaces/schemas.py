@@ -21,20 +21,18 @@ History = Field(
 
 
 class SearchRequest(BaseModel):
-    # The pattern is checked by the assistant, whose message is plainer than pydantic's.
-    query: str = Field(
-        min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE}
-    )
+    # The pattern (and emptiness) is checked by the assistant, whose message is plainer than
+    # pydantic's and the same for "" as for "   ".
+    query: str = Field(max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE})
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     sources: list[str] | None = None
     history: list[TurnIn] = History
 
 
 class AskRequest(BaseModel):
-    # The pattern is checked by the assistant, whose message is plainer than pydantic's.
-    question: str = Field(
-        min_length=1, max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE}
-    )
+    # The pattern (and emptiness) is checked by the assistant, whose message is plainer than
+    # pydantic's and the same for "" as for "   ".
+    question: str = Field(max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE})
     top_k: int = Field(5, ge=1, le=MAX_TOP_K)
     sources: list[str] | None = None
     history: list[TurnIn] = History

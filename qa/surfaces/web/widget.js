@@ -17,6 +17,7 @@
   var script = document.currentScript;
   var REQUEST_TIMEOUT_MS = 120000;
   var MAX_HISTORY = 3; // earlier turns sent with a question (the server takes at most 3)
+  var MAX_QUESTION_CHARS = 2000; // the server's bound (qa/answer/assistant.py MAX_QUESTION_CHARS)
   var MAX_TURN_CHARS = 2000; // per earlier question (the server's bound)
   var MAX_ANSWER_CHARS = 4000; // per earlier answer (the server's bound; longer ones are cut)
   var STARTERS = [
@@ -300,7 +301,10 @@
     input.id = inputId;
     input.rows = 1;
     input.placeholder = "Ask about the documents…";
-    input.setAttribute("aria-describedby", inputId + "-hint");
+    input.maxLength = MAX_QUESTION_CHARS;
+    input.setAttribute("aria-describedby", inputId + "-hint " + inputId + "-count");
+    var counter = el("p", "qa-count", "0 / " + MAX_QUESTION_CHARS);
+    counter.id = inputId + "-count";
     var hint = el("p", "qa-sr-only", "Press Enter to send, Shift+Enter for a new line.");
     hint.id = inputId + "-hint";
     var send = el("button", "qa-send");
@@ -311,6 +315,7 @@
     form.appendChild(input);
     form.appendChild(send);
     form.appendChild(hint);
+    form.appendChild(counter);
     chat.appendChild(form);
 
     root.appendChild(chat);
@@ -571,10 +576,18 @@
         .finally(function () { setBusy(false); });
     }
 
+    function count() {
+      var used = input.value.length;
+      counter.textContent = used + " / " + MAX_QUESTION_CHARS;
+      counter.classList.toggle("qa-count--full", used >= MAX_QUESTION_CHARS);
+    }
+    input.addEventListener("input", count);
+
     function submit(text) {
       var question = String(text || "").trim();
       if (!question || busy) return;
       input.value = "";
+      count();
       ask(question, true);
       input.focus();
     }
