@@ -1,5 +1,6 @@
 # Two commands on a fresh machine: `make run` and `make test`.
 PYTHON ?= python3
+PORT ?= $(or $(QA_PORT),8000)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -21,7 +22,7 @@ index: install
 	$(BIN)/qa index
 
 run: index
-	$(BIN)/qa serve --host 127.0.0.1 --port 8000
+	$(BIN)/qa serve --host 127.0.0.1 --port $(PORT)
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
+from enum import StrEnum
 from functools import wraps
 from pathlib import Path
 from typing import Annotated
@@ -30,6 +31,14 @@ LlmOpt = Annotated[str | None, typer.Option("--llm", help="OpenAI-compatible cha
 LlmModelOpt = Annotated[str | None, typer.Option("--llm-model", help="Model name sent to the LLM endpoint [env QA_LLM_MODEL; default local]")]  # fmt: skip
 StoreOpt = Annotated[str | None, typer.Option("--store", help="Where the index lives: a folder, or postgresql://... (pgvector) [env QA_STORE]")]  # fmt: skip
 SourceOpt = Annotated[list[str] | None, typer.Option("--source", help="Only these documents (repeatable)")]  # fmt: skip
+
+
+class LogLevel(StrEnum):
+    critical = "critical"
+    error = "error"
+    warning = "warning"
+    info = "info"
+    debug = "debug"
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -222,7 +231,9 @@ def chat(
 @friendly
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to bind")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port")] = 8000,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, envvar="QA_PORT", help="Port [env QA_PORT]")
+    ] = 8000,  # fmt: skip
     cors_origin: Annotated[
         list[str] | None,
         typer.Option(
@@ -240,9 +251,14 @@ def serve(
         bool,
         typer.Option("--watch", help="Update the index and swap it in on every corpus change"),
     ] = False,
+    log_level: Annotated[
+        LogLevel, typer.Option("--log-level", help="info logs one line per request")
+    ] = LogLevel.warning,
 ) -> None:
     """Serve the HTTP API and the chat page."""
     import uvicorn
+
+    _check_port(host, port)
 
     from qa.answer.assistant import Assistant
     from qa.surfaces.server import create_app
@@ -256,22 +272,67 @@ def serve(
         llm_url=llm,
         llm_model=llm_model,
     )
+    assistant = None
     if watch:  # bring the index up to date first: a folder never indexed can be served at once
+        from qa.errors import CorpusEmpty
         from qa.index.watch import updater
 
-        updater(settings, lambda message: print(message, file=sys.stderr))()
-    assistant = Assistant(settings)  # fail here, with one line, before binding the port
+        try:
+            updater(settings, lambda message: print(message, file=sys.stderr))()
+            assistant = Assistant(settings)
+        except CorpusEmpty as exc:
+            if not settings.corpus.is_dir():
+                raise
+            print(f"{exc}; waiting for documents to arrive", file=sys.stderr)
+    else:
+        assistant = Assistant(settings)  # fail here, with one line, before binding the port
     if host not in ("127.0.0.1", "localhost", "::1") and not settings.api_key:
         print(
             f"warning: serving on {host} without QA_API_KEY: anyone who can reach it can query",
             file=sys.stderr,
         )
     writer = f", answers written by the LLM at {settings.llm_url}" if settings.llm_url else ""
-    print(f"serving {assistant.passages} passages on http://{host}:{port}{writer}", file=sys.stderr)
+    passages = assistant.passages if assistant else 0
+    print(f"serving {passages} passages on http://{host}:{port}{writer}", file=sys.stderr)
     if watch:
         print(f"watching {settings.corpus}: changes are indexed and served", file=sys.stderr)
     app_ = create_app(settings, assistant, watch=watch)
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+    _log_requests(log_level.value)
+    uvicorn.run(app_, host=host, port=port, log_level=log_level.value, access_log=False)
+
+
+def _check_port(host: str, port: int) -> None:
+    """Fail with one line, before anything is loaded or announced, where the port is taken."""
+    import errno
+    import socket
+
+    def free(number: int) -> bool:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn binds
+            try:
+                sock.bind((host, number))
+            except OSError as exc:
+                if exc.errno != errno.EADDRINUSE:
+                    _fail(f"cannot listen on {host}:{number}: {exc.strerror}")
+                return False
+            return True
+
+    if not free(port):
+        spare = next((n for n in range(port + 1, min(port + 50, 65536)) if free(n)), None)
+        hint = f": try `qa serve --port {spare}`" if spare else ""
+        _fail(f"port {port} is in use{hint}")
+
+
+def _log_requests(level: str) -> None:
+    """`qa.http` (qa/surfaces/access.py) to stderr at this level: info shows every request."""
+    import logging
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    logger = logging.getLogger("qa.http")
+    logger.addHandler(handler)
+    logger.setLevel(level.upper())
+    logger.propagate = False
 
 
 @app.command()

@@ -12,9 +12,27 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
+from fastapi.responses import FileResponse, HTMLResponse, Response
+
 from qa.errors import BadInput, UnknownDocument
 
 SERVED_AS_FILE = {".pdf": "application/pdf"}
+
+
+def opened(assistant, source: str, start: int | None, end: int | None) -> Response:
+    """The answer to `GET /documents/{source}` from this assistant's index and corpus (None:
+    `qa serve --watch` still waiting for documents)."""
+    if assistant is None:
+        raise UnknownDocument(f"no document {source} in the corpus")
+    kept = assistant.index.documents
+    path = corpus_file(assistant.settings.corpus, kept, source)
+    kind = media_type(source)
+    if kind is None:
+        html = page(source, kept[source], start, end)
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+    if path is None:
+        raise UnknownDocument(f"{source} is indexed but no longer in the corpus: run `qa index`")
+    return FileResponse(path, media_type=kind, headers={"Content-Disposition": "inline"})
 
 
 def corpus_file(corpus: Path, documents: dict, source: str) -> Path | None:

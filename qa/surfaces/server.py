@@ -17,16 +17,26 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, StreamingResponse
+from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from qa.answer.assistant import Assistant
-from qa.errors import BadInput, LLMError, LLMTimeout, QAError, UnknownDocument
+from qa.answer.answering import Answer
+from qa.answer.assistant import Assistant, check_query
+from qa.errors import (
+    BadInput,
+    CorpusEmpty,
+    IndexMissing,
+    LLMError,
+    LLMTimeout,
+    QAError,
+    UnknownDocument,
+)
 from qa.index.inventory import encoder_warning
 from qa.settings import Settings
+from qa.surfaces.access import AccessLog
 from qa.surfaces.schemas import (
     AskRequest,
     AskResponse,
@@ -261,6 +271,17 @@ def _server_sent(first, events):
         yield _event("error", {"detail": str(exc), "status": status_of(exc)})
 
 
+def _waiting(settings: Settings, question: str, k: int):
+    """What /ask answers while `qa serve --watch` waits for the corpus's first documents: a
+    refusal that says so (the question is checked as ever)."""
+    check_query(question, k)
+    message = (
+        f"No documents yet: add .txt, .md, .html, .pdf or .docx files to {settings.corpus}; "
+        "questions are answered from them as soon as they are indexed."
+    )
+    return iter([message, Answer(question, message, False, [], {"reason": "no documents"})])
+
+
 def _turns(history: list[TurnIn]) -> list[dict]:
     return [turn.model_dump() for turn in history]
 
@@ -278,7 +299,8 @@ def _watch(app: FastAPI, settings: Settings):
     def rebuild() -> None:
         report = update()
         if report.built:
-            fresh = app.state.assistant.refreshed()
+            serving = app.state.assistant
+            fresh = serving.refreshed() if serving else Assistant(settings)
             fresh.warm_up()  # ready before the first request reaches it
             app.state.assistant = fresh  # one assignment: requests see the old or the new
             say(f"now serving {fresh.passages} passages")
@@ -297,8 +319,14 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        app.state.assistant = assistant or await run_in_threadpool(Assistant, settings)
-        await run_in_threadpool(app.state.assistant.warm_up)
+        try:
+            app.state.assistant = assistant or await run_in_threadpool(Assistant, settings)
+        except (CorpusEmpty, IndexMissing):
+            if not watch:
+                raise
+            app.state.assistant = None  # waiting: the first documents to arrive are served
+        if app.state.assistant is not None:
+            await run_in_threadpool(app.state.assistant.warm_up)
         stop = _watch(app, settings) if watch else None
         # Questions are answered a few at a time: more at once only oversubscribe the cores, and
         # each concurrent encode grows the runtime's memory arena (RSS would scale with clients).
@@ -308,7 +336,8 @@ def create_app(
             stop.set()
 
     app = FastAPI(title="qa", summary="Cited answers from a document corpus", lifespan=lifespan)
-    # Outermost last: Guard, then CORS (so that a 401 still carries its CORS headers), then keys.
+    # Outermost last: the access log, Guard, then CORS (so that a 401 still carries its CORS
+    # headers), then keys.
     if settings.api_key:
         app.add_middleware(RequireKey, key=settings.api_key, paths=PROTECTED_PATHS)
     if settings.cors_origins:
@@ -319,6 +348,7 @@ def create_app(
             allow_headers=["Content-Type", "Authorization"],
         )
     app.add_middleware(Guard)
+    app.add_middleware(AccessLog)
 
     @app.exception_handler(QAError)
     async def domain_error(request: Request, exc: QAError):
@@ -344,6 +374,8 @@ def create_app(
     @app.get("/health", response_model=None, responses={200: {"model": HealthResponse}})
     def health(request: Request) -> dict:
         a: Assistant = request.app.state.assistant
+        if a is None:
+            return {"status": "ok", "passages": 0, "model": settings.model or "", "documents": []}
         health = {
             "status": "ok",
             "passages": a.passages,
@@ -360,6 +392,8 @@ def create_app(
     )
     async def search(body: SearchRequest, request: Request) -> dict:
         a: Assistant = request.app.state.assistant
+        if a is None:
+            return {"query": body.query, "query_used": body.query, "results": []}
         used = a.query_for(body.query, _turns(body.history))
         hits = await to_thread.run_sync(
             a.search, used, body.top_k, body.sources, limiter=app.state.workers
@@ -371,7 +405,10 @@ def create_app(
     @app.post("/ask", response_model=None, responses={200: ok, **problems})
     async def ask(body: AskRequest, request: Request):
         a: Assistant = request.app.state.assistant
-        events = a.ask_stream(body.question, body.top_k, body.sources, _turns(body.history))
+        if a is None:
+            events = _waiting(settings, body.question, body.top_k)
+        else:
+            events = a.ask_stream(body.question, body.top_k, body.sources, _turns(body.history))
         # The first item settles the request (bad input, a dead LLM) before any answer is sent.
         first = await to_thread.run_sync(next, events, limiter=app.state.workers)
         if not body.stream:
@@ -394,19 +431,9 @@ def create_app(
     def document(source: str, request: Request, start: int | None = None, end: int | None = None):
         """A corpus document opened at a cited place: a PDF as the file (cite `#page=N`), any
         other format as a page of its text with text[start:end] marked and scrolled to."""
-        from qa.surfaces import documents
+        from qa.surfaces.documents import opened
 
-        a: Assistant = request.app.state.assistant
-        path = documents.corpus_file(a.settings.corpus, a.index.documents, source)
-        kind = documents.media_type(source)
-        if kind is None:
-            html = documents.page(source, a.index.documents[source], start, end)
-            return HTMLResponse(html, headers={"Cache-Control": "no-store"})
-        if path is None:
-            raise UnknownDocument(
-                f"{source} is indexed but no longer in the corpus: run `qa index`"
-            )
-        return FileResponse(path, media_type=kind, headers={"Content-Disposition": "inline"})
+        return opened(request.app.state.assistant, source, start, end)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
