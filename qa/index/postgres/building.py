@@ -21,7 +21,7 @@ from qa.errors import CorpusEmpty, QAError
 from qa.index.freshness import FORMAT_VERSION, fingerprint
 from qa.index.lexical import VERSION as LEXICAL_VERSION
 from qa.index.lexical import tokenize
-from qa.index.pipeline import BuildReport, gather, index_text
+from qa.index.pipeline import FORMATS, BuildReport, gather, index_text
 from qa.index.postgres import schema
 from qa.ingest.corpus import max_file_bytes, scan
 from qa.ingest.passages import DEFAULT_MAX_WORDS
@@ -62,7 +62,7 @@ def build(
     if not files and listing.skipped:
         raise CorpusEmpty(f"nothing to index in {corpus}: every file was skipped (see above)")
     if not files:
-        raise CorpusEmpty(f"no documents in {corpus}: add some, then run `qa index`")
+        raise CorpusEmpty(f"no documents in {corpus}: add {FORMATS} files, then run `qa index`")
     plan = {"format": FORMAT_VERSION, "model": embedder.name, "max_words": max_words, "files": files, "max_file_bytes": max_bytes}  # fmt: skip
     conn = schema.connect(database)
     try:
