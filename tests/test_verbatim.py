@@ -115,3 +115,21 @@ def test_qa_chat_and_ask_quote_a_nasty_document_verbatim(tmp_path) -> None:
     assert "[b]notes.txt" in chat.stdout
     search = qa("search", "risks and promoting transparency", *env_args)
     assert "risks [and] promoting" in search.stdout, search.stdout
+
+
+@settings(max_examples=200, deadline=None)
+@given(DOCUMENT_TEXT, WORDS, st.data())
+def test_the_document_page_shows_any_text_verbatim_and_escaped(text, title, data) -> None:
+    import html
+    import re
+
+    from qa.surfaces.documents import page
+
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    shown = page("a.txt", {"text": text, "title": title, "date": None}, start, end)
+    body = re.search(r'<div class="qa-document-text">(.*)</div></main>', shown, re.S).group(1)
+    marked = re.fullmatch(r'(.*)<mark id="cited"[^>]*>(.*)</mark>(.*)', body, re.S)
+    assert [html.unescape(part) for part in marked.groups()] == [text[:start], text[start:end], text[end:]]  # fmt: skip
+    assert "<" not in "".join(marked.groups())  # no tag of the document's survives as a tag
+    assert f'<h1 class="qa-document-title">{html.escape(title)}</h1>' in shown
