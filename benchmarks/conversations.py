@@ -74,10 +74,9 @@ def main() -> None:
 
     rows: dict[str, dict[str, list[bool]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        assistants = {
-            "brief": assistant_over([BRIEF], Path(tmp) / "brief"),
-            "real": assistant_over(REAL, Path(tmp) / "real"),
-        }
+        files = {"brief": [BRIEF], "real": REAL}
+        needed = sorted({c["corpus"] for c in conversations})  # index only what is asked
+        assistants = {name: assistant_over(files[name], Path(tmp) / name) for name in needed}
         for c in conversations:
             a = assistants[c["corpus"]]
             with_history = play(a, c["turns"])
