@@ -548,10 +548,17 @@ def test_a_follow_up_is_sent_with_the_conversation(server: str, open_page) -> No
         second = ask(page, "And the one before?")
     body = sent.value.post_data_json
     assert body["stream"] is True
+    short = (first["short_answer"] or {}).get("text", "")  # sent back, so "it" can mean it
     assert body["history"] == [
-        {"question": "When was the latest joint declaration published?", "answer": first["answer"]}
+        {
+            "question": "When was the latest joint declaration published?",
+            "answer": first["answer"],
+            "short_answer": short,
+        }  # fmt: skip
     ]
-    assert second["query_used"] == "When was the previous joint declaration published?"
+    # the rules' reading, or the one placed by the earlier answer's short answer (2023)
+    readings = {"When was the previous joint declaration published?", f"When was the joint declaration before {short} published?"}  # fmt: skip
+    assert second["query_used"] in readings
     used = page.locator(".qa-msg--answer, .qa-msg--refusal").last.locator(".qa-query-used")
     SA.expect(used).to_contain_text(second["query_used"])
     # A standalone question shows no rewritten query.

@@ -252,3 +252,71 @@ def test_chat_keeps_the_conversation(brief_corpus, brief_index):
     assert out.returncode == 0, out.stderr
     assert out.stdout.count("(searched for: What did the latest joint declaration include?)") == 1
     assert "New conversation." in out.stdout
+
+
+# ------------------------------------------- readings: the conversation and the earlier answer
+
+
+def test_the_one_before_is_read_from_the_earlier_answer(assistant):
+    """'The one before it' is the series the earlier question was about, placed by the earlier
+    answer's own short answer (the reader's span of it)."""
+    from qa.answer.resolution import readings
+
+    turns = [Turn(FIRST, "The latest joint declaration was published in 2023. [1]")]
+    rewrites, context = readings("And the one before it?", turns, assistant.reader)
+    queries = [r.query for r in rewrites]
+    assert "When was the joint declaration before 2023 published?" in queries
+    assert context == [f"{FIRST} 2023 And the one before it?"]
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "short", "expected", "taking"),
+    [
+        (
+            "And the one before it?",
+            LIBRARY,
+            "2019",
+            "When was the city library before 2019 opened?",
+            "Taking 'the one before it' as the city library before 2019",
+        ),  # fmt: skip
+        (
+            "What was the second one called?",
+            "What were the museums of the old town?",
+            "",
+            "What was the second museum of the old town called?",
+            "Taking 'the second one' as the second museum of the old town",
+        ),  # fmt: skip
+    ],
+)
+def test_one_of_a_series_is_the_earlier_subject_reselected(assistant, question, previous, short, expected, taking):  # fmt: skip
+    from qa.answer.resolution import readings
+
+    rewrites, _ = readings(question, [Turn(previous, "An answer. [1]", short)], assistant.reader)
+    assert rewrites[0].query == standalone(question, [Turn(previous, "An answer. [1]")])
+    assert (rewrites[-1].query, rewrites[-1].taking) == (expected, taking)
+
+
+def test_short_answer_is_read_from_history(assistant):
+    turns = check_history([{"question": "q?", "answer": "A.", "short_answer": {"text": " 2018 "}}])
+    assert turns == [Turn("q?", "A.", "2018")]
+
+
+def test_the_conversation_brings_candidates_a_poor_query_misses(assistant):
+    """Candidates found with the conversation join the query's, and are read against it."""
+    poor = "Where were they held?"
+    conversation = "How many cross briefings have been held since the 2016 Joint Declaration? 325"
+    alone = {h.passage.id for h in assistant.retriever.search(poor, 8)}
+    fused = assistant.retriever.with_context([conversation]).search(poor, 8)
+    held = [h for h in fused if "325 cross briefings" in h.passage.text]
+    assert held and held[0].passage.id in {h.passage.id for h in fused}
+    assert all(h.reading is not None for h in fused)  # every candidate read
+    assert {h.passage.id for h in fused} != alone
+
+
+def test_short_answer_in_history_over_http(client):
+    """A client may send the earlier answer's short answer back; "that year" is then read as it."""
+    history = [{"question": "When was the second joint declaration published?", "answer": "In 2018, alongside the NATO summit in Brussels, a second joint declaration was published. [1]", "short_answer": "2018"}]  # fmt: skip
+    data = client.post("/ask", json={"question": "Where was the NATO summit that year?", "history": history}).json()  # fmt: skip
+    assert data["answerable"] is True
+    assert "Brussels" in data["answer"]
+    assert data["query_used"]

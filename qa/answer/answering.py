@@ -68,6 +68,7 @@ class Answer:
     sentences: list[dict] = field(default_factory=list)  # an LLM's sentences (qa.answer.checking)
     note: str | None = None  # why an LLM answer was not given, when one was asked for
     short_answer: ShortAnswer | None = None
+    reading: str | None = None  # which reading of a follow-up was taken, when others differed
 
     def to_dict(self) -> dict:
         citations = [
@@ -85,6 +86,7 @@ class Answer:
             "mode": self.mode,
             **({"sentences": self.sentences} if self.mode == "llm" or self.sentences else {}),
             **({"note": self.note} if self.note else {}),
+            **({"reading": self.reading} if self.reading else {}),
         }
 
     def _sentence_of(self, hit: Hit) -> dict:

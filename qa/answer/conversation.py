@@ -28,6 +28,7 @@ class Turn:
 
     question: str
     answer: str = ""
+    short_answer: str = ""  # the earlier answer's short answer, when the client sends it back
 
 
 def check_history(history: Iterable | None) -> list[Turn]:
@@ -58,7 +59,10 @@ def check_history(history: Iterable | None) -> list[Turn]:
             raise BadInput(
                 f"history[{i}].answer is too long: at most {MAX_ANSWER_CHARS} characters"
             )
-        turns.append(Turn(question.strip(), answer.strip()))
+        short = item.get("short_answer") if isinstance(item, dict) else item.short_answer
+        short = short.get("text") if isinstance(short, dict) else short  # as /ask returned it
+        short = short.strip()[:MAX_TURN_CHARS] if isinstance(short, str) else ""
+        turns.append(Turn(question.strip(), answer.strip(), short))
     if len(turns) > MAX_TURNS:
         raise BadInput(f"history is too long: at most {MAX_TURNS} turns")
     return turns

@@ -159,7 +159,7 @@ def _frame_end(words: list[str]) -> int:
     return i
 
 
-def _subject(query: str) -> str | None:
+def subject_of(query: str) -> str | None:
     """The earlier question's subject, where it can be read cleanly: the noun phrase after the
     question's frame ("When was | the latest joint declaration | published?", "Who wrote | the
     ICDS brief on military mobility?", "What did | France and the UK | push for?")."""
@@ -290,7 +290,7 @@ def _referent(previous: str, answer: str, pronoun: str) -> str | None:
     entity = _answer_entity(answer, previous)
     if entity and _asks_for_thing(previous):
         return entity
-    subject = _subject(previous)
+    subject = subject_of(previous)
     plural = bool(subject and re.search(r"\s(?:and|&)\s", subject))
     if pronoun in ("it", "its") and plural:  # "it" cannot mean "the United States and Iran"
         return _last_noun_phrase(previous) or subject
@@ -314,6 +314,14 @@ def _first_name(query: str) -> str | None:
             if m:
                 return m.group().strip()
     return None
+
+
+def pointer(question: str, previous: str, answer: str) -> tuple[str, str | None] | None:
+    """The word of `question` that points back ("it", "that", "he"), and what these rules take it
+    to mean after `previous` was answered by `answer`; None when nothing points back."""
+    words = _words(question.strip())
+    i = _find_anaphor(words)
+    return None if i is None else (words[i], _referent(previous, answer, words[i].lower()))
 
 
 def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer: str) -> str:
@@ -367,18 +375,18 @@ def _substitute(previous: str, new: str) -> str:
         return _NUMBER.sub(new, previous, count=1)
     one = re.match(r"^(?:the|that|this)\s+ones?\s*(?P<rest>.*)$", new, re.IGNORECASE)
     ordinal = re.fullmatch(r"(?:the\s+)?(\w+)", new, re.IGNORECASE)
-    subject = _subject(previous)
+    subject = subject_of(previous)
     if subject and ordinal and ordinal.group(1).lower() in _ORDINALS:  # "And the sixth?"
-        return previous.replace(subject, _relative_subject(subject, ordinal.group(1)), 1)
+        return previous.replace(subject, relative_subject(subject, ordinal.group(1)), 1)
     owner = re.match(r"^(its|their)\s+(.+)$", new, re.IGNORECASE)
     if owner and subject:  # "And its deltas?": the owner is the earlier subject's name
         name = re.sub(r"[’']s$", "", _first_name(previous) or subject)
         det = "the " if re.search(rf"\bthe\s+{re.escape(name)}", previous) else ""
         return previous.replace(subject, f"{det}{name}’s {owner.group(2)}", 1)
     if subject and new.split()[0].lower() in _PREPOSITIONS | {"of"}:  # "And of the Commission?"
-        return previous.replace(subject, _relative_subject(subject, new), 1)
+        return previous.replace(subject, relative_subject(subject, new), 1)
     if one and subject:
-        return previous.replace(subject, _relative_subject(subject, one.group("rest")), 1)
+        return previous.replace(subject, relative_subject(subject, one.group("rest")), 1)
     if new[:1].isupper() and not new.lower().startswith(("the ", "a ", "an ")):
         name = _first_name(previous)
         if name and (subject is None or name in subject or subject in name):
@@ -395,7 +403,7 @@ def _substitute(previous: str, new: str) -> str:
     return _clean(f"{new} ({_content(previous)})")
 
 
-def _relative_subject(subject: str, relation: str) -> str:
+def relative_subject(subject: str, relation: str) -> str:
     """'the latest joint declaration' + 'before' -> 'the previous joint declaration';
     'the ICDS brief on military mobility' + 'on defence spending' -> 'the ICDS brief on
     defence spending'."""

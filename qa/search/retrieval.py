@@ -11,6 +11,10 @@ from qa.index import Index
 from qa.search.hybrid import Hit, hybrid
 from qa.search.reranking import DEPTH, rerank, search_depth
 
+# Reciprocal-rank fusion constant, the usual 60 (Cormack, Clarke and Buettcher 2009); not tuned:
+# with two lists of eight it only orders a passage found by both above one found by either.
+RRF_K = 60
+
 if TYPE_CHECKING:
     from qa.models.reading import Reader
 
@@ -42,3 +46,42 @@ class Retriever:
     def hybrid(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:  # fmt: skip
         """Dense and BM25 scores fused, overlapping passages removed: the reranker's candidates."""
         return hybrid(self.index, query, vector, k, sources)
+
+    def with_context(self, also: Iterable[str], depth: int = DEPTH) -> ContextRetriever:
+        """This retriever, finding candidates with `also` (a conversation) beside each query."""
+        return ContextRetriever(self, [q for q in also if q.strip()], depth)
+
+
+class ContextRetriever:
+    """Candidates found with the query and with other queries (the conversation so far), fused
+    by reciprocal rank, then read against the query alone: a poor rewrite of a follow-up no
+    longer loses the passage the conversation points at, and the reader still judges it by the
+    question as rewritten."""
+
+    def __init__(self, retriever: Retriever, also: list[str], depth: int = DEPTH) -> None:
+        self.retriever, self.also, self.depth = retriever, also, depth
+        self.index, self.reader = retriever.index, retriever.reader
+        self._vectors = [retriever.encode_query(q) for q in also]  # encoded once per question
+
+    def at_depth(self, depth: int) -> ContextRetriever:
+        """The same conversation, reading `depth` candidates per query."""
+        view = ContextRetriever.__new__(ContextRetriever)
+        view.__dict__.update(self.__dict__, depth=depth)
+        return view
+
+    def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None, read_all: bool = True) -> list[Hit]:  # fmt: skip
+        """The top k of the fused candidates; `depth` of them are always read (answering's use)."""
+        n = max(k, self.depth)
+        r = self.retriever
+        queries = zip([query, *self.also], [r.encode_query(query), *self._vectors], strict=True)
+        lists = [r.hybrid(q, vector, n, sources) for q, vector in queries]
+        fused: dict[str, tuple[float, Hit]] = {}
+        for hits in lists:
+            for rank, hit in enumerate(hits, start=1):
+                share, best = fused.get(hit.passage.id, (0.0, hit))
+                kept = hit if hit.score > best.score else best
+                fused[hit.passage.id] = (share + 1.0 / (RRF_K + rank), kept)
+        ordered = [h for _, h in sorted(fused.values(), key=lambda x: -x[0])][:n]
+        if self.reader is None:
+            return ordered[:k]
+        return rerank(query, ordered, self.reader, depth=self.depth)[:k]

@@ -77,7 +77,12 @@ def run_chat(assistant) -> None:
             except QAError as exc:
                 out.print(Text(f"error: {exc}"))
                 continue
+            short = last.short_answer.text[:MAX_TURN_CHARS] if last.short_answer else ""
             history.append(
-                {"question": line[:MAX_TURN_CHARS], "answer": last.answer[:MAX_ANSWER_CHARS]}
+                {
+                    "question": line[:MAX_TURN_CHARS],
+                    "answer": last.answer[:MAX_ANSWER_CHARS],
+                    "short_answer": short,
+                }  # fmt: skip
             )
             print_reply(out, last)

@@ -80,6 +80,8 @@ def print_checks(out: Console, answer: Answer) -> None:
     s = answer.signals
     if not answer.answerable and "answer_probability" in s:
         out.print(Text(f"(best answer score {s['answer_probability']:.2f}, below the threshold of {s['threshold']:.2f})", style="dim"))  # fmt: skip
+    if answer.reading:  # a follow-up read one way where another reading answered otherwise
+        out.print(Text(f"({answer.reading})", style="dim"))
     if answer.note:
         out.print(Text(answer.note, style="dim"))
     unsupported = [s for s in answer.sentences if s.get("status") == "unsupported"]

@@ -11,6 +11,12 @@ from qa.answer.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
 class TurnIn(BaseModel):
     question: str = Field(min_length=1, max_length=MAX_TURN_CHARS)
     answer: str = Field("", max_length=MAX_ANSWER_CHARS)
+    short_answer: str = Field(
+        "",
+        max_length=MAX_TURN_CHARS,
+        description="Optional: that answer's short_answer text, as /ask returned it; a follow-up "
+        'pointing at it ("it", "that year") is then read as it',
+    )
 
 
 History = Field(
@@ -111,6 +117,11 @@ class AskResponse(BaseModel):
         None, description="An LLM's sentences: text, markers, cited, support, kept, status"
     )
     note: str | None = None
+    reading: str | None = Field(
+        None,
+        description="Which reading of a follow-up was taken where others differed, e.g. "
+        "\"Taking 'it' as the EU White Paper\"",
+    )
 
 
 class DocumentOut(BaseModel):

@@ -485,6 +485,7 @@
         used.appendChild(el("span", "qa-query-used-text", result.query_used));
         msg.appendChild(used);
       }
+      if (result.reading) msg.appendChild(el("p", "qa-reading", String(result.reading)));
       msg.appendChild(answerText(result.answer, citations, !answerable, answerable ? result.short_answer : null));
       var why = answerable ? null : refusalReason(result.signals);
       if (why) msg.appendChild(why);
@@ -562,6 +563,7 @@
             history.push({
               question: question.slice(0, MAX_TURN_CHARS),
               answer: String(result.answer || "").slice(0, MAX_ANSWER_CHARS),
+              short_answer: String((result.short_answer && result.short_answer.text) || "").slice(0, MAX_TURN_CHARS),
             });
             // For the host page (and tests): every answer, as the JSON the API returned.
             chat.dispatchEvent(new CustomEvent("qa:answer", { detail: result, bubbles: true, composed: true }));

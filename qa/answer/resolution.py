@@ -1,0 +1,111 @@
+"""Resolution: the readings of a follow-up question, for the reader to choose between.
+
+The rules (qa.answer.followups) write one standalone query. Beside it:
+
+- the conversation: the earlier turn's query and its answer beside the new question, a second
+  query whose candidates are fused with the rewrite's (qa.search.retrieval.ContextRetriever),
+  so that a poor rewrite no longer loses the passage the conversation is about;
+- where the question asks for another of a series ("the second one", "the one before it", "the
+  others"), the earlier question's subject with the new selector, placed by the earlier
+  answer's own short answer (the reader's span of it, or the client's `short_answer`): "the
+  joint declaration before 2023". Each reading is answered and the reader's calibrated answer
+  probability chooses.
+
+Other readings of a pronoun (the earlier short answer, the earlier subject) were tried and
+dropped: on benchmarks/conversations.jsonl they changed no hit for the better and lost one
+(b11), and they cost about 70 ms a follow-up (benchmarks/followups.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from qa.answer.conversation import READ_TURNS, Turn, standalone
+from qa.answer.followups import pointer, relative_subject, subject_of
+from qa.ingest.documents import MARKER
+from qa.models.reading import Reader
+
+_REFUSED = re.compile(r"does not answer|not in the corpus", re.IGNORECASE)
+# "the second one", "the one before it", "the previous ones", "the others": one of the series
+# the earlier question was about, so its subject with the new selector.
+_ONE = re.compile(
+    r"\b(?:the|that)\s+(?:(?P<rel>\w+)\s+)?ones?\b(?:\s+(?P<dir>before|after)(?:\s+(?:it|that|this))?)?"
+    r"|\bthe\s+others\b",
+    re.IGNORECASE,
+)
+_SERIES = {"first", "second", "third", "fourth", "fifth", "last", "latest", "previous", "next", "other", "earlier", "later", "before", "after"}  # fmt: skip
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+_PREPOSITION = re.compile(r"\s(?:to|of|on|in|for|between|with|from|about)\s")
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """One way to read a follow-up: the query to search, and what its pointer was taken as."""
+
+    query: str
+    pointer: str | None = None  # the word that points back ("it")
+    referent: str | None = None  # what it was taken to mean
+
+    @property
+    def taking(self) -> str | None:
+        if not (self.pointer and self.referent):
+            return None
+        return f"Taking '{self.pointer}' as {self.referent}"
+
+
+def readings(question: str, turns: Sequence[Turn], reader: Reader) -> tuple[list[Rewrite], list[str]]:  # fmt: skip
+    """The readings of `question` after `turns` (the rules' first), and the conversation
+    queries whose candidates join each reading's."""
+    rule = standalone(question, turns)
+    if not turns:
+        return [Rewrite(rule)], []
+    turns = list(turns)[-READ_TURNS:]
+    last = turns[-1]
+    earlier = standalone(last.question, turns[:-1])
+    refused = not last.answer or bool(_REFUSED.search(last.answer))
+    short = "" if refused else (last.short_answer or _short_answer(earlier, last.answer, reader))
+    context = [f"{earlier} {short} {question}".strip()]
+    points = pointer(question, earlier, "" if refused else last.answer)
+    word, referent = points or (None, None)
+    found = [Rewrite(rule, word, referent)]
+    series = _one_of_series(question, earlier, short)
+    if series and series.query != rule:
+        found.append(series)
+    return found, context
+
+
+def _one_of_series(question: str, earlier: str, short: str = "") -> Rewrite | None:
+    """'When was the latest X published?' + 'And the one before it?' -> 'the previous X', or
+    'the X before 2023' where the earlier answer was the year 2023."""
+    one, about = _ONE.search(question), subject_of(earlier)
+    if not (one and about):
+        return None
+    relation = (one.group("rel") or one.group("dir") or "other").lower()
+    if relation not in _SERIES:
+        return None
+    relation = {"before": "previous", "earlier": "previous", "after": "next", "later": "next"}.get(relation, relation)  # fmt: skip
+    year = _YEAR.search(short)
+    if year and relation in ("previous", "next"):
+        relation = f"{'before' if relation == 'previous' else 'after'} {year.group()}"
+    phrase = relative_subject(about, relation)
+    if (
+        relation in _SERIES and relation != "other" and not one.group(0).lower().endswith("ones")
+    ):  # one of them: singular
+        cut = _PREPOSITION.search(phrase + " ")
+        head, tail = phrase[: cut.start()] if cut else phrase, phrase[cut.start() :] if cut else ""
+        phrase = re.sub(r"(\w\w[^s\W])s$", r"\1", head) + tail
+    lead = re.sub(r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+)?", "", question[: one.start()], flags=re.I)  # fmt: skip
+    if not lead and not question[one.end() :].strip(" ?.!"):  # only the phrase: the earlier frame
+        return Rewrite(earlier.replace(about, phrase, 1), one.group(0), phrase)
+    return Rewrite(question[: one.start()] + phrase + question[one.end() :], one.group(0), phrase)
+
+
+def _short_answer(query: str, answer: str, reader: Reader) -> str:
+    """The reader's own answer span in the earlier answer, read with the earlier query."""
+    text = MARKER.sub("", answer)
+    (reading,) = reader.read(query, [text])
+    a, b = reading.span
+    # only where the reader finds an answer there at all (P > 0.5)
+    return text[a:b].strip(" ,.;:") if reading.answer_logit > 0 else ""
