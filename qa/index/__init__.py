@@ -9,6 +9,7 @@ loaded.py     a loaded index, in memory
 lexical.py    BM25 over stems, stem pairs and best sentences (bm25s)
 inventory.py  what an index holds, per document (`qa info`, /health)
 watch.py      keeps the index in step with the corpus folder (--watch)
+worker.py     a build in a child process, for the processes that live on (--watch)
 
 May import: qa.errors, qa.settings, qa.ingest, qa.models.
 """

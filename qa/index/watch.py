@@ -167,17 +167,13 @@ def updater(
     settings, progress: Callable[[str], None] = lambda message: None, max_words: int | None = None
 ) -> Callable[[], object]:
     """A function that brings the index up to date as `qa index` does (reusing every unchanged
-    file's passages and vectors), loading the build encoder once, on first use."""
-    from qa.index.store import build
+    file's passages and vectors), in a child process (qa/index/worker.py): a process that lives
+    on keeps none of what only a build needs."""
+    from qa.index.worker import build_in_child
     from qa.ingest.passages import DEFAULT_MAX_WORDS
-    from qa.models.onnx_embedding import BuildEncoder
-
-    encoder = []
 
     def update():
-        if not encoder:
-            encoder.append(BuildEncoder(settings.model, notice=progress))
-        return build(settings, encoder[0], progress, max_words=max_words or DEFAULT_MAX_WORDS)
+        return build_in_child(settings, max_words or DEFAULT_MAX_WORDS, progress)
 
     return update
 
