@@ -90,6 +90,10 @@ def test_a_pdf_is_served_as_the_file(opened):
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/pdf"
     assert response.content.startswith(b"%PDF")
+    # Its own policy: the browser's viewer may embed it with inline styles, and nothing else.
+    policy = response.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "object-src 'self'" in policy
+    assert "script-src" not in policy and "frame-ancestors 'none'" in policy
 
 
 @pytest.mark.parametrize(

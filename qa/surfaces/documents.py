@@ -17,6 +17,13 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from qa.errors import BadInput, UnknownDocument
 
 SERVED_AS_FILE = {".pdf": "application/pdf"}
+# A PDF is shown by the browser's viewer, which Chrome builds as a page embedding the file with
+# inline styles: the server's CSP (object-src 'none', style-src 'self') would leave it blank
+# (chromium issue 271452). Nothing else may load or run in it.
+PDF_CSP = (
+    "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
+)
 
 
 def opened(assistant, source: str, start: int | None, end: int | None) -> Response:
@@ -32,7 +39,8 @@ def opened(assistant, source: str, start: int | None, end: int | None) -> Respon
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
     if path is None:
         raise UnknownDocument(f"{source} is indexed but no longer in the corpus: run `qa index`")
-    return FileResponse(path, media_type=kind, headers={"Content-Disposition": "inline"})
+    headers = {"Content-Disposition": "inline", "Content-Security-Policy": PDF_CSP}
+    return FileResponse(path, media_type=kind, headers=headers)
 
 
 def corpus_file(corpus: Path, documents: dict, source: str) -> Path | None:
