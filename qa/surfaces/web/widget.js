@@ -717,6 +717,9 @@
       passagePanel.hidden = false;
       chat.classList.add("qa-chat--passage-open");
       heading.focus();
+      // The quoted sentence in view, where the passage is longer than the panel.
+      var cited = quote.querySelector(".qa-sentence");
+      if (cited && typeof cited.scrollIntoView === "function") cited.scrollIntoView({ block: "nearest" });
     }
 
     function closePassage() {
