@@ -237,3 +237,51 @@ def test_workers_share_a_build_through_the_work_table(postgres, tmp_path, embedd
     assert share.embedded + last.embedded == len(index.passages) == last.passages
     assert index.query("select count(*) from work")[0][0] == 0
     index.close()
+
+
+def test_passages_partitioned_across_two_shards(postgres, pg_settings, embedder):
+    """A coordinator whose passages live on two shards (postgres_fdw, hash by document) answers
+    as one database holding the same corpus does; each shard holds its documents' passages."""
+    import tempfile
+    from pathlib import Path
+
+    import psycopg
+
+    from qa.answer.assistant import Assistant
+    from qa.index.postgres.shards import partition
+    from qa.index.store import build
+    from tests import postgres as servers
+
+    folders = [Path(tempfile.mkdtemp(prefix="qa-shard-")) for _ in range(2)]
+    shards = [servers.start(folder) for folder in folders]
+    try:
+        corpus = pg_settings.corpus.parent / "two-documents"
+        corpus.mkdir(exist_ok=True)
+        shutil.copy(BRIEF, corpus / BRIEF.name)
+        for name in ("fleet", "planes", "trains"):
+            (corpus / f"{name}.txt").write_text(
+                f"Orders.\n\nThe {name} leave at dawn on Tuesday.\n"
+            )
+        coordinator = create_database(postgres, "coordinator")
+        partition(coordinator, [shard.url() for shard in shards])
+        settings = dataclasses.replace(pg_settings, corpus=corpus, database=coordinator)
+        report = build(settings, embedder)
+        counts = []
+        for shard in shards:
+            with psycopg.connect(shard.url()) as conn:
+                counts.append(conn.execute("select count(distinct source), count(*) from passages").fetchone())  # fmt: skip
+        assert all(documents for documents, _ in counts)  # hashed by document: some on each
+        assert sum(documents for documents, _ in counts) == 4
+        assert sum(c[1] for c in counts) == report.passages
+        single = dataclasses.replace(settings, database=create_database(postgres, "unsharded"))
+        build(single, embedder)
+        sharded, whole = Assistant(settings, embedder), Assistant(single, embedder)
+        for question in QUESTIONS:
+            got = [h.to_dict() for h in sharded.search(question, 3)]
+            assert got == [h.to_dict() for h in whole.search(question, 3)], question
+        sharded.index.close()
+        whole.index.close()
+    finally:
+        for shard, folder in zip(shards, folders, strict=True):
+            shard.stop()
+            shutil.rmtree(folder, ignore_errors=True)

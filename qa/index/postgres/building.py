@@ -173,11 +173,14 @@ def _finish(conn, plan: dict) -> int | None:
         if conn.execute("select exists (select 1 from work where not done)").fetchone()[0]:
             return None
         files = plan["files"]
+        # Passages first: across shards, no foreign key takes them with their documents.
         if under_way["reset"]:
-            conn.execute("delete from documents")  # the passages go with them
+            conn.execute("delete from passages")
+            conn.execute("delete from documents")
         done = [s for (s,) in conn.execute("select source from work").fetchall()]
-        conn.execute("delete from documents where source = any(%s)", (done,))
-        conn.execute("delete from documents where not (source = any(%s))", (list(files),))
+        gone = "source = any(%s) or not (source = any(%s))"
+        conn.execute(f"delete from passages where {gone}", (done, list(files)))
+        conn.execute(f"delete from documents where {gone}", (done, list(files)))
         conn.execute("insert into documents select * from documents_staging")
         conn.execute(f"insert into passages ({COLUMNS}) select {COLUMNS} from passages_staging")
         conn.execute(

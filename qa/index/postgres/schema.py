@@ -23,6 +23,36 @@ HNSW_EF_SEARCH = 200  # at least the candidate depth (hybrid asks for 100 or mor
 DIMENSION = 384
 CONNECT_TIMEOUT_S = 5
 
+# The passages' columns, on one server or on each shard (qa/index/postgres/shards.py).
+PASSAGE_COLUMNS = f"""
+    source text not null,
+    position integer not null,
+    id text not null,
+    start_char integer not null,
+    end_char integer not null,
+    text text not null,
+    section text,
+    paragraph integer not null,
+    endnotes jsonb not null,
+    title text,
+    date text,
+    page integer,
+    page_end integer,
+    search_text text not null,
+    words integer not null,
+    embedding vector({DIMENSION}) not null,
+    tsv tsvector generated always as (to_tsvector('english', search_text)) stored"""
+# A partitioned table over foreign tables can hold no unique index: the shards keep the key.
+PASSAGES = f"({PASSAGE_COLUMNS}, primary key (source, position))"
+# Where the passages are (each shard's, when partitioned: an index cannot span foreign tables).
+PASSAGE_INDEXES = [
+    f"""create index if not exists passages_embedding on passages
+        using hnsw (embedding vector_cosine_ops)
+        with (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})""",
+    "create index if not exists passages_tsv on passages using gin (tsv)",
+    "create index if not exists passages_id on passages (id)",
+]
+
 MIGRATIONS: dict[int, list[str]] = {
     1: [
         "create table if not exists meta (key text primary key, value jsonb not null)",
@@ -31,30 +61,16 @@ MIGRATIONS: dict[int, list[str]] = {
             sha256 text not null,
             position integer not null,
             record jsonb not null)""",
-        f"""create table if not exists passages (
-            source text not null references documents (source) on delete cascade,
-            position integer not null,
-            id text not null,
-            start_char integer not null,
-            end_char integer not null,
-            text text not null,
-            section text,
-            paragraph integer not null,
-            endnotes jsonb not null,
-            title text,
-            date text,
-            page integer,
-            page_end integer,
-            search_text text not null,
-            words integer not null,
-            embedding vector({DIMENSION}) not null,
-            tsv tsvector generated always as (to_tsvector('english', search_text)) stored,
-            primary key (source, position))""",
-        f"""create index if not exists passages_embedding on passages
-            using hnsw (embedding vector_cosine_ops)
-            with (m = {HNSW_M}, ef_construction = {HNSW_EF_CONSTRUCTION})""",
-        "create index if not exists passages_tsv on passages using gin (tsv)",
-        "create index if not exists passages_id on passages (id)",
+        f"create table if not exists passages {PASSAGES}",
+        # A partitioned passages table (across shards) cannot reference documents.
+        """do $$ begin
+            if (select relkind from pg_class where relname = 'passages') = 'r' and not exists (
+                select 1 from pg_constraint where conname = 'passages_source_fkey') then
+                alter table passages add constraint passages_source_fkey foreign key (source)
+                    references documents (source) on delete cascade;
+            end if;
+        end $$""",
+        *PASSAGE_INDEXES,
     ],
     # Parallel builds: workers claim files from `work` and stage their rows; the last one
     # to finish swaps the staged rows in, in one transaction.
@@ -180,10 +196,18 @@ def migrate(conn, database: str) -> None:
             )
         for step in range(version + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[step]:
+                if statement in PASSAGE_INDEXES and partitioned(conn):
+                    continue  # each shard indexes its own passages
                 conn.execute(statement)
             conn.execute("delete from schema_version")
             conn.execute("insert into schema_version values (%s)", (step,))
     conn.execute(f"set hnsw.ef_search = {HNSW_EF_SEARCH}")
+
+
+def partitioned(conn) -> bool:
+    """Whether passages is partitioned (across shards, qa/index/postgres/shards.py)."""
+    row = conn.execute("select relkind from pg_class where relname = 'passages'").fetchone()
+    return row is not None and row[0] == "p"
 
 
 def read_meta(conn, key: str) -> dict | None:
