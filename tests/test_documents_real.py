@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.ingest.extract import extract, page_at
-from qa.ingest.pdf import _join_lines
+from qa.ingest.pdf.paragraphs import join_lines
 
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 HEADER = "Running Header · Report RX-42"
@@ -184,11 +184,11 @@ def test_a_pdf_that_keeps_far_less_than_it_holds_is_named(tmp_path):
 
 def test_line_end_hyphens_join_words_the_document_spells_whole():
     vocabulary = {"information", "ai-enabled", "self-driving"}
-    assert _join_lines(["an infor-", "mation system"], vocabulary) == "an information system"
-    assert _join_lines(["an AI-", "enabled tool"], vocabulary) == "an AI-enabled tool"
-    assert _join_lines(["self-", "driving cars"], vocabulary) == "self-driving cars"
-    assert _join_lines(["P.L. 108-", "458 says"], vocabulary) == "P.L. 108-458 says"
-    assert _join_lines(["re-", "ordering it"], set()) == "reordering it"  # neither spelling seen
+    assert join_lines(["an infor-", "mation system"], vocabulary) == "an information system"
+    assert join_lines(["an AI-", "enabled tool"], vocabulary) == "an AI-enabled tool"
+    assert join_lines(["self-", "driving cars"], vocabulary) == "self-driving cars"
+    assert join_lines(["P.L. 108-", "458 says"], vocabulary) == "P.L. 108-458 says"
+    assert join_lines(["re-", "ordering it"], set()) == "reordering it"  # neither spelling seen
 
 
 def test_footnote_markers_and_footnotes_become_linked_endnotes(tmp_path):
