@@ -21,8 +21,11 @@ furniture.py   page furniture (running headers and footers, page numbers, repeat
                smaller type
 order.py       reading order: a page drawn row by row across two columns is put back in column
                order
-footnotes.py   the footnotes at the foot of each page, moved to a `Notes` section at the end, so a
-               sentence broken by them reads whole
+footnotes.py   the footnotes at the foot of each page (a run of type smaller than the body's, from
+               its first number on, even past the page's middle when that number is the next
+               one), moved to a `Notes` section at the end, so a sentence broken by them reads
+               whole; the body's size is the one most of the pages' upper halves are set in, since
+               a report's notes can outweigh its body
 paragraphs.py  paragraphs end at a vertical gap wider than the line spacing, a change of style or a
                bullet, and carry on into the next column; headings are short lines set larger or
                bolder than the body; a word hyphenated at a line end is joined when the document

@@ -44,8 +44,8 @@ def find_furniture(pages: list[list[Line]], sizes: list[tuple[float, float]], bo
         for i, line in enumerate(lines):
             if _LEADERS.search(line.text):  # a table of contents is not the text
                 drop.add(i)
-            if not _in_margin(line, height):
-                continue
+            if not _in_margin(line, height) or line.note is not None:
+                continue  # (a footnote, "Ibid." on many pages, starts with its raised number)
             middle = (line.y0 + line.y1) / 2
             # The same words at the same height in the same type (a title page's title is not
             # the running head that repeats it in small type).

@@ -73,11 +73,7 @@ def _compose(
     raw_chars: list[int],
     metadata: dict,
 ) -> PdfText:
-    weights: Counter[float] = Counter()
-    for lines in pages:
-        for line in lines:
-            weights[line.size] += line.chars
-    body_size = weights.most_common(1)[0][0] if weights else 10.0
+    body_size = _body_size(pages, sizes)
     drops: Counter[float] = Counter()
     for lines in pages:
         for a, b in zip(lines, lines[1:], strict=False):
@@ -102,7 +98,8 @@ def _compose(
     gathered: list[list] = []
     for p, lines in enumerate(kept_pages):
         carried = bool(gathered) and gathered[-1][0] == p - 1
-        body, foot = split_footnotes(lines, body_size, sizes[p][1], carried)
+        expected = int(gathered[-1][1]) + 1 if gathered and gathered[-1][1].isdigit() else 1
+        body, foot = split_footnotes(lines, body_size, sizes[p][1], carried, expected)
         gather_notes(p, foot, gathered)
         page_title_size = title_size if p == 0 else None
         for paragraph in group_paragraphs(body, body_size, pitch, page_title_size):
@@ -187,6 +184,22 @@ def _compose(
         kept_share=share,
         page_count=len(pages),
     )
+
+
+def _body_size(pages: list[list[Line]], sizes: list[tuple[float, float]]) -> float:
+    """The type size most of the text is set in, counted in the upper half of each page: a
+    report's footnotes, at the foot of its pages, can hold more characters than its body (R48883:
+    9-point notes 31% of all characters, the 11-point body 61%; in its pages' upper halves 9% and
+    83%), and the body is the text that starts each page."""
+    upper: Counter[float] = Counter()
+    weights: Counter[float] = Counter()
+    for lines, (_, height) in zip(pages, sizes, strict=True):
+        for line in lines:
+            weights[line.size] += line.chars
+            if line.y0 + line.y1 > height:
+                upper[line.size] += line.chars
+    counted = upper or weights
+    return counted.most_common(1)[0][0] if counted else 10.0
 
 
 def _continues(last: Paragraph, first: Paragraph, start: str) -> bool:
