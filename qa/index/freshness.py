@@ -15,7 +15,8 @@ from qa.ingest.corpus import scan
 # 2: index_text names untitled documents by file name; long first-line titles
 # 3: PDF read by PDFium in reading order without furniture; page_end; titles and dates stated by
 #    the file; Markdown front matter and markup; per-document kept text and warnings
-FORMAT_VERSION = 3
+# 4: PDF footnotes that outweigh the body (issue 18)
+FORMAT_VERSION = 4
 
 
 def fingerprint(corpus: Path, max_bytes: int | None = None, files: list[Path] | None = None) -> dict[str, str]:  # fmt: skip
