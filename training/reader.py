@@ -58,6 +58,9 @@ SQUAD1_ALLOWED = (
 )  # fmt: skip
 # Held out of training, the last four of part A: Packet_switching, Black_Death, Geology, Pharmacy.
 CALIBRATION_ARTICLES = 4
+# The last SQuAD 1.0 train articles are held out of training: calibrate.py asks their questions of
+# a corpus without them (out of corpus), and a reader must not have read them.
+OUT_OF_CORPUS_ARTICLES = 24
 MAX_LENGTH = 256
 NEGATIVE_SHARE = 0.3
 MAX_EXAMPLES = 8000  # about 45 minutes for one epoch on 2 CPU cores
@@ -80,7 +83,7 @@ def split(sources: tuple[str, ...] = DEFAULT_SOURCES) -> tuple[list[dict], list[
     loaders = {
         "part-a": lambda: part_a[:-CALIBRATION_ARTICLES],
         "squad1-allowed": lambda: articles(SQUAD1, SQUAD1_ALLOWED),
-        "squad1-train": lambda: articles(SQUAD1_TRAIN),
+        "squad1-train": lambda: articles(SQUAD1_TRAIN)[:-OUT_OF_CORPUS_ARTICLES],
         "squad2-train": lambda: articles(SQUAD2_TRAIN),
         "tydi": lambda: articles(TYDI_TRAIN),
     }

@@ -1,0 +1,125 @@
+"""The reader alone, on held-out SQuAD 2.0 questions given their own paragraph: does it tell
+answerable from not, and is its span right?
+
+    .venv/bin/python benchmarks/reader_heldout.py [--reader qa/models/reader] [--reader DIR ...]
+
+Data: SQuAD 2.0 dev part A's last two articles (Geology, Pharmacy; CC BY-SA 4.0), which no
+training or calibration script reads (training/calibrate.py TEST). Each question is read with its
+own paragraph, and once more with a seeded paragraph of the other article (out of scope).
+
+- AUC: the answer logit ranks answerable questions above SQuAD 2.0's unanswerable ones (written
+  to look answerable); `AUC (span margin)` the same with the best span's margin over no answer.
+- AUC out of scope: answerable with their own paragraph above questions with another article's.
+- span right: on answerable questions, the best span has SQuAD F1 >= 0.5 with a gold answer
+  (forced to answer).
+- ms/read: median time of one question-passage reading (one window), this machine.
+
+Several --reader folders are judged on the same pairs, side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import string
+import time
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from timing import SHARED, machine
+
+SQUAD2 = SHARED / "benchmarks" / "squad2" / "dev-v2.0-part-A.json"
+TEST = ("Geology", "Pharmacy")
+
+
+def f1(prediction: str, gold: str) -> float:
+    """SQuAD's token F1 (lower case, no punctuation or articles)."""
+
+    def tokens(text: str) -> list[str]:
+        text = "".join(c for c in text.lower() if c not in set(string.punctuation))
+        return re.sub(r"\b(a|an|the)\b", " ", text).split()
+
+    p, g = tokens(prediction), tokens(gold)
+    same = sum((Counter(p) & Counter(g)).values())
+    if not same:
+        return 0.0
+    precision, recall = same / len(p), same / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def auc(positive: list[float], negative: list[float]) -> float:
+    """P(a positive scores above a negative), ties counted half (Mann-Whitney)."""
+    scores = np.array(positive + negative)
+    ranks = np.argsort(np.argsort(scores, kind="stable"), kind="stable").astype(float) + 1
+    for value in np.unique(scores):  # average ranks of ties
+        tied = scores == value
+        ranks[tied] = ranks[tied].mean()
+    n, m = len(positive), len(negative)
+    return float((ranks[:n].sum() - n * (n + 1) / 2) / (n * m))
+
+
+def pairs(seed: int = 0) -> list[dict]:
+    data = [a for a in json.loads(SQUAD2.read_text(encoding="utf-8"))["data"] if a["title"] in TEST]  # fmt: skip
+    rng = random.Random(seed)
+    out = []
+    for n, article in enumerate(data):
+        others = [p["context"] for m, a in enumerate(data) if m != n for p in a["paragraphs"]]
+        for paragraph in article["paragraphs"]:
+            for qa in paragraph["qas"]:
+                golds = [a["text"] for a in qa.get("answers") or []]
+                out.append({"question": qa["question"], "context": paragraph["context"], "golds": golds, "other": rng.choice(others)})  # fmt: skip
+    return out
+
+
+def judge(folder: Path, questions: list[dict]) -> dict:
+    from qa.models.reading import Reader
+
+    reader = Reader(folder)
+    answerable, adversarial, out_of_scope = [], [], []
+    margin_yes, margin_no, right, times = [], [], [], []
+    for q in questions:
+        started = time.perf_counter()
+        reading = reader.read(q["question"], [q["context"]])[0]
+        times.append(time.perf_counter() - started)
+        if q["golds"]:
+            answerable.append(reading.answer_logit)
+            margin_yes.append(reading.span_margin)
+            span = q["context"][reading.span[0] : reading.span[1]]
+            right.append(max(f1(span, g) for g in q["golds"]) >= 0.5)
+            out_of_scope.append(reader.read(q["question"], [q["other"]])[0].answer_logit)
+        else:
+            adversarial.append(reading.answer_logit)
+            margin_no.append(reading.span_margin)
+    return {
+        "AUC": round(auc(answerable, adversarial), 3),
+        "AUC (span margin)": round(auc(margin_yes, margin_no), 3),
+        "AUC out of scope": round(auc(answerable, out_of_scope), 3),
+        "span right": round(float(np.mean(right)), 3),
+        "ms/read": round(1000 * statistics.median(times), 1),
+        "answerable": len(answerable),
+        "unanswerable": len(adversarial),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reader", type=Path, action="append", help="a reader folder (model.onnx, tokenizer.json, reader.json)")  # fmt: skip
+    args = parser.parse_args()
+    from qa.models.reading import MODEL_DIR
+
+    questions = pairs()
+    print(f"{machine()}; SQuAD 2.0 {', '.join(TEST)}, each question with its own paragraph")
+    columns = ["AUC", "AUC (span margin)", "AUC out of scope", "span right", "ms/read", "answerable", "unanswerable"]  # fmt: skip
+    print("| reader | " + " | ".join(columns) + " |")
+    print("| --- |" + " ---: |" * len(columns))
+    for folder in args.reader or [MODEL_DIR]:
+        row = judge(folder, questions)
+        print(f"| {folder} | " + " | ".join(str(row[c]) for c in columns) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
