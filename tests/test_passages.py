@@ -65,6 +65,39 @@ def test_sentences_keep_abbreviations_and_markers_together():
     ]
 
 
+def test_sentences_do_not_end_at_abbreviations_initials_or_list_numbers():
+    """Each case a wrong split the splitter made on the real documents (issue 18; 148 in all on
+    ../shared/benchmarks: P.L., H.R., U.S.C., court citations, numbered paragraphs)."""
+    text = (
+        "Funded by the Appropriations Act, 2026 (P.L. 119-75, Division A). See 18 U.S.C. §1960 "
+        "and H.R. 3633. Cited in 688 F. Supp. 3d 454 (W.D. Tex. 2023) and (D.C. Cir. 2022). "
+        "He met John F. Kennedy on Jan. 5, 1961, as vol. 6, pp. 18-19, No. 5 says. In "
+        "Washington, D.C. The mayor spoke.\n18. The United States and the EU met."
+    )
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Funded by the Appropriations Act, 2026 (P.L. 119-75, Division A).",
+        "See 18 U.S.C. §1960 and H.R. 3633.",
+        "Cited in 688 F. Supp. 3d 454 (W.D. Tex. 2023) and (D.C. Cir. 2022).",
+        "He met John F. Kennedy on Jan. 5, 1961, as vol. 6, pp. 18-19, No. 5 says.",
+        "In Washington, D.C.",
+        "The mayor spoke.",
+        "18. The United States and the EU met.",
+    ]
+
+
+def test_a_list_item_is_a_sentence_without_its_bullet():
+    text = "Contents\n- Introduction\n- Why the walls matter\n• In space. The board watches."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Contents",
+        "Introduction",
+        "Why the walls matter",
+        "In space.",
+        "The board watches.",
+    ]
+    passages = cut(parse("list.md", "# Walls\n\n- The walls were raised.\n- They held.\n"))
+    assert [p.text for p in passages] == ["The walls were raised.\n- They held."]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=2000), st.integers(5, 120))
 def test_every_passage_is_an_exact_span_of_any_text(text, max_words):

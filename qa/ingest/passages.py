@@ -22,9 +22,23 @@ _ABBREVIATIONS = {
     "fig", "figs", "vol", "pp", "p", "inc", "ltd", "co", "corp", "jr", "sr", "gen", "col", "lt",
     "sgt", "gov", "sen", "rep", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
     "oct", "nov", "dec", "u.s", "u.k", "e.u", "approx", "est", "dept", "univ",
+    # References and citations, as CRS reports' notes write them (R48883: "Cong., 2d sess.",
+    # "F. Supp. 3d", "(5th Cir. 2024)", "(W.D. Tex. 2023)", "Sec. 2"); never a sentence's end.
+    "cong", "sess", "stat", "supp", "cir", "sec", "secs", "ch", "para", "paras",
+    "rept", "tex", "fla", "cal", "ed", "eds", "rev", "ser",
 }  # fmt: skip
 # A sentence ends at . ! ? (or …), then any closing quotes or brackets, then endnote markers.
 _BOUNDARY = re.compile(r"[.!?…]+[”\"’')\]]*(?:\[\^?\d{1,4}\])*(?=\s+\S)")
+# An initialism with its full stops ("P.L.", "U.S.C.", "D.C.") ends a sentence only before a
+# plain capitalised word ("in Washington, D.C. The mayor"), never before a number ("P.L.
+# 119-27"), a section sign ("18 U.S.C. §1960") or another abbreviation ("(D.C. Cir. 2022)").
+_INITIALISM = re.compile(r"(?:[A-Za-z]{1,3}\.)+[A-Za-z]{1,3}")
+_PLAIN_WORD = re.compile(r"[“\"‘(]?[A-Z][a-z]+\b(?![.’'])")
+# A list's marker at the start of a line: markup, not words; each item is a sentence of its own.
+# (A numbered item keeps its number, which the text may cite, but is not a sentence by it.)
+_BULLET = re.compile(r"[-–•●▪■◦‣∙·*][ \t]+(?=\S)")
+_ITEM_LINE = re.compile(r"\n[ \t]*(?=[-–•●▪■◦‣∙·*][ \t]+\S|\(?\d{1,3}[.)][ \t]+\S)")
+_NUMBER_ONLY = re.compile(r"\(?\d{1,3}[.)]")
 
 
 @dataclass(frozen=True)
@@ -52,9 +66,10 @@ class Passage:
 
 
 def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Sentences of text[start:end] as trimmed spans that together cover all its words."""
+    """Sentences of text[start:end] as trimmed spans that together cover all its words (a list
+    item's bullet aside)."""
     end = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
+    cuts: list[int] = [m.start() for m in _ITEM_LINE.finditer(text, start, end)]
     cursor = start
     for m in _BOUNDARY.finditer(text, start, end):
         stop = m.end()
@@ -63,13 +78,24 @@ def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tu
         token = last.group(1).lower().rstrip(".") if last else ""
         if token in _ABBREVIATIONS or (len(token) == 1 and token.isalpha()):
             continue
-        nxt = text[stop:end].lstrip()[:1]
-        if nxt and nxt.islower():
+        nxt = text[stop:end].lstrip()
+        if nxt[:1].islower():
             continue
-        spans.append((cursor, stop))
+        if _INITIALISM.fullmatch(token) and m.group() == "." and not _PLAIN_WORD.match(nxt):
+            continue
+        line_start = text.rfind("\n", start, stop) + 1 if "\n" in text[start:stop] else start
+        if _NUMBER_ONLY.fullmatch(text[max(cursor, line_start) : stop].strip()):
+            continue  # "18." opening a numbered paragraph
+        cuts.append(stop)
         cursor = stop
-    spans.append((cursor, end))
-    return [s for s in (_trim(text, a, b) for a, b in spans) if s[0] < s[1]]
+    spans = []
+    for a, b in zip([start, *sorted(cuts)], [*sorted(cuts), end], strict=True):
+        a, b = _trim(text, a, b)
+        if (bullet := _BULLET.match(text, a, b)) and (a == 0 or text[a - 1] == "\n" or a == start):
+            a = bullet.end()
+        if a < b:
+            spans.append((a, b))
+    return spans
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:
