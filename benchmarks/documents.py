@@ -15,8 +15,10 @@ superscripts).
 - `qa search`: the sentence, asked through `POST /search` restricted to that report (top_k 5),
   appears within one returned passage: what a user of qa can actually get back.
 
-Then titles and dates: qa's against the web page's title and publication date, and the Markdown
-documents' front matter.
+Then titles and dates: qa's against the web page's title and publication date, for the PDF and
+for the web page itself (Markdown), and the Markdown documents' front matter. For each web page:
+its own sentences kept in the text qa keeps for it (what dropping its navigation must not lose),
+and its passages that are site furniture or start with a list bullet.
 
     .venv/bin/pip install -c requirements.lock -e '.[bench]'   # pdfminer.six, for its column
     .venv/bin/python benchmarks/documents.py [--top-k 5] [--misses]
@@ -187,7 +189,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as work:
         corpus, index = Path(work) / "corpus", Path(work) / "index"
         corpus.mkdir()
-        for path in [*pdfs, *sorted(MARKDOWN.glob("*.md"))]:
+        for path in [*pdfs, *webs.values(), *sorted(MARKDOWN.glob("*.md"))]:
             shutil.copy(path, corpus / path.name)
         started = time.perf_counter()
         qa_index(corpus, index)
@@ -197,7 +199,8 @@ def main() -> None:
             documents = {d["source"]: d for d in client.get("/health").json()["documents"]}
             from qa.index import Index
 
-            kept = Index.load(index).documents
+            loaded = Index.load(index)
+            kept = loaded.documents
             rows["qa text (kept for citations)"] = {
                 pdf.name: recall(truth[pdf.name][0], kept[pdf.name]["text"]) for pdf in pdfs
             }
@@ -216,6 +219,15 @@ def main() -> None:
             markdown_meta = [
                 (path.name, documents[path.name]) for path in sorted(MARKDOWN.glob("*.md"))
             ]
+            web_rows = []
+            for pdf in pdfs:
+                web = webs[report_id(pdf.name)]
+                own = web_sentences(web.read_text(encoding="utf-8"))
+                passages = [p for p in loaded.passages if p.source == web.name]
+                chrome = [p for p in passages if re.search(r"Version: \d|Hide Overview|Download PDF", p.text)]  # fmt: skip
+                bullets = [p for p in passages if p.text.startswith(("- ", "• "))]
+                labels = sorted({p.section for p in passages if p.section and p.section.isupper()})
+                web_rows.append([web.name[:28], str(len(own)), f"{recall(own, kept[web.name]['text']):.3f}", str(len(passages)), str(len(chrome)), str(len(bullets)), "; ".join(labels) or "-"])  # fmt: skip
 
     sizes = {pdf.name: len(truth[pdf.name][0]) for pdf in pdfs}
     total = sum(sizes.values())
@@ -243,6 +255,13 @@ def main() -> None:
         ok = squash(got["title"] or "") == squash(title) and got["date"] == date
         right += ok
         title_rows.append([pdf.name[:28], got["title"] or "(none)", str(got["date"]), title, str(date), "yes" if ok else "no"])  # fmt: skip
+    for pdf in pdfs:
+        web = webs[report_id(pdf.name)]
+        _, title, date = truth[pdf.name]
+        got = documents[web.name]
+        ok = squash(got["title"] or "") == squash(title) and got["date"] == date
+        right += ok
+        title_rows.append([web.name[:28], got["title"] or "(none)", str(got["date"]), title, str(date), "yes" if ok else "no"])  # fmt: skip
     for name, got in markdown_meta:
         text = (MARKDOWN / name).read_text(encoding="utf-8")
         want_title = re.search(r"^title:\s*[\"']?(.*?)[\"']?\s*$", text, re.M).group(1)
@@ -255,6 +274,12 @@ def main() -> None:
     print(
         table(["document", "qa title", "qa date", "true title", "true date", "right"], title_rows)
     )
+    print()
+    print(
+        "Web pages (Markdown): own sentences kept; passages of site furniture, starting with a bullet"
+    )
+    headers = ["web page", "sentences", "kept", "passages", "site furniture", "bullet first", "upper-case sections"]  # fmt: skip
+    print(table(headers, web_rows))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 ENDNOTES_SECTION = "Endnotes"
@@ -96,6 +96,50 @@ def parse_date(text: str) -> str | None:
         except ValueError:
             continue
     return None
+
+
+# A date stated with its label, in a page's metadata: "Publication Date: 04/17/2026" (the seven
+# CRS web pages, as month/day/year), "Updated April 17, 2026" (run on to the title before it on
+# the same pages: "Space ForceUpdated"), "Published: 2024-07-11".
+_DATE_LABEL = re.compile(
+    r"(?:\b|(?<=[a-z])(?=[A-Z]))(?:(?:publication|release|issue|posted|revised)\s+date|"
+    r"date(?:\s+(?:published|issued))?|"
+    r"published(?:\s+on)?|updated|issued|released|posted)\s*:?\s*\|?\s*",
+    re.I,
+)
+_DATE_VALUE = re.compile(
+    r"(\d{1,2})/(\d{1,2})/(\d{4})\b|\d{4}-\d{2}-\d{2}\b|[A-Z][a-z]{2,8}\.? \d{1,2}(?:st|nd|rd|th)?, \d{4}"
+    r"|\d{1,2} [A-Z][a-z]{2,8} \d{4}"
+)
+# Metadata written as labels and values ("Product Type: In Focus Report No.: IF12610 Version: 6",
+# "| Topics: | Foreign Affairs |"): three labels or more, one to every eight words at least.
+_LABEL = re.compile(r"(?:^|[|\s])[A-Z][\w.()/&'’ -]{0,30}?:(?=\s|$)", re.M)
+
+
+_SHORT_HEADING = re.compile(r"[A-Z][\w’'&-]*(?: [\w’'&-]+){0,3}")
+
+
+def labelled_date(text: str) -> str | None:
+    """The first date in text that a label names as the date ("Publication Date: 04/17/2026")."""
+    for m in _DATE_LABEL.finditer(text):
+        value = _DATE_VALUE.match(text, m.end())
+        if value is None:
+            continue
+        if value.group(1):  # month/day/year, unless the first number cannot be a month
+            a, b, year = (int(g) for g in value.groups())
+            month, day = (b, a) if a > 12 else (a, b)
+            try:
+                return datetime(year, month, day).date().isoformat()
+            except ValueError:
+                continue
+        if found := parse_date(value.group()):
+            return found
+    return None
+
+
+def _is_label_run(text: str) -> bool:
+    labels = _LABEL.findall(text)
+    return len(labels) >= 3 and 8 * len(labels) >= len(words(text))
 
 
 def split_blocks(text: str) -> list[tuple[int, int]]:
@@ -214,15 +258,28 @@ def parse(
         ):
             title, kinds[first] = raw[first].strip(), "title"
 
-    # Short unpunctuated blocks before the first real paragraph are captions and credits.
-    if title is not None:
-        for i, chunk in enumerate(raw):
-            if kinds[i] is not None:
-                continue
-            if len(words(chunk)) >= 12 and _is_sentence_like(chunk):
-                break
-            if not _is_sentence_like(chunk):
-                kinds[i] = "furniture"
+    # Before the first real paragraph: a page's metadata ("Publication Date: 04/17/2026"), which
+    # may state its date; short unpunctuated blocks, which are captions and credits, or repeat
+    # the title; but the last of them, right before the prose, may be its heading: a few words
+    # only ("Summary", "Overview" on CRS web pages; not the brief's "Alireza Parpaei/Unsplash
+    # The Hague, Netherlands").
+    front: list[int] = []
+    for i, chunk in enumerate(raw):
+        if kinds[i] is not None:
+            continue
+        if _is_label_run(chunk):
+            kinds[i] = "furniture"
+            date = date or labelled_date(chunk)
+            continue
+        if len(words(chunk)) >= 12 and _is_sentence_like(chunk):
+            if front and front[-1] == i - 1 and _SHORT_HEADING.fullmatch(raw[i - 1].strip()):
+                kinds[i - 1] = None if kinds[i - 1] == "furniture" else kinds[i - 1]
+            break
+        date = date or labelled_date(chunk)
+        if title is not None and not _is_sentence_like(chunk):
+            repeat = normalise(title) in normalise(chunk) and len(chunk) < 2 * len(title) + 60
+            kinds[i] = "title" if repeat else "furniture"
+            front.append(i)
 
     bigram_sets = [_bigrams(c) if len(words(c)) > 40 else set() for c in raw]
     section: str | None = title
@@ -262,6 +319,16 @@ def parse(
                 in_endnotes = False
                 section = None
         blocks.append(Block(start, end, kind, section, i + 1))
+    # A heading over page chrome (a metadata table, a list of links) names that, not the prose
+    # after it ("CRS PRODUCT (LIBRARY OF CONGRESS)" on CRS web pages).
+    for k, block in enumerate(blocks):
+        if block.kind == "heading" and k + 1 < len(blocks) and blocks[k + 1].kind == "furniture":
+            before = blocks[k - 1].section if k else title
+            blocks[k] = replace(block, kind="furniture", section=before)
+            for j in range(k + 1, len(blocks)):
+                if blocks[j].kind == "heading" or blocks[j].section != block.section:
+                    break
+                blocks[j] = replace(blocks[j], section=before)
     return Document(
         source,
         text,
