@@ -174,3 +174,47 @@ def test_a_note_running_on_to_the_next_page_loses_its_continued_notice():
         ("31", "Alex Wade, “How Does It Work?,” and Its Sanctions Implications,” August 30, 2022."),
         ("32", "Ibid."),
     ]
+
+
+def lines_pdf(path: Path, lines: list[str]) -> None:
+    """One page whose lines break where given (a word processor's, hyphens and all)."""
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.add_font("DejaVu", "", str(FONT))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 11)
+    for k, line in enumerate(lines):
+        pdf.text(72, 100 + 14 * k, line)
+    pdf.output(str(path))
+
+
+def test_a_compound_broken_at_a_line_end_keeps_its_hyphen(tmp_path):
+    """Issue 18: the seven CRS PDFs' 31 line-end hyphens are all compounds ("second-largest"),
+    which qa joined into one word when the report spelled them no other way."""
+    lines_pdf(
+        tmp_path / "compound.pdf",
+        [
+            "The United States is the second-",
+            "largest trading partner of the islands, and an",
+            "energy-intensive industry sends its ore to the",
+            "harbour, where a tractor trailer-",
+            "mounted crane loads the ships at night.",
+        ],
+    )
+    text = " ".join(extract(tmp_path / "compound.pdf").text.split())
+    assert "the second-largest trading partner" in text
+    assert "a tractor trailer-mounted crane" in text
+    lines_pdf(
+        tmp_path / "typeset.pdf",
+        [
+            "Typesetting breaks words to fill its lines: the infor-",
+            "mation it gives, and the information it keeps, are",
+            "the same, as the board's second report and its",
+            "largest survey show; the second-",
+            "largest port agrees.",
+        ],
+    )
+    text = " ".join(extract(tmp_path / "typeset.pdf").text.split())
+    assert "the information it gives" in text  # a word broken in two, spelled whole elsewhere
+    assert "the second-largest port" in text  # both halves words of their own: a compound

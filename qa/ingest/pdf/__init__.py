@@ -29,8 +29,9 @@ footnotes.py   the footnotes at the foot of each page (a run of type smaller tha
 paragraphs.py  paragraphs end at a vertical gap wider than the line spacing, a change of style or a
                bullet, and carry on into the next column; headings are short lines set larger or
                bolder than the body; a word hyphenated at a line end is joined when the document
-               spells it whole elsewhere (or its two halves are lower-case letters) and keeps its
-               hyphen otherwise ("AI-enabled")
+               spells it whole elsewhere, or when the document breaks words at line ends at all
+               and its halves are lower case and not both words of their own; it keeps its hyphen
+               otherwise ("second-largest", "AI-enabled")
 metadata.py    the title (the file's own when meaningful, else the first page's largest type) and
                the date (the first page's first line that is a date, "Updated April 10, 2026", else
                one stated in the file's keywords or subject)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -13,7 +12,14 @@ from qa.ingest.pdf.furniture import find_furniture
 from qa.ingest.pdf.lines import Line, page_lines
 from qa.ingest.pdf.metadata import metadata_date, metadata_title, page_date, page_title
 from qa.ingest.pdf.order import reading_order
-from qa.ingest.pdf.paragraphs import BULLET, Paragraph, ends_sentence, group_paragraphs, join_lines
+from qa.ingest.pdf.paragraphs import (
+    BULLET,
+    Paragraph,
+    ends_sentence,
+    group_paragraphs,
+    join_lines,
+    spellings,
+)
 
 # A page with fewer characters than this has no text layer worth the name (a scan, a figure).
 SCANNED_PAGE_CHARS = 20
@@ -88,12 +94,7 @@ def _compose(
     title, title_size = page_title(kept_pages, body_size)
     date = page_date(kept_pages)
 
-    vocabulary = {
-        w.lower()
-        for lines in kept_pages
-        for line in lines
-        for w in re.findall(r"\w+(?:-\w+)*", line.text)  # fmt: skip
-    }
+    vocabulary, words, hyphenates = spellings(kept_pages)
     flow: list[tuple[int, Paragraph]] = []  # (page, paragraph) in reading order
     gathered: list[list] = []
     for p, lines in enumerate(kept_pages):
@@ -127,7 +128,7 @@ def _compose(
                 # The paragraph broken by a page break goes on, joined like a line break.
                 tail_start = text.rfind("\n\n") + 2 if "\n\n" in text else 0
                 tail = text[tail_start:]
-                merged = join_lines([tail, *lines], vocabulary)
+                merged = join_lines([tail, *lines], vocabulary, words, hyphenates)
                 k = len(tail) if merged.startswith(tail) else len(tail) - 1
                 k += merged[k : k + 1] == " "
                 text = text[:tail_start] + merged
@@ -137,14 +138,17 @@ def _compose(
         if text:
             text += "\n\n"
         mark(p, len(text))
-        block = join_lines(lines, vocabulary)
+        block = join_lines(lines, vocabulary, words, hyphenates)
         if paragraph.kind == "title":
             block = "# " + " ".join(lines)
         elif paragraph.kind == "heading":
             block = "## " + " ".join(lines)
         text += block
         previous = (p, paragraph)
-    notes = [(p, number, join_lines(parts, vocabulary)) for p, number, parts in gathered]
+    notes = [
+        (p, number, join_lines(parts, vocabulary, words, hyphenates))
+        for p, number, parts in gathered
+    ]
     if notes:
         text += "\n\n## Notes"
         for p, number, note in notes:
