@@ -16,7 +16,9 @@ from qa.ingest.corpus import scan
 # 3: PDF read by PDFium in reading order without furniture; page_end; titles and dates stated by
 #    the file; Markdown front matter and markup; per-document kept text and warnings
 # 4: PDF footnotes that outweigh the body (issue 18)
-FORMAT_VERSION = 4
+# 5: web pages' navigation and metadata, Markdown's broken emphasis, sentences at abbreviations
+#    and list items, line-end compounds in PDFs (issue 18)
+FORMAT_VERSION = 5
 
 
 def fingerprint(corpus: Path, max_bytes: int | None = None, files: list[Path] | None = None) -> dict[str, str]:  # fmt: skip
