@@ -264,6 +264,7 @@ def parse(
     # only ("Summary", "Overview" on CRS web pages; not the brief's "Alireza Parpaei/Unsplash
     # The Hague, Netherlands").
     front: list[int] = []
+    prose = len(raw)  # where the first real paragraph stands
     for i, chunk in enumerate(raw):
         if kinds[i] is not None:
             continue
@@ -274,6 +275,7 @@ def parse(
         if len(words(chunk)) >= 12 and _is_sentence_like(chunk):
             if front and front[-1] == i - 1 and _SHORT_HEADING.fullmatch(raw[i - 1].strip()):
                 kinds[i - 1] = None if kinds[i - 1] == "furniture" else kinds[i - 1]
+            prose = i
             break
         date = date or labelled_date(chunk)
         if title is not None and not _is_sentence_like(chunk):
@@ -319,10 +321,11 @@ def parse(
                 in_endnotes = False
                 section = None
         blocks.append(Block(start, end, kind, section, i + 1))
-    # A heading over page chrome (a metadata table, a list of links) names that, not the prose
-    # after it ("CRS PRODUCT (LIBRARY OF CONGRESS)" on CRS web pages).
-    for k, block in enumerate(blocks):
-        if block.kind == "heading" and k + 1 < len(blocks) and blocks[k + 1].kind == "furniture":
+    # A heading over the page's chrome before its first paragraph (a metadata table, a list of
+    # links) names that, not the prose after it ("CRS PRODUCT (LIBRARY OF CONGRESS)" on CRS web
+    # pages). Further on, a heading over a photo credit still names its section.
+    for k, block in enumerate(blocks[: min(prose, len(blocks) - 1)]):
+        if block.kind == "heading" and blocks[k + 1].kind == "furniture":
             before = blocks[k - 1].section if k else title
             blocks[k] = replace(block, kind="furniture", section=before)
             for j in range(k + 1, len(blocks)):
