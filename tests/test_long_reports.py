@@ -218,3 +218,23 @@ def test_a_compound_broken_at_a_line_end_keeps_its_hyphen(tmp_path):
     text = " ".join(extract(tmp_path / "typeset.pdf").text.split())
     assert "the information it gives" in text  # a word broken in two, spelled whole elsewhere
     assert "the second-largest port" in text  # both halves words of their own: a compound
+
+
+def test_a_title_set_on_two_widely_spaced_lines_is_one_title_not_a_heading(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF(format="letter", unit="pt")
+    pdf.add_font("DejaVu", "", str(FONT))
+    pdf.add_page()
+    pdf.set_font("DejaVu", "", 22)
+    pdf.text(72, 110, "Section 232 National Security Tariffs on")
+    pdf.text(72, 140, "Copper Imports")  # 30 points below: 1.36 times the size, as IN12614
+    pdf.set_font("DejaVu", "", 11)
+    for k in range(6):
+        pdf.text(72, 180 + 13 * k, f"Line {k} of the body tells of the tariffs on copper imports.")
+    pdf.output(str(tmp_path / "title.pdf"))
+    got = extract(tmp_path / "title.pdf")
+    document = parse("title.pdf", got.text, got.pages, got.page_numbers, got.title, got.date)
+    assert document.title == "Section 232 National Security Tariffs on Copper Imports"
+    assert "Copper Imports" not in document.sections
+    assert {p.section for p in cut(document)} == {document.title}

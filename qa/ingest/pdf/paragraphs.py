@@ -57,7 +57,10 @@ def group_paragraphs(lines: list[Line], body_size: float, pitch: float, title_si
             same_type = (top.bold, top.size) == (line.bold, line.size)
             if same_type and 0 < top.y0 - line.y0 <= PARAGRAPH_GAP * max(pitch, line.size):
                 kind = "heading"
-        if last is None or last.kind != kind or _breaks(last.lines[-1], line, kind, pitch):
+        # A title's lines are one title, however widely set (IN12614: 22-point lines 1.35 of
+        # their size apart, which as body would be two paragraphs and a heading).
+        together = last is not None and last.kind == kind == "title"
+        if not together and (last is None or last.kind != kind or _breaks(last.lines[-1], line, kind, pitch)):  # fmt: skip
             paragraphs.append(Paragraph([line], kind))
         else:
             last.lines.append(line)
