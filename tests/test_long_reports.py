@@ -238,3 +238,22 @@ def test_a_title_set_on_two_widely_spaced_lines_is_one_title_not_a_heading(tmp_p
     assert document.title == "Section 232 National Security Tariffs on Copper Imports"
     assert "Copper Imports" not in document.sections
     assert {p.section for p in cut(document)} == {document.title}
+
+
+def test_small_type_above_a_pages_notes_is_not_the_last_note_carried_on():
+    """A figure's "Source: CRS." set small, above the notes with a gap, on a page after one with
+    notes, stays in the body (R48883: two went into notes 10 and 38); the notes' own first lines,
+    set solid above the first new number, carry on the last note."""
+    from qa.ingest.pdf.footnotes import split_footnotes
+    from qa.ingest.pdf.lines import Line
+
+    def line(text: str, top: float, size: float = 9.0, note: str | None = None) -> Line:
+        return Line(text, 90, top - size, 500, top, size, False, len(text), note)
+
+    body = [line("The body ends here with a figure below it.", 600, 11.0)]
+    source = line("Source: CRS.", 330)
+    carried_on = line("Its (the last note's) final words.", 200)
+    first_new = line("Ibid., p. 4.", 189, note="12")
+    lines = [*body, source, carried_on, first_new]
+    kept, notes = split_footnotes(lines, 11.0, 792.0, carried=True, expected=12)
+    assert kept == [*body, source] and notes == [carried_on, first_new]

@@ -53,7 +53,7 @@ def split_footnotes(lines: list[Line], body_size: float, height: float, carried:
     if not carried:
         return lines[: start + first], lines[start + first :]
     k = first
-    while k > 0 and (lower[k - 1] or _set_solid(run[k - 1], run[k])):
+    while k > 0 and _set_solid(run[k - 1], run[k]):
         k -= 1
     return lines[: start + k], lines[start + k :]
 
