@@ -110,3 +110,31 @@ def test_dates_are_read_where_a_label_names_them():
     assert labelled_date("Harbour WallsUpdated April 17, 2026 (IF99999)") == "2026-04-17"
     assert labelled_date("Published: 2024-07-11") == "2024-07-11"
     assert labelled_date("The walls were raised on 04/17/2026 after the storm.") is None
+
+
+NOTES_PAGE = """# Harbour Walls
+
+The walls were raised after the great storm of the last decade, and they held in every gale.
+
+| Wall | Height |
+| --- | --- |
+| 1. | 12 m |
+
+# Footnotes
+
+| 1. | Harbour board minutes, March 2016, p. 4.
+| 2. | Engineers' survey of the north wall, 2019.
+"""
+
+
+def test_notes_saved_as_numbered_rows_are_notes_and_a_table_stays_a_table(tmp_path):
+    (tmp_path / "notes.md").write_text(NOTES_PAGE, encoding="utf-8")
+    got = extract(tmp_path / "notes.md")
+    document = parse("notes.md", got.text, title=got.title, date=got.date)
+    assert {n: e.text for n, e in document.endnotes.items()} == {
+        1: "Harbour board minutes, March 2016, p. 4.",
+        2: "Engineers' survey of the north wall, 2019.",
+    }
+    assert "1. | 12 m" in got.text  # the table's row, as tables are read
+    notes = [p for p in cut(document) if p.is_endnote]
+    assert [p.text for p in notes] == [f"[{n}] {e.text}" for n, e in document.endnotes.items()]

@@ -24,6 +24,21 @@ _LOOSE = re.compile(r"(\*\*|__|_)(?=[^\s*_])([^*_\n]+?)[ \t]+\1(?=[^\W_])")
 #   "_liquidity _providers"): never text. A marker inside a word (snake_case) stays.
 _DEBRIS = re.compile(r"\*{2,}|_+(?![^\W_])|(?<![^\W_])_+")
 _MARKERS = re.compile(r"\*+|_+")
+# A page's notes saved as rows with no table header ("| 3. | Vitalik Buterin, ..."; R48883's web
+# page, 121 of them under "# Footnotes"): numbered items, which under a notes heading become
+# `[n]` notes, each its own passage. A table's rows (under a `|---|` line) stay a table.
+_NOTE_ROW = re.compile(r"\|\s*(\d{1,4})\.\s*\|\s*(.*?)\s*\|?\s*")
+_TABLE_RULE = re.compile(r"\|?\s*:?-{3,}")
+
+
+def _note_rows(text: str) -> str:
+    lines = text.split("\n")
+    in_table = False
+    for i, line in enumerate(lines):
+        in_table = bool(_TABLE_RULE.match(line)) or (in_table and line.startswith("|"))
+        if not in_table and (m := _NOTE_ROW.fullmatch(line)):
+            lines[i] = f"{m.group(1)}. {m.group(2)}"
+    return "\n".join(lines)
 
 
 def _repair_pairs(line: str) -> str:
@@ -67,7 +82,7 @@ def markdown(text: str, warn: Callable[[str], None] = lambda message: None) -> d
         title = " ".join(title.split()) if isinstance(title, str) and title.strip() else None
         date = next((d for k in ("date", "published", "published_time", "created") if (d := iso_date(meta.get(k)))), None)  # fmt: skip
         text = text[m.end() :]
-    text = _LOOSE.sub(r"\1\2\1 ", "\n".join(map(_repair_pairs, text.split("\n"))))
+    text = _LOOSE.sub(r"\1\2\1 ", "\n".join(map(_repair_pairs, _note_rows(text).split("\n"))))
     # Raw HTML in Markdown is read like any page's (scripts and styles dropped).
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
     rendered = html_text(f"<body>{html}</body>")
