@@ -15,13 +15,15 @@ from qa.index.loaded import Candidates
 from qa.index.postgres import schema
 from qa.index.postgres.building import encoder_home
 from qa.index.postgres.ranking import lexical_scores
+from qa.index.postgres.reading import Readers
 from qa.ingest.documents import Endnote
 from qa.ingest.passages import Passage
 
-_PASSAGE = (
-    "p.id, p.source, p.start_char, p.end_char, p.text, p.section, p.paragraph, p.endnotes, "
-    "p.title, p.date, p.page, p.page_end"
+_COLUMNS = (
+    "id, source, start_char, end_char, text, section, paragraph, endnotes, title, date, page, "
+    "page_end"
 )
+_PASSAGE = ", ".join(f"p.{column}" for column in _COLUMNS.split(", "))
 # Full text: websearch_to_tsquery ANDs the question's words, so common words stay cheap; when
 # no passage holds them all, their OR (ranking every match costs more: 67 ms for 8 words over
 # 200,000 passages, against 0.4 ms for two ANDed, issue 20).
@@ -36,19 +38,21 @@ def _passage(row) -> Passage:
 
 
 class DatabaseIndex:
-    """An index in PostgreSQL: one connection, shared by threads under a lock."""
+    """An index in PostgreSQL: one connection (to a replica, or the primary: reading.py),
+    shared by threads under a lock."""
 
     # The query encoder is this machine's cached export (encoder_home), checked as it loads.
     encoder_damage: str | None = None
 
-    def __init__(self, database: str, corpus: Path | None = None, model: str | None = None) -> None:  # fmt: skip
+    def __init__(self, database: str, corpus: Path | None = None, model: str | None = None, replicas: tuple[str, ...] = ()) -> None:  # fmt: skip
         self.database = database
-        self._conn = schema.connect(database)
+        self._readers = Readers(database, replicas)  # the replicas first, else the primary
         self._lock = threading.Lock()
-        self.manifest = schema.check(self._conn, database)
+        self.manifest = self._readers.run(lambda conn: schema.check(conn, database))
         if self.manifest.get("format") is None:
             raise IndexStale(f"index in {schema.shown(database)} has an old format: run `qa index`")
         check_fresh(self.manifest, corpus, model)
+        self._tables = self._readers.run(schema.passage_tables)
         self.folder = encoder_home(database)  # where this machine keeps the query encoder
         self.documents = _Documents(self)
         self.passages = _Passages(self)
@@ -56,10 +60,27 @@ class DatabaseIndex:
 
     def query(self, sql: str, params=None) -> list[tuple]:
         with self._lock:
-            return self._conn.execute(sql, params).fetchall()
+            return self._readers.execute(sql, params)
+
+    @property
+    def reading_from(self) -> str:
+        """The server queries are read from now (a replica, or the primary)."""
+        return schema.shown(self._readers.current)
 
     def close(self) -> None:
-        self._conn.close()
+        self._readers.close()
+
+    def _top(self, where: str, key: str, descending: bool = False) -> str:
+        """The passages' top %(k)s rows by key, as a subquery. Across shards, each shard's own
+        top first (qa/index/postgres/shards.py): postgres_fdw sends each shard its ORDER BY and
+        LIMIT, and the coordinator fetches the candidates only, never a shard's whole table."""
+        order = f"key {'desc' if descending else 'asc'}"
+        columns = f"{_COLUMNS}, position, search_text, embedding <=> %(v)s::vector as distance, {key} as key"  # fmt: skip
+        tops = [f"select {columns} from {table} where {where} order by {order} limit %(k)s" for table in self._tables]  # fmt: skip
+        if len(tops) == 1:
+            return tops[0]
+        every = " union all ".join(f"({top})" for top in tops)
+        return f"select * from ({every}) tops order by {order} limit %(k)s"
 
     def candidates(self, query: str, vector: np.ndarray, depth: int, sources: Iterable[str] | None = None) -> Candidates:  # fmt: skip
         """The HNSW top depth and the full-text top depth, united, with each one's cosine and
@@ -68,21 +89,16 @@ class DatabaseIndex:
         only = "and source = any(%(sources)s)" if wanted else ""
         params = {"q": query, "v": "[" + ",".join(map(str, vector.tolist())) + "]", "k": depth, "sources": wanted}  # fmt: skip
         for words in (_STRICT, _LOOSE):
+            dense = self._top(f"true {only}", "embedding <=> %(v)s::vector")
+            lexical = self._top(f"tsv @@ {words} {only}", f"ts_rank_cd(tsv, {words})", True)
             rows = self.query(
-                f"""with dense as (
-                    select source, position from passages where true {only}
-                    order by embedding <=> %(v)s::vector limit %(k)s),
-                lexical as (
-                    select source, position from passages
-                    where tsv @@ {words} {only}
-                    order by ts_rank_cd(tsv, {words}) desc limit %(k)s),
-                found as (select * from dense union select * from lexical)
-                select {_PASSAGE}, 1 - (p.embedding <=> %(v)s::vector),
-                    p.search_text, exists (select 1 from lexical l
-                        where l.source = p.source and l.position = p.position)
-                from found join passages p using (source, position)
-                join documents d using (source)
-                order by d.position, p.position""",
+                f"""with found as (
+                    select *, false as matched from ({dense}) dense
+                    union all select *, true from ({lexical}) lexical)
+                select distinct on (d.position, p.position) {_PASSAGE}, 1 - p.distance,
+                    p.search_text, p.matched
+                from found p join documents d using (source)
+                order by d.position, p.position, p.matched desc""",
                 params,
             )
             if any(row[-1] for row in rows):

@@ -210,6 +210,17 @@ def partitioned(conn) -> bool:
     return row is not None and row[0] == "p"
 
 
+def passage_tables(conn) -> list[str]:
+    """Where passages are read: the table itself, or each shard's partition when partitioned."""
+    if not partitioned(conn):
+        return ["passages"]
+    rows = conn.execute(
+        "select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid "
+        "where i.inhparent = 'passages'::regclass order by c.relname"
+    ).fetchall()
+    return [f'"{name}"' for (name,) in rows]
+
+
 def read_meta(conn, key: str) -> dict | None:
     row = conn.execute("select value from meta where key = %s", (key,)).fetchone()
     return row[0] if row else None
