@@ -50,6 +50,9 @@ class Settings:
     index: Path = field(default_factory=_index_folder)
     # A PostgreSQL connection string (QA_STORE, --store) holding the index instead of the folder.
     database: str | None = field(default_factory=_database)
+    # Streaming replicas of that database that queries read from (QA_STORE_REPLICAS, comma
+    # separated); builds write to the primary, and queries fall back to it.
+    replicas: tuple[str, ...] = field(default_factory=lambda: _env_list("QA_STORE_REPLICAS"))
     model: str | None = field(default_factory=lambda: os.environ.get("QA_MODEL") or None)
     cors_origins: tuple[str, ...] = field(default_factory=lambda: _env_list("QA_CORS_ORIGINS"))
     api_key: str | None = field(default_factory=lambda: os.environ.get("QA_API_KEY") or None)

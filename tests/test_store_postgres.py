@@ -168,6 +168,10 @@ def test_bad_stores_say_what_to_do(postgres, pg_settings):
     assert "check QA_STORE" in run("info", store=postgres.url("missing"))
     bare = create_database(postgres, "bare", vector=False)
     assert "no pgvector extension" in run("ask", "What is NATO?", store=bare)
+    with psycopg.connect(postgres.url(), autocommit=True) as conn:  # may not CREATE EXTENSION
+        conn.execute("create role reader login")
+    line = run("index", "--corpus", str(pg_settings.corpus), store=bare.replace("postgres@", "reader@"))  # fmt: skip
+    assert line.startswith("error: cannot enable pgvector in postgresql://reader@") and "install pgvector" in line  # fmt: skip
     old = create_database(postgres, "old")
     with psycopg.connect(old, autocommit=True) as conn:
         conn.execute("create table schema_version (version integer not null)")

@@ -16,7 +16,7 @@ def open_index(settings: Settings, model: str | None = None):
     if settings.database:
         from qa.index.postgres.loaded import DatabaseIndex
 
-        return DatabaseIndex(settings.database, settings.corpus, model)
+        return DatabaseIndex(settings.database, settings.corpus, model, settings.replicas)
     from qa.index.loaded import Index
 
     return Index.load(settings.index, settings.corpus, model)
