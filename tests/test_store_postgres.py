@@ -69,6 +69,18 @@ def test_search_and_ask_match_the_folder_store(pg_assistant, assistant):
             assert folder_answer["citations"][0]["citation"]["id"] in cited, question
 
 
+def test_lexical_scores_are_the_folder_stores(pg_assistant, assistant):
+    """The brief's passages are all candidates at depth 100, so the database's BM25 (stems,
+    stem pairs, best sentence, from its lexicon table) equals the folder store's exactly."""
+    for question in QUESTIONS:
+        vector = assistant.embedder.encode([question])[0]
+        pg = pg_assistant.index.candidates(question, vector, 100)
+        folder = assistant.index.candidates(question, vector, 100)
+        assert [p.id for p in pg.passages] == [p.id for p in folder.passages]
+        assert pg.lexical == pytest.approx(folder.lexical, rel=1e-4, abs=1e-5), question
+        assert pg.dense == pytest.approx(folder.dense, abs=1e-4), question
+
+
 def test_source_filter(pg_assistant):
     from qa.errors import UnknownDocument
 
@@ -182,7 +194,7 @@ def test_bad_stores_say_what_to_do(postgres, pg_settings):
 
     conn = schema.connect(old)
     schema.migrate(conn, old)
-    assert schema.installed_version(conn) == schema.SCHEMA_VERSION == 2
+    assert schema.installed_version(conn) == schema.SCHEMA_VERSION == 3
     conn.close()
     # The embedded default is unaffected.
     result = runner.invoke(app, ["info", "--json", "--index", str(pg_settings.index)], env={"QA_STORE": ""})  # fmt: skip

@@ -23,6 +23,7 @@ from qa.index.lexical import VERSION as LEXICAL_VERSION
 from qa.index.lexical import tokenize
 from qa.index.pipeline import FORMATS, BuildReport, gather, index_text
 from qa.index.postgres import schema
+from qa.index.postgres.ranking import document_terms
 from qa.ingest.corpus import max_file_bytes, scan
 from qa.ingest.passages import DEFAULT_MAX_WORDS
 from qa.models.onnx_embedding import ENCODER_DIR, cache_root, write_encoder
@@ -95,8 +96,8 @@ def _plan(conn, plan: dict, rebuild: bool) -> str | None:
         if {k: v for k, v in under_way.items() if k != "reset"} == plan and not rebuild:
             return "joined the build under way"
         manifest = schema.read_meta(conn, "manifest")
-        same = manifest is not None and (FORMAT_VERSION, plan["model"], {"max_words": plan["max_words"]}) == (
-            manifest.get("format"), manifest["model"]["name"], manifest["chunking"]
+        same = manifest is not None and (FORMAT_VERSION, plan["model"], {"max_words": plan["max_words"]}, True) == (
+            manifest.get("format"), manifest["model"]["name"], manifest["chunking"], "lexicon" in manifest
         )  # fmt: skip
         stored = dict(conn.execute("select source, sha256 from documents").fetchall())
         if rebuild or not same:
@@ -106,7 +107,7 @@ def _plan(conn, plan: dict, rebuild: bool) -> str | None:
         if same and not rebuild and not changed and not removed:
             conn.execute("delete from meta where key = 'plan'")
             return None
-        conn.execute("truncate work, documents_staging, passages_staging")
+        conn.execute("truncate work, documents_staging, passages_staging, document_terms_staging")
         with conn.cursor() as cur:
             cur.executemany("insert into work (source, sha256) values (%s, %s)", list(changed.items()))  # fmt: skip
         schema.write_meta(conn, "plan", plan | {"reset": not stored})
@@ -147,11 +148,15 @@ def _stage(conn, files: dict[str, str], documents: dict, passages: list, vectors
             "insert into documents_staging (source, sha256, position, record) values (%s, %s, 0, %s)",  # fmt: skip
             [(s, files[s], json.dumps(r)) for s, r in documents.items()],
         )
+        texts = [index_text(p) for p in passages]
+        for source in documents:
+            mine = [i for i, p in enumerate(passages) if p.source == source]
+            terms = document_terms([passages[i] for i in mine], [texts[i] for i in mine])
+            cur.execute("insert into document_terms_staging values (%s, %s)", (source, json.dumps(terms)))  # fmt: skip
         counters: dict[str, int] = {}
         with cur.copy(f"copy passages_staging ({COLUMNS}) from stdin") as copy:
-            for p, vector in zip(passages, vectors, strict=True):
+            for p, text, vector in zip(passages, texts, vectors, strict=True):
                 position = counters[p.source] = counters.get(p.source, -1) + 1
-                text = index_text(p)
                 endnotes = json.dumps([note.__dict__ for note in p.endnotes], ensure_ascii=False)
                 copy.write_row((
                     p.source, position, p.id, p.start, p.end, p.text, p.section, p.paragraph,
@@ -177,18 +182,22 @@ def _finish(conn, plan: dict) -> int | None:
         if under_way["reset"]:
             conn.execute("delete from passages")
             conn.execute("delete from documents")
+            conn.execute("delete from document_terms")
         done = [s for (s,) in conn.execute("select source from work").fetchall()]
         gone = "source = any(%s) or not (source = any(%s))"
         conn.execute(f"delete from passages where {gone}", (done, list(files)))
         conn.execute(f"delete from documents where {gone}", (done, list(files)))
+        conn.execute(f"delete from document_terms where {gone}", (done, list(files)))
         conn.execute("insert into documents select * from documents_staging")
+        conn.execute("insert into document_terms select * from document_terms_staging")
+        statistics = _count_lexicon(conn)
         conn.execute(f"insert into passages ({COLUMNS}) select {COLUMNS} from passages_staging")
         conn.execute(
             "update documents set position = p.n from unnest(%s::text[], %s::int[]) as p(s, n) "
             "where source = p.s",
             (list(files), list(range(len(files)))),
         )
-        conn.execute("truncate work, documents_staging, passages_staging")
+        conn.execute("truncate work, documents_staging, passages_staging, document_terms_staging")
         conn.execute("delete from meta where key = 'plan'")
         total, average_words = conn.execute("select count(*), avg(words) from passages").fetchone()
         if not total:
@@ -203,7 +212,32 @@ def _finish(conn, plan: dict) -> int | None:
             "documents": len(files),
             "passages": total,
             "average_words": float(average_words),
+            "lexicon": statistics,
             "dense": {"kind": "pgvector", "m": schema.HNSW_M, "ef_search": schema.HNSW_EF_SEARCH},
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         })  # fmt: skip
         return total
+
+
+def _count_lexicon(conn) -> dict:
+    """The lexicon recounted from every document's share, and the sizes and average lengths
+    BM25 needs beside it."""
+    conn.execute("delete from lexicon")
+    for kind, name in enumerate(("words", "pairs", "sentences")):
+        conn.execute(
+            "insert into lexicon select %s, t.key, sum(t.value::int) from document_terms, "
+            "jsonb_each_text(terms->%s) t group by t.key",
+            (kind, name),
+        )
+    sums = conn.execute(
+        "select coalesce(sum((terms->'counts'->>'passages')::bigint), 0), "
+        "coalesce(sum((terms->'counts'->>'pairs')::bigint), 0), "
+        "coalesce(sum((terms->'counts'->>'sentences')::bigint), 0), "
+        "coalesce(sum((terms->'counts'->>'sentence_stems')::bigint), 0) from document_terms"
+    ).fetchone()
+    passages, pairs, sentences, sentence_stems = (int(x) for x in sums)
+    return {
+        "sentences": sentences,
+        "average_pairs": pairs / max(passages, 1),
+        "average_sentence": sentence_stems / max(sentences, 1),
+    }

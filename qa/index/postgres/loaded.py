@@ -14,7 +14,7 @@ from qa.index.freshness import check_fresh
 from qa.index.loaded import Candidates
 from qa.index.postgres import schema
 from qa.index.postgres.building import encoder_home
-from qa.index.postgres.ranking import lexical_scores
+from qa.index.postgres.ranking import PAIRS, SENTENCES, WORDS, lexical_scores
 from qa.index.postgres.reading import Readers
 from qa.ingest.documents import Endnote
 from qa.ingest.passages import Passage
@@ -49,8 +49,8 @@ class DatabaseIndex:
         self._readers = Readers(database, replicas)  # the replicas first, else the primary
         self._lock = threading.Lock()
         self.manifest = self._readers.run(lambda conn: schema.check(conn, database))
-        if self.manifest.get("format") is None:
-            raise IndexStale(f"index in {schema.shown(database)} has an old format: run `qa index`")
+        if self.manifest.get("format") is None or "lexicon" not in self.manifest:
+            raise IndexStale(f"index in {schema.shown(database)} has an old format: run `qa index --store {schema.shown(database)}`")  # fmt: skip
         check_fresh(self.manifest, corpus, model)
         self._tables = self._readers.run(schema.passage_tables)
         self.folder = encoder_home(database)  # where this machine keeps the query encoder
@@ -107,7 +107,7 @@ class DatabaseIndex:
         dense = np.array([row[-3] for row in rows], dtype=np.float32)
         texts = [row[-2] for row in rows]
         lexicon = self.lexical
-        lexical = lexical_scores(query, passages, texts, lexicon.document_frequency, lexicon.size, lexicon.average_words)  # fmt: skip
+        lexical = lexical_scores(query, passages, texts, lexicon.frequencies, lexicon.statistics)
         return Candidates(passages, dense, lexical)
 
     def page_at(self, source: str, offset: int) -> int | None:
@@ -180,19 +180,28 @@ class _Passages(Sequence):
 
 
 class _Lexicon:
-    """How many passages hold a stem (answering weighs the question's words by it)."""
+    """qa's document frequencies (the lexicon table, counted at each build): what candidates
+    are ranked by (ranking.py) and answering weighs the question's words by."""
 
     def __init__(self, index: DatabaseIndex) -> None:
         self._index = index
-        self._counts: dict[str, int] = {}
+        self._counts: dict[tuple[int, str], int] = {}
         self.size = index.manifest["passages"]
         self.average_words = index.manifest.get("average_words") or 1.0
+        self.statistics = index.manifest["lexicon"] | {"passages": self.size, "average_words": self.average_words}  # fmt: skip
+
+    def frequencies(self, terms: Iterable[str]) -> dict[tuple[int, str], int]:
+        """{(kind, term): count} for each kind the terms occur as (absent: none)."""
+        wanted = sorted(set(terms))
+        missing = [t for t in wanted if not all((k, t) in self._counts for k in (WORDS, PAIRS, SENTENCES))]  # fmt: skip
+        if missing:
+            found = dict.fromkeys(((k, t) for t in missing for k in (WORDS, PAIRS, SENTENCES)), 0)
+            rows = self._index.query("select kind, term, passages from lexicon where term = any(%s)", (missing,))  # fmt: skip
+            found.update({(kind, term): n for kind, term, n in rows})
+            if len(self._counts) > 100_000:  # a long-running server's cache stays bounded
+                self._counts.clear()
+            self._counts.update(found)
+        return {(k, t): self._counts.get((k, t), 0) for t in wanted for k in (WORDS, PAIRS, SENTENCES)}  # fmt: skip
 
     def document_frequency(self, token: str) -> int:
-        if token not in self._counts:
-            rows = self._index.query(
-                "select count(*) from passages where tsv @@ to_tsquery('simple', quote_literal(%s))",  # fmt: skip
-                (token,),
-            )
-            self._counts[token] = rows[0][0]
-        return self._counts[token]
+        return self.frequencies([token])[(WORDS, token)]

@@ -4,6 +4,8 @@ schema_version  one row: the schema's version (MIGRATIONS below, applied in orde
 meta            the build's manifest (format, model, chunking, every file's sha256)
 documents       each document's sha256, place in the corpus and kept record (text, title,
                 date, pages, warnings), as the folder store's documents.json keeps it
+document_terms  each document's share of the lexicon; lexicon: in how many passages (or
+                sentences) each of qa's stems and stem pairs occurs, for BM25
 passages        exact spans with their citations, the text that is matched, a vector(384)
                 under an HNSW cosine index, a generated tsvector under a GIN index, and the
                 number of stems BM25 normalises by
@@ -97,6 +99,18 @@ MIGRATIONS: dict[int, list[str]] = {
             search_text text not null,
             words integer not null,
             embedding vector({DIMENSION}) not null)""",
+    ],
+    # The lexicon: qa's own document frequencies (stems, stem pairs, sentence stems), so that
+    # the database ranks as the folder store does (qa/index/postgres/ranking.py). Each
+    # document's share is kept apart, so an incremental build recounts from those alone.
+    3: [
+        "create table if not exists document_terms (source text primary key, terms jsonb not null)",  # fmt: skip
+        "create table if not exists document_terms_staging (like document_terms including all)",
+        """create table if not exists lexicon (
+            kind smallint not null,
+            term text not null,
+            passages integer not null,
+            primary key (kind, term))""",
     ],
 }
 SCHEMA_VERSION = max(MIGRATIONS)
