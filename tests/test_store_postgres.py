@@ -122,6 +122,7 @@ def test_cli_info_show_and_up_to_date(pg_settings, pg_assistant):
 
 def test_incremental_build_and_failed_build(postgres, tmp_path, embedder):
     """Only changed files are embedded; removed ones go; a failed build leaves the index live."""
+    from qa.errors import IndexStale
     from qa.index.postgres.loaded import DatabaseIndex
     from qa.index.store import build
     from qa.settings import Settings
@@ -156,7 +157,14 @@ def test_incremental_build_and_failed_build(postgres, tmp_path, embedder):
     assert third.built and third.embedded == 0
     index = DatabaseIndex(settings.database, corpus, embedder.name)
     assert list(index.documents) == ["a.txt"] and len(index.passages) == third.passages
+    # An index from before the lexicon (schema 2) is refused until `qa index` rebuilds it.
+    index.query("update meta set value = value - 'lexicon' where key = 'manifest' returning 1")
     index.close()
+    with pytest.raises(IndexStale, match="old format: run `qa index --store postgresql://"):
+        DatabaseIndex(settings.database, corpus, embedder.name)
+    fourth = build(settings, embedder)
+    assert fourth.built and fourth.embedded == fourth.passages == third.passages
+    DatabaseIndex(settings.database, corpus, embedder.name).close()
 
 
 def test_bad_stores_say_what_to_do(postgres, pg_settings):

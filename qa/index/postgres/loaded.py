@@ -196,7 +196,10 @@ class _Lexicon:
         missing = [t for t in wanted if not all((k, t) in self._counts for k in (WORDS, PAIRS, SENTENCES))]  # fmt: skip
         if missing:
             found = dict.fromkeys(((k, t) for t in missing for k in (WORDS, PAIRS, SENTENCES)), 0)
-            rows = self._index.query("select kind, term, passages from lexicon where term = any(%s)", (missing,))  # fmt: skip
+            rows = self._index.query(  # both key columns given: the primary key's index serves it
+                "select kind, term, passages from lexicon where kind in (0, 1, 2) and term = any(%s)",
+                (missing,),
+            )
             found.update({(kind, term): n for kind, term, n in rows})
             if len(self._counts) > 100_000:  # a long-running server's cache stays bounded
                 self._counts.clear()
