@@ -50,9 +50,14 @@ def partition(coordinator: str, shards: list[str]) -> None:
                 options = ", ".join(
                     f"{key} '{parts[key]}'" for key in ("host", "port", "dbname") if parts.get(key)
                 )
+                # use_remote_estimate: without the shard's row counts the coordinator guesses
+                # one row matches the full text, sorts locally, and so fetches every match
+                # (26 s a query over 2 x 500,000 passages, benchmarks/scale_postgres.py); with
+                # them, each shard ranks and LIMITs its own (an EXPLAIN round trip each).
                 conn.execute(
                     f"create server qa_shard_{i} foreign data wrapper postgres_fdw "
-                    f"options ({options}, extensions 'vector', batch_size '1000')"
+                    f"options ({options}, extensions 'vector', batch_size '1000', "
+                    "use_remote_estimate 'true')"
                 )
                 user = f", password '{parts['password']}'" if parts.get("password") else ""
                 conn.execute(
