@@ -89,3 +89,17 @@ def test_a_document_without_title_headings_or_endnotes():
         "just some words in a line that goes on.",
         "and a second paragraph, also plain.",
     ]
+
+
+def test_a_figure_caption_set_as_a_heading_does_not_name_the_prose_after_it():
+    text = (
+        "# Harbour Walls\n\n## Organization\n\nThe board runs the walls from its office on the "
+        "quay, and the engineers report to it each month.\n\n## Figure 1. The Board Within the "
+        "Port Authority\n\nSource: Adapted from the port authority's chart of 2022.\n\nThe board "
+        "oversees three crews, each led by an engineer who reports on the walls each week.\n\n"
+        "Table 2: Crews and Walls\n\nEach crew keeps one wall, and the crews trade walls every "
+        "spring, as the board decided in its first year.\n"
+    )
+    document = parse("walls.md", text)
+    assert document.sections == ["Organization"]
+    assert {b.section for b in document.paragraphs} == {"Organization"}

@@ -19,7 +19,8 @@ from qa.ingest.corpus import scan
 # 5: web pages' navigation and metadata, Markdown's broken emphasis, sentences at abbreviations
 #    and list items, line-end compounds in PDFs (issue 18)
 # 6: notes saved as numbered rows in Markdown are notes (issue 18)
-FORMAT_VERSION = 6
+# 7: a figure's or a table's caption names no section
+FORMAT_VERSION = 7
 
 
 def fingerprint(corpus: Path, max_bytes: int | None = None, files: list[Path] | None = None) -> dict[str, str]:  # fmt: skip

@@ -45,7 +45,7 @@ class Block:
 
     start: int
     end: int
-    kind: str  # body | heading | endnote | title | date | furniture | pullquote
+    kind: str  # body | heading | endnote | title | date | furniture | pullquote | caption
     section: str | None
     paragraph: int  # 1-based position among the document's blocks
 
@@ -116,6 +116,9 @@ _DATE_VALUE = re.compile(
 _LABEL = re.compile(r"(?:^|[|\s])[A-Z][\w.()/&'’ -]{0,30}?:(?=\s|$)", re.M)
 
 
+# A figure's or a table's caption set like a heading ("Figure 1. Typhon Launchers and Battery
+# Operations Center" in IF12135, four in R48883) names the figure, not the prose after it.
+_CAPTION = re.compile(r"(?:Figure|Table|Chart|Map|Exhibit|Box)\s+[A-Z]?\d+[.:]\s", re.I)
 _SHORT_HEADING = re.compile(r"[A-Z][\w’'&-]*(?: [\w’'&-]+){0,3}")
 
 
@@ -292,7 +295,9 @@ def parse(
         kind = kinds[i]
         item = _ENDNOTE_ITEM.match(chunk)
         label = chunk.strip().strip("#:").strip().lower()
-        if kind == "heading":
+        if kind == "heading" and _CAPTION.match(headings[i]):
+            kind = "caption"
+        elif kind == "heading":
             section = headings[i]
             in_endnotes = section.strip().lower() in _ENDNOTE_HEADINGS
             if in_endnotes:
@@ -313,6 +318,8 @@ def parse(
             kind, section, in_endnotes = "body", boiler, False
         elif _is_pull_quote(chunk, bigram_sets[:i] + bigram_sets[i + 1 :]):
             kind = "pullquote"
+        elif _looks_like_heading(chunk) and _CAPTION.match(chunk):
+            kind = "caption"
         elif _looks_like_heading(chunk) and i + 1 < len(spans):
             kind, section, in_endnotes = "heading", chunk.strip(), False
         else:
