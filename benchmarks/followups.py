@@ -5,7 +5,8 @@ its history, against `qa serve` on 127.0.0.1 over the brief's index.
 
 Each conversation is played as the page plays it: every turn is posted with the turns before it
 (question, answer and short answer as /ask returned them) as `history`; the last turn's request
-is timed. A fresh server per run, since the reader caches what it has read; several runs, and
+is timed, and beside it the same last question asked alone (no history) on a server that has not
+read it yet. A fresh server per run, since the reader caches what it has read; several runs, and
 the figures are the median, min and max of the runs' medians.
 """
 
@@ -35,19 +36,21 @@ from timing import (  # fmt: skip
 )
 
 
-def one_run(url: str, conversations: list[dict]) -> list[float]:
+def one_run(url: str, conversations: list[dict], alone: bool = False) -> list[float]:
+    """The last turns' times, each asked with its history (or alone: only the last turn)."""
     timed = []
     with httpx.Client(base_url=url, timeout=60) as http:
         http.post("/ask", json={"question": "warm up", "top_k": 5}).raise_for_status()
         for c in conversations:
             history: list[dict] = []
-            for i, question in enumerate(c["turns"]):
+            turns = c["turns"][-1:] if alone else c["turns"]
+            for i, question in enumerate(turns):
                 started = time.perf_counter()
                 response = http.post("/ask", json={"question": question, "top_k": 5, "history": history})  # fmt: skip
                 elapsed = time.perf_counter() - started
                 response.raise_for_status()
                 answer = response.json()
-                if i == len(c["turns"]) - 1:
+                if i == len(turns) - 1:
                     timed.append(elapsed)
                 short = answer.get("short_answer") or {}
                 history.append({"question": question, "answer": answer["answer"], "short_answer": short.get("text", "")})  # fmt: skip
@@ -62,29 +65,38 @@ def main() -> None:
     conversations = [json.loads(x) for f in args.file for x in f.read_text().splitlines() if x.strip()]  # fmt: skip
     conversations = [c for c in conversations if c["corpus"] == "brief"]
 
-    medians = []
+    medians: dict[bool, list[float]] = {False: [], True: []}
     for run in range(args.runs):
         work = Path(tempfile.mkdtemp(prefix="qa-followups-"))
-        server = None
         try:
             corpus, index = brief_corpus(work)
             env = qa_env(corpus, index)
             subprocess.run([str(BIN / "qa"), "index"], env=env, check=True, capture_output=True)
-            port = free_port()
-            url = f"http://127.0.0.1:{port}"
-            server = subprocess.Popen([str(BIN / "qa"), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
-            wait_ready(url, server)
-            timed = one_run(url, conversations)
-            medians.append(statistics.median(timed))
-            log(f"run {run + 1}: median {medians[-1] * 1000:.0f} ms over {len(timed)} last turns")
+            for alone in (False, True):  # each on a fresh server: the reader caches what it read
+                timed = served_run(env, conversations, alone)
+                medians[alone].append(statistics.median(timed))
+                log(f"run {run + 1}{' alone' if alone else ''}: median {medians[alone][-1] * 1000:.0f} ms over {len(timed)} last turns")  # fmt: skip
         finally:
-            if server is not None:
-                server.terminate()
-                server.wait(timeout=30)
             shutil.rmtree(work, ignore_errors=True)
     print(machine())
     print(f"\n{len(conversations)} conversations about the brief, {args.runs} runs\n")
-    print(table(["measure", "median ms", "min ms", "max ms"], [["POST /ask, last turn with history (run medians)", *summary(medians, 1000, 1)]]))  # fmt: skip
+    rows = [
+        ["POST /ask, last turn with history (run medians)", *summary(medians[False], 1000, 1)],
+        ["POST /ask, the last question alone (run medians)", *summary(medians[True], 1000, 1)],
+    ]
+    print(table(["measure", "median ms", "min ms", "max ms"], rows))
+
+
+def served_run(env: dict, conversations: list[dict], alone: bool) -> list[float]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([str(BIN / "qa"), "serve", "--host", "127.0.0.1", "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        wait_ready(url, server)
+        return one_run(url, conversations, alone)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
 
 if __name__ == "__main__":

@@ -110,6 +110,28 @@ def test_spans_know_what_a_question_asks_for_and_what_an_acronym_stands_for():
     assert spans.expand_acronyms(text) == {"CSO": "Chief Space Operations"}
 
 
+def test_a_follow_up_passes_over_the_span_the_conversation_already_answered():
+    from qa.models.reading import Reading
+
+    text = "Joint declarations were published in 2016, 2018 and 2023."
+    spans_at = [(text.index(y), text.index(y) + 4) for y in ("2023", "2018", "2016")]
+    reading = Reading(3.0, spans_at[0], 9.0, 0.0, tuple((a, b, 9.0 - i) for i, (a, b) in enumerate(spans_at)))  # fmt: skip
+    question = "When was the previous declaration published?"
+    idf = lambda term: 1.0  # noqa: E731
+    assert spans.choose(question, text, reading, idf).span == spans_at[0]
+    assert spans.choose(question, text, reading, idf, given=("2023",)).span == spans_at[1]
+    asked = (
+        "When was the declaration before 2023 published?"  # the question's own year is no answer
+    )
+    assert spans.choose(asked, text, reading, idf).span == spans_at[1]
+    # nothing new anywhere: the reader's own span stands
+    only = Reading(3.0, spans_at[0], 9.0, 0.0, ((*spans_at[0], 9.0), (*spans_at[0], 1.0)))
+    assert spans.choose(question, text, only, idf, given=("2023",)).span == spans_at[0]
+    assert not spans.says_something_new("Who leads NATO?", "NATO")
+    assert not spans.says_something_new("When?", "in 2023", given=("2023",))
+    assert spans.says_something_new("When?", "in 2018", given=("2023",))
+
+
 def test_only_questions_that_ask_for_a_thing_get_a_short_answer(assistant):
     answer = assistant.ask("Why is information sharing between the EU and NATO problematic?")
     assert answer.answerable

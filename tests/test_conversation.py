@@ -263,10 +263,11 @@ def test_the_one_before_is_read_from_the_earlier_answer(assistant):
     from qa.answer.resolution import readings
 
     turns = [Turn(FIRST, "The latest joint declaration was published in 2023. [1]")]
-    rewrites, context = readings("And the one before it?", turns, assistant.reader)
-    queries = [r.query for r in rewrites]
+    found = readings("And the one before it?", turns, assistant.reader)
+    queries = [r.query for r in found.rewrites]
     assert "When was the joint declaration before 2023 published?" in queries
-    assert context == [f"{FIRST} 2023 And the one before it?"]
+    assert found.context == [f"{FIRST} 2023 And the one before it?"]
+    assert found.given == ("2023",)  # what the answer must go beyond
 
 
 @pytest.mark.parametrize(
@@ -291,7 +292,9 @@ def test_the_one_before_is_read_from_the_earlier_answer(assistant):
 def test_one_of_a_series_is_the_earlier_subject_reselected(assistant, question, previous, short, expected, taking):  # fmt: skip
     from qa.answer.resolution import readings
 
-    rewrites, _ = readings(question, [Turn(previous, "An answer. [1]", short)], assistant.reader)
+    rewrites = readings(
+        question, [Turn(previous, "An answer. [1]", short)], assistant.reader
+    ).rewrites
     assert rewrites[0].query == standalone(question, [Turn(previous, "An answer. [1]")])
     assert (rewrites[-1].query, rewrites[-1].taking) == (expected, taking)
 

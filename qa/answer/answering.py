@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 
 from qa.answer import spans
@@ -137,12 +137,13 @@ def features(question: str, hit: Hit) -> dict[str, float]:
     }
 
 
-def leads(question: str, hits: list[Hit], index) -> list[Hit]:
+def leads(question: str, hits: list[Hit], index, given: Collection[str] = ()) -> list[Hit]:
     """The read hits that may lead an answer, each given the span that best answers the question
-    (qa.answer.spans); endnotes only when the question asks who wrote or published what."""
+    (qa.answer.spans) and says something beyond `given` (what the conversation already
+    answered); endnotes only when the question asks who wrote or published what."""
     idf = spans.corpus_idf(index.lexical.document_frequency, index.lexical.size)
     return [
-        replace(h, reading=spans.choose(question, h.passage.text, h.reading, idf))
+        replace(h, reading=spans.choose(question, h.passage.text, h.reading, idf, given=given))
         for h in hits
         if h.reading is not None and (not h.passage.is_endnote or _ASKS_FOR_SOURCE.search(question))
     ]
@@ -158,10 +159,11 @@ def compose(
     k: int = 5,
     sources: Iterable[str] | None = None,
     refusal: Refusal | None = None,
+    given: Collection[str] = (),
 ) -> Answer:
     refusal = refusal or Refusal.of(retriever.reader)
     hits = retriever.search(question, max(k, CANDIDATE_PASSAGES), sources, read_all=True)
-    candidates = leads(question, hits, retriever.index)
+    candidates = leads(question, hits, retriever.index, given)
     scored = sorted(((refusal.probability(features(question, h)), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
     if not scored:
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), {"reason": "no passages"})  # fmt: skip

@@ -26,8 +26,10 @@ from qa.search.retrieval import Retriever
 from qa.settings import Settings
 
 MAX_QUESTION_CHARS = 2000
-# Candidates read for each other reading of a follow-up (the first reads 8): on the held-out
-# conversations (benchmarks/conversations-heldout.jsonl) 2 answered 0.83, 1 answered 0.80.
+# Candidates read for a follow-up's first reading (a question alone reads 8) and for each other
+# reading: on benchmarks/conversations.jsonl and conversations-heldout.jsonl, 6 answered as 8
+# did, in less time (benchmarks/followups.py); 2 other answered 0.83 on the held-out set, 1 0.80.
+FOLLOWUP_DEPTH = 6
 OTHER_DEPTH = 2
 MAX_TOP_K = 50
 VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"  # a question needs one such character (also in the API schema)
@@ -133,13 +135,16 @@ class Assistant:
     def _resolve(self, question: str, turns: list, k: int, wanted: list[str] | None) -> Answer:
         """The extractive answer to the reading of `question` the reader answers best
         (qa.answer.resolution), each reading's candidates found with the conversation too."""
-        rewrites, context = readings(question, turns, self.reader)
-        retriever = self.retriever.with_context(context) if context else self.retriever
+        found = readings(question, turns, self.reader)
+        rewrites = found.rewrites
+        retriever = self.retriever
+        if found.context:
+            retriever = retriever.with_context(found.context, FOLLOWUP_DEPTH)
         best, chosen, answered = None, rewrites[0], []
         for i, rewrite in enumerate(rewrites):
             # other readings read fewer candidates: the /ask budget (benchmarks/followups.py)
             view = retriever if i == 0 else retriever.at_depth(OTHER_DEPTH)
-            answer = compose(rewrite.query, view, k, wanted)
+            answer = compose(rewrite.query, view, k, wanted, given=found.given)
             if answer.answerable:
                 answered.append(answer.answer)
             if best is None or _strength(answer) > _strength(best):

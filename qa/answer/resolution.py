@@ -10,6 +10,8 @@ The rules (qa.answer.followups) write one standalone query. Beside it:
   answer's own short answer (the reader's span of it, or the client's `short_answer`): "the
   joint declaration before 2023". Each reading is answered and the reader's calibrated answer
   probability chooses.
+- what the earlier turn answered (its short answer): a follow-up's answer says something beyond
+  it (qa.answer.spans), so "And the one before?" after "2023" is not answered "2023" again.
 
 Other readings of a pronoun (the earlier short answer, the earlier subject) were tried and
 dropped: on benchmarks/conversations.jsonl they changed no hit for the better and lost one
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qa.answer.conversation import READ_TURNS, Turn, standalone
 from qa.answer.followups import pointer, relative_subject, subject_of
@@ -55,12 +57,21 @@ class Rewrite:
         return f"Taking '{self.pointer}' as {self.referent}"
 
 
-def readings(question: str, turns: Sequence[Turn], reader: Reader) -> tuple[list[Rewrite], list[str]]:  # fmt: skip
-    """The readings of `question` after `turns` (the rules' first), and the conversation
-    queries whose candidates join each reading's."""
+@dataclass(frozen=True)
+class Readings:
+    """A follow-up's readings (the rules' first), the conversation queries whose candidates join
+    each reading's, and what the conversation has already answered."""
+
+    rewrites: list[Rewrite]
+    context: list[str] = field(default_factory=list)
+    given: tuple[str, ...] = ()
+
+
+def readings(question: str, turns: Sequence[Turn], reader: Reader) -> Readings:
+    """The readings of `question` asked after `turns`."""
     rule = standalone(question, turns)
     if not turns:
-        return [Rewrite(rule)], []
+        return Readings([Rewrite(rule)])
     turns = list(turns)[-READ_TURNS:]
     last = turns[-1]
     earlier = standalone(last.question, turns[:-1])
@@ -73,7 +84,7 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader) -> tuple[list
     series = _one_of_series(question, earlier, short)
     if series and series.query != rule:
         found.append(series)
-    return found, context
+    return Readings(found, context, (short,) if short else ())
 
 
 def _one_of_series(question: str, earlier: str, short: str = "") -> Rewrite | None:

@@ -14,6 +14,10 @@ candidate spans (qa.models.reading.CANDIDATE_SPANS) is weighed by three things:
   Space Operations");
 - whether the sentence holds the question's numbers and ordinals ("second", "2030").
 
+A follow-up passes over a span that says nothing new: the earlier turn's own short answer
+("When was the joint declaration before 2023 published?" is not answered "2023") or words the
+question already holds.
+
 The weights were chosen on SQuAD 1.0 train and TyDi English gold paragraphs, never on the brief
 (training/spans.py).
 """
@@ -22,7 +26,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 
 from qa.index.lexical import tokenize
@@ -159,10 +163,13 @@ def choose(
     type_weight: float = TYPE_WEIGHT,
     match_weight: float = MATCH_WEIGHT,
     key_weight: float = KEY_WEIGHT,
+    given: Collection[str] = (),
 ) -> Reading:
-    """The reading with its span replaced by the candidate that best answers the question."""
+    """The reading with its span replaced by the candidate that best answers the question;
+    `given`: what the conversation already answered, passed over where another candidate is new."""
     if len(reading.candidates) < 2:
         return reading
+    candidates = [c for c in reading.candidates if says_something_new(question, text[c[0] : c[1]], given)]  # fmt: skip
     kind = expected_kind(question)
     keys = key_terms(question, names=False)  # names: often a pronoun in the answer's sentence
     acronyms = expand_acronyms(text)
@@ -180,8 +187,18 @@ def choose(
             + key_weight * holds_keys(keys, sentence)
         )
 
-    a, b, logit = max(reading.candidates, key=score)
+    a, b, logit = max(candidates or reading.candidates, key=score)
     return replace(reading, span=(a, b), span_logit=logit)
+
+
+def says_something_new(question: str, span: str, given: Collection[str] = ()) -> bool:
+    """Whether a span is more than an earlier answer (`given`) or the question's own words."""
+    words = set(tokenize(span))
+    if not words:
+        return False
+    if any(words <= set(tokenize(g)) for g in given if g.strip()):
+        return False
+    return not words <= set(tokenize(question))
 
 
 def corpus_idf(document_frequency: Callable[[str], int], size: int) -> Callable[[str], float]:
