@@ -1,3 +1,5 @@
+"""`python -m qa ...`: the `qa` command line."""
+
 from qa.surfaces.cli import main
 
 main()

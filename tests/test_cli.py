@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -97,6 +98,25 @@ def test_missing_index_is_one_line_and_exit_1(tmp_path, brief_corpus):
     )
     assert result.exit_code == 1
     assert result.stderr == f"error: no index at {tmp_path / 'none'}: run `qa index`\n"
+
+
+@pytest.mark.parametrize("module", ["qa", "qa.surfaces.cli"])
+@pytest.mark.parametrize("command", [["info"], ["ask", "What is NATO?"]])
+def test_python_m_runs_the_cli_and_a_missing_index_is_named_absolutely(tmp_path, module, command):
+    """`python -m qa` and `python -m qa.surfaces.cli` are the CLI; with the default (relative)
+    index missing, `qa info` and `qa ask` say where it was looked for, in one line, exit 1."""
+    root = Path(__file__).resolve().parent.parent
+    out = subprocess.run(
+        [sys.executable, "-m", module, *command],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert out.stderr == f"error: no index at {tmp_path / 'index'}: run `qa index`\n"
+    assert out.stdout == ""
 
 
 def test_empty_corpus_is_one_line_and_exit_1(tmp_path):

@@ -15,7 +15,11 @@ from qa.settings import Settings
 def describe(settings: Settings) -> dict:
     model_name = resolve_model(settings.model)[0] if settings.model else DEFAULT_MODEL_NAME
     state = status(settings.index, settings.corpus, model_name)
-    report = {"index": str(settings.index), "corpus": str(settings.corpus), "status": state}
+    report = {
+        "index": str(settings.index.absolute()),
+        "corpus": str(settings.corpus),
+        "status": state,
+    }
     if state in ("missing", "corrupt"):
         return report
     folder = layout.current(settings.index)
@@ -59,7 +63,7 @@ def kept_span(
     (for PDF and HTML, the extracted text). A passage id (`source#n.k`) stands for its own span."""
     folder = layout.current(settings.index)
     if not layout.has_manifest(folder):
-        raise IndexMissing(f"no index at {settings.index}: run `qa index`")
+        raise IndexMissing(f"no index at {settings.index.absolute()}: run `qa index`")
     documents = layout.read_documents(folder)
     if source not in documents and "#" in source and start is None and end is None:
         records = layout.passage_records(folder)

@@ -99,7 +99,7 @@ class Index:
     @classmethod
     def _load(cls, root: Path, folder: Path, corpus: Path | None, model: str | None) -> Index:
         if not layout.has_manifest(folder):
-            raise IndexMissing(f"no index at {root}: run `qa index`")
+            raise IndexMissing(f"no index at {root.absolute()}: run `qa index`")
         try:
             manifest = layout.read_manifest(folder)
             if manifest.get("format") != FORMAT_VERSION:

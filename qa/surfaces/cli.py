@@ -342,14 +342,13 @@ def info(corpus: CorpusOpt = None, index: IndexOpt = None, store: StoreOpt = Non
     from qa.index.store import describe
 
     report = describe(Settings().with_options(corpus=corpus, index=index, model=model, store=store))
+    if report["status"] == "missing":
+        _fail(f"no index at {report['index']}: run `qa index`")
     if as_json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
         return
     print(f"index:   {report['index']} ({report['status']})")
     print(f"corpus:  {report['corpus']}")
-    if report["status"] == "missing":
-        print("run `qa index` to build it")
-        return
     if report["status"] == "corrupt":
         print("the index files are damaged: run `qa index --rebuild`")
         return
@@ -424,3 +423,7 @@ def evaluate(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":  # `python -m qa.surfaces.cli`, as `python -m qa`
+    main()
