@@ -96,6 +96,16 @@ def test_a_pdf_is_served_as_the_file(opened):
     assert "script-src" not in policy and "frame-ancestors 'none'" in policy
 
 
+@pytest.mark.parametrize("path", ["/documents/brief.pdf", "/documents/brief.txt?start=0&end=10"])
+def test_head_answers_as_get_does_without_the_body(opened, path):
+    client, _ = opened
+    got, head = client.get(path), client.head(path)
+    assert head.status_code == got.status_code == 200
+    assert head.headers["content-type"] == got.headers["content-type"]
+    assert head.content == b""
+    assert client.head("/documents/missing.txt").status_code == 404
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -435,6 +435,8 @@ def create_app(
 
         return opened(request.app.state.assistant, source, start, end)
 
+    app.add_api_route("/documents/{source:path}", document, methods=["HEAD"], include_in_schema=False)  # fmt: skip
+
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:
         return FileResponse(WEB / "index.html", media_type="text/html")
