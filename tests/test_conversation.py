@@ -143,6 +143,72 @@ def test_follow_ups_become_standalone(question, previous, expected):
     assert ask_after(question, previous) == expected
 
 
+# Answers as qa gave them over the real documents (../shared/benchmarks): the CRS primer on the
+# Space Force (IF12610), the CRS insight on the Iran ceasefire (IN12678) and the White House
+# fact sheet on the 2022 NATO summit in Madrid.
+SALTZMAN = "The current CSO, General Chance B. Saltzman, was appointed in November 2022. [1]"
+FIELD_COMMANDS = "The Space Force’s three field commands are Combat Forces Command (CFC), previously Space Operations Command (SpOC); Space Training and Readiness Command (STARCOM); and Space Systems Command (SSC). [1]"  # fmt: skip
+MEMBERSHIP = "Membership Invitations for Finland and Sweden: On May 18, Finland and Sweden made the sovereign decision to apply for NATO membership, demonstrating the continued importance of NATO’s Open Door policy. [1]"  # fmt: skip
+CEASEFIRE = "On April 7, 2026, the United States and Iran agreed to a two-week ceasefire, which may bring a temporary halt to 40 days of conflict. [1]"  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("question", "previous", "expected"),
+    [
+        # a name is kept whole across its initials and its "Jr."
+        (
+            "When was he appointed?",
+            ("Who is the Chief of Space Operations?", SALTZMAN),
+            "When was General Chance B. Saltzman appointed?",
+        ),
+        (
+            "When did he retire?",
+            (
+                "Who chaired the panel?",
+                "The panel was chaired by Robert F. Kennedy Jr. in 2019. [1]",
+            ),
+            "When did Robert F. Kennedy Jr. retire?",
+        ),  # fmt: skip
+        # "it" is never the person the answer named: the thing the question was about
+        (
+            "What did it cost?",
+            ("Which general leads the Space Force?", SALTZMAN),
+            "What did the Space Force cost?",
+        ),
+        # one of a counted or owned series: "the second of" it, the verb made singular
+        (
+            "the second one?",
+            ("What are the Space Force’s three field commands?", FIELD_COMMANDS),
+            "What is the second of the Space Force’s three field commands?",
+        ),
+        (
+            "And the last?",
+            ("What were NATO's two new partners?", "Finland and Sweden. [1]"),
+            "What was the last of NATO's two new partners?",
+        ),
+        # a heading-like label opening the answer is not what "they" means
+        (
+            "When did they apply for membership?",
+            ("Which countries were invited to join NATO?", MEMBERSHIP),
+            "When did Finland and Sweden apply for membership?",
+        ),
+        # "before that": the referent in its place, not in brackets
+        (
+            "How long did the conflict last before that?",
+            ("When was the ceasefire agreed?", CEASEFIRE),
+            "How long did the conflict last before the ceasefire?",
+        ),
+        (
+            "How long did the conflict last before that?",
+            ("When did the United States and Iran agree to a ceasefire?", CEASEFIRE),
+            "How long did the conflict last before the ceasefire?",
+        ),
+    ],
+)
+def test_follow_ups_over_real_answers(question, previous, expected):
+    assert ask_after(question, previous) == expected
+
+
 @pytest.mark.parametrize(
     "question",
     [

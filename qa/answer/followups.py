@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import re
 
+from qa.answer.names import NAME_RUN, WORD, YEAR, answer_entity, is_person
+from qa.answer.names import words as _words
+
 _WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
 _AUX = {"is", "are", "was", "were", "be", "been", "do", "does", "did", "has", "have", "had", "can", "could", "will", "would", "should", "shall", "may", "might", "must"}  # fmt: skip
 _DETERMINERS = {"the", "a", "an"}
@@ -31,6 +34,7 @@ _PREPOSITIONS = {"in", "on", "at", "by", "for", "with", "from", "to", "into", "d
 _BOUNDARY = _AUX | _WH | {"and", "or", "but", "that", "which", "who", "?", ",", ";", ":"}
 # Selectors that pick one of a series; "the one before" replaces them.
 _ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last", "latest", "next", "previous", "other"}  # fmt: skip
+_COUNTS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "both", "several"}  # fmt: skip
 _SELECTORS = {"latest", "last", "first", "second", "third", "previous", "next", "earlier", "later", "most", "recent", "current", "new", "newest", "oldest", "final", "initial"}  # fmt: skip
 _RELATIVE = {
     "before": "previous", "earlier": "previous", "previous": "previous", "prior": "previous",
@@ -44,14 +48,7 @@ _ABOUT = re.compile(
     r"^(?:(?:and|but|so)\s+)?(?:what|how)\s+about\s+(?P<x>.+)$|^(?:and|also|or|same\s+for|now)\s+(?P<y>.+)$",
     re.IGNORECASE,
 )
-_YEAR = re.compile(r"(?<![\d.,])(?:1[5-9]|20)\d\d(?![\d.,]\d|\d)")  # also inside "FY2026"
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
-_NAME_RUN = re.compile(
-    r"(?<![\w’'])(?:[A-Z][\w’'-]*|[A-Z]{2,})(?:\s+(?:(?:and|of|the|for|de|von|der|&)\s+)*(?:[A-Z][\w’'-]*))*"
-)
-_QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,80})[”\"’]")
-_WORD = re.compile(r"(?:[A-Z]\.){2,}|[\w’'-]+|[?,;:]")  # "U.S." is one word
-_CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"}  # fmt: skip
 _REFUSALS = ("does not answer", "doesn't answer", "not in the corpus", "cannot answer")
 
 
@@ -98,10 +95,6 @@ def _elliptical(lower: list[str]) -> bool:
     department?", "In how many areas?") leans on the question before it."""
     substance = [w for w in lower if w not in _WH | _AUX | _PREPOSITIONS | _DETERMINERS | {"?", ",", "many", "much", "ones", "one", "else", "exactly", "so"}]  # fmt: skip
     return len(substance) <= 1 and not any(w[:1].isdigit() for w in substance)
-
-
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text)
 
 
 def _is_refusal(answer: str) -> bool:
@@ -184,7 +177,7 @@ def subject_of(query: str) -> str | None:
     first = words[start]
     possessive = first.endswith(("’s", "'s"))  # "Europe's primary task": a noun phrase
     if first[:1].isupper() and first.lower() not in _DETERMINERS and not possessive:
-        name = _NAME_RUN.match(query[_offset(query, words, start) :])
+        name = NAME_RUN.match(query[_offset(query, words, start) :])
         return name.group().strip() if name else None
     end = start + (1 if first.lower() in _DETERMINERS | {"its", "their"} or possessive else 0)
     while end < len(words) and end - start <= 8:
@@ -227,7 +220,7 @@ def _closes_with_verb(words: list[str]) -> bool:
 def _offset(text: str, words: list[str], index: int) -> int:
     """Character offset of words[index] in text (words come from _WORD in order)."""
     pos = 0
-    for i, m in enumerate(_WORD.finditer(text)):
+    for i, m in enumerate(WORD.finditer(text)):
         if i == index:
             return m.start()
         pos = m.end()
@@ -235,7 +228,7 @@ def _offset(text: str, words: list[str], index: int) -> int:
 
 
 def _span(text: str, words: list[str], start: int, end: int) -> str:
-    spans = list(_WORD.finditer(text))
+    spans = list(WORD.finditer(text))
     return text[spans[start].start() : spans[end - 1].end()]
 
 
@@ -244,32 +237,6 @@ def _content(query: str) -> str:
     words = _words(query)
     rest = [w for w in words[_frame_end(words) :] if w not in "?,;:"]
     return " ".join(rest)
-
-
-def _answer_entity(answer: str, previous: str, person: bool = False) -> str | None:
-    """The thing an earlier answer named that its question did not: a quoted title, or a name
-    (the longest; a capitalised word opening the sentence is no name unless it is an acronym)."""
-    if not answer:
-        return None
-    first = re.sub(r"\[\d+\]", "", re.split(r"(?<=[.!?])\s", answer, maxsplit=1)[0])
-    known = {w.lower().removesuffix("’s").removesuffix("'s") for w in _words(previous)}
-    for m in [] if person else _QUOTED.finditer(first):
-        if m.group(1).lower() not in previous.lower():
-            return m.group(1).strip(" ,.")
-    names = []
-    for m in _NAME_RUN.finditer(first):
-        name = re.sub(r"^(?:The|In|A|An|It|This|At|On)\s+", "", m.group().strip())
-        name = re.sub(r"[’']s$", "", name)
-        if not name or (m.start() == 0 and " " not in name and not name.isupper()):
-            continue
-        new = [
-            w
-            for w in _words(name)
-            if w.lower() not in known and w.lower() not in ("and", "of", "the")
-        ]
-        if new and not _YEAR.fullmatch(name) and name.lower() not in _CALENDAR:
-            names.append(name)
-    return max(names, key=lambda n: len(n.split()), default=None)
 
 
 def _asks_for_thing(query: str) -> bool:
@@ -286,13 +253,18 @@ def _asks_for_thing(query: str) -> bool:
 
 def _referent(previous: str, answer: str, pronoun: str) -> str | None:
     if pronoun in _PERSONAL:
-        return _answer_entity(answer, previous, person=True) or _first_name(previous)
-    entity = _answer_entity(answer, previous)
+        return answer_entity(answer, previous, person=True) or _first_name(previous)
+    # "they" most likely means those named together ("Finland and Sweden"); "it" or "that" is
+    # never the person an answer named, so then means what the question was about.
+    group = pronoun in ("they", "them", "their")
+    entity = answer_entity(answer, previous, plural=group)
+    if entity and not group and is_person(entity):
+        entity = None
     if entity and _asks_for_thing(previous):
         return entity
     subject = subject_of(previous)
     plural = bool(subject and re.search(r"\s(?:and|&)\s", subject))
-    if pronoun in ("it", "its") and plural:  # "it" cannot mean "the United States and Iran"
+    if pronoun in ("it", "its", "this", "that") and plural:  # not "the United States and Iran"
         return _last_noun_phrase(previous) or subject
     many = plural or bool(subject and re.search(r"[^s’']s$", subject))  # "partner countries"
     if pronoun in ("they", "them", "their") and not many and entity and " and " in entity:
@@ -310,7 +282,7 @@ def _first_name(query: str) -> str | None:
     words = _words(query)
     for j in range(1, len(words)):
         if _is_name_word(words, j):
-            m = _NAME_RUN.match(query[_offset(query, words, j) :])
+            m = NAME_RUN.match(query[_offset(query, words, j) :])
             if m:
                 return m.group().strip()
     return None
@@ -327,7 +299,7 @@ def pointer(question: str, previous: str, answer: str) -> tuple[str, str | None]
 def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer: str) -> str:
     w = words[i].lower()
     referent = _referent(previous, answer, w)
-    spans = list(_WORD.finditer(text))
+    spans = list(WORD.finditer(text))
     if referent is None:
         context = _content(previous)
         return f"{text.rstrip()} ({context})" if context else text
@@ -337,6 +309,8 @@ def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer:
         return _clean(text[:a] + lead + text[b:])
     if w in _POSSESSIVES or w in ("his", "her"):
         return _clean(text[:a] + lead + "’s" + text[b:])
+    if w in ("this", "that") and i and words[i - 1].lower() in _PREPOSITIONS and words[i + 1 :] in ([], ["?"]):  # fmt: skip
+        return _clean(text[:a] + referent + text[b:])  # "before that?": the thing itself
     # "this policy", "that year", "the one", "there": kept, with the referent beside them.
     return f"{text.rstrip()} ({referent})"
 
@@ -349,7 +323,7 @@ def _swap_question_word(previous: str, question: str) -> str:
     words = _words(previous)
     if words and words[0].lower() in _WH:
         wh = _words(question)[0]
-        spans = list(_WORD.finditer(previous))
+        spans = list(WORD.finditer(previous))
         rest = previous[spans[_frame_end(words[:1]) if words[0].lower() != "how" else 1].start() :]
         # "When was X published?" + "Why?" -> "Why was X published?"; drop "many"/"much" frames.
         while _words(rest) and _words(rest)[0].lower() in {"many", "much", "long", "year", "date"}:
@@ -365,19 +339,20 @@ def _substitute(previous: str, new: str) -> str:
         return previous
     if re.fullmatch(r"[a-z]+ly", new):  # "And thematically?": the same question, so qualified
         return _clean(f"{previous.rstrip(' ?')} {new}?")
-    year = _YEAR.search(new)
-    if year and _YEAR.search(previous):
-        replaced = _YEAR.sub(year.group(), previous, count=1)
+    year = YEAR.search(new)
+    if year and YEAR.search(previous):
+        replaced = YEAR.sub(year.group(), previous, count=1)
         return _drop_selectors(replaced) if replaced != previous else previous
     if year:
         return _clean(f"{_drop_selectors(previous).rstrip(' ?')} in {year.group()}?")
     if _NUMBER.fullmatch(new) and _NUMBER.search(previous):
         return _NUMBER.sub(new, previous, count=1)
     one = re.match(r"^(?:the|that|this)\s+ones?\s*(?P<rest>.*)$", new, re.IGNORECASE)
-    ordinal = re.fullmatch(r"(?:the\s+)?(\w+)", new, re.IGNORECASE)
+    ordinal = re.fullmatch(r"(?:the\s+)?(\w+)(\s+one)?", new, re.IGNORECASE)
     subject = subject_of(previous)
-    if subject and ordinal and ordinal.group(1).lower() in _ORDINALS:  # "And the sixth?"
-        return previous.replace(subject, relative_subject(subject, ordinal.group(1)), 1)
+    if subject and ordinal and ordinal.group(1).lower() in _ORDINALS:  # "And the sixth (one)?"
+        phrase = member(subject, ordinal.group(1), singular=bool(ordinal.group(2)))
+        return reselect(previous, subject, phrase, singular=bool(ordinal.group(2)))
     owner = re.match(r"^(its|their)\s+(.+)$", new, re.IGNORECASE)
     if owner and subject:  # "And its deltas?": the owner is the earlier subject's name
         name = re.sub(r"[’']s$", "", _first_name(previous) or subject)
@@ -403,6 +378,34 @@ def _substitute(previous: str, new: str) -> str:
     return _clean(f"{new} ({_content(previous)})")
 
 
+def member(subject: str, relation: str, singular: bool = False) -> str:
+    """One of the series `subject` names: 'the museums of the old town' + 'second' -> 'the
+    second museum of the old town' (singular); a subject that counts or owns its members is
+    kept whole: 'the Space Force’s three field commands' + 'second' -> 'the second of the Space
+    Force’s three field commands'."""
+    position = relation.strip().lower()
+    counted = any(w.lower() in _COUNTS or w[:1].isdigit() or w.endswith(("’s", "'s")) for w in subject.split())  # fmt: skip
+    if counted and position in _ORDINALS - {"next", "previous", "other"}:
+        return f"the {position} of {subject}"
+    phrase = relative_subject(subject, relation)
+    if not singular:
+        return phrase
+    cut = re.search(r"\s(?:to|of|on|in|for|between|with|from|about)\s", phrase + " ")
+    head, tail = (phrase[: cut.start()], phrase[cut.start() :]) if cut else (phrase, "")
+    return re.sub(r"(\w\w[^s\W])s$", r"\1", head) + tail
+
+
+def reselect(query: str, subject: str, phrase: str, singular: bool = False) -> str:
+    """`query` asked of `phrase` in place of `subject`; where one of a plural subject is now
+    meant, its verb agrees ("What are the three commands?" -> "What is the second of ...")."""
+    out = query.replace(subject, phrase, 1)
+    if singular or re.match(r"the \w+ of ", phrase):
+        verb = {"are": "is", "were": "was", "Are": "Is", "Were": "Was"}
+        at = rf"\b(are|were|Are|Were)(\s+{re.escape(phrase)})"
+        out = re.sub(at, lambda m: verb[m.group(1)] + m.group(2), out, count=1)
+    return out
+
+
 def relative_subject(subject: str, relation: str) -> str:
     """'the latest joint declaration' + 'before' -> 'the previous joint declaration';
     'the ICDS brief on military mobility' + 'on defence spending' -> 'the ICDS brief on
@@ -412,7 +415,7 @@ def relative_subject(subject: str, relation: str) -> str:
     body = words[1:] if words[0].lower() in _DETERMINERS | {"its", "their"} else words
     cut = next((i for i, w in enumerate(body) if w.lower() in _PREPOSITIONS | {"of"}), len(body))
     head, tail = body[:cut], body[cut:]
-    head = [w for w in head if w.lower() not in _SELECTORS and not _YEAR.fullmatch(w)]
+    head = [w for w in head if w.lower() not in _SELECTORS and not YEAR.fullmatch(w)]
     relation = relation.strip()
     rel_words = relation.split()
     if rel_words and rel_words[0].lower() in _RELATIVE and len(rel_words) == 1:

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from qa.answer.conversation import READ_TURNS, Turn, standalone
-from qa.answer.followups import pointer, relative_subject, subject_of
+from qa.answer.followups import member, pointer, reselect, subject_of
 from qa.ingest.documents import MARKER
 from qa.models.reading import Reader
 
@@ -39,7 +39,6 @@ _ONE = re.compile(
 )
 _SERIES = {"first", "second", "third", "fourth", "fifth", "last", "latest", "previous", "next", "other", "earlier", "later", "before", "after"}  # fmt: skip
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
-_PREPOSITION = re.compile(r"\s(?:to|of|on|in|for|between|with|from|about)\s")
 
 
 @dataclass(frozen=True)
@@ -100,16 +99,12 @@ def _one_of_series(question: str, earlier: str, short: str = "") -> Rewrite | No
     year = _YEAR.search(short)
     if year and relation in ("previous", "next"):
         relation = f"{'before' if relation == 'previous' else 'after'} {year.group()}"
-    phrase = relative_subject(about, relation)
-    if (
-        relation in _SERIES and relation != "other" and not one.group(0).lower().endswith("ones")
-    ):  # one of them: singular
-        cut = _PREPOSITION.search(phrase + " ")
-        head, tail = phrase[: cut.start()] if cut else phrase, phrase[cut.start() :] if cut else ""
-        phrase = re.sub(r"(\w\w[^s\W])s$", r"\1", head) + tail
+    # one of them: singular
+    singular = relation in _SERIES and relation != "other" and not one.group(0).lower().endswith("ones")  # fmt: skip
+    phrase = member(about, relation, singular)
     lead = re.sub(r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+)?", "", question[: one.start()], flags=re.I)  # fmt: skip
     if not lead and not question[one.end() :].strip(" ?.!"):  # only the phrase: the earlier frame
-        return Rewrite(earlier.replace(about, phrase, 1), one.group(0), phrase)
+        return Rewrite(reselect(earlier, about, phrase, singular), one.group(0), phrase)
     return Rewrite(question[: one.start()] + phrase + question[one.end() :], one.group(0), phrase)
 
 

@@ -1,0 +1,90 @@
+"""Names: the runs of capitalised words in a question or an answer, and the one an answer gives.
+
+A name is kept whole across its initials and abbreviations ("General Chance B. Saltzman",
+"Martin Luther King Jr.", "the U.S. Space Force"): a full stop there ends no name and no sentence.
+Which name an earlier answer gives is read from the sentence that answers, past a heading-like
+label that opens it ("Membership Invitations for Finland and Sweden: On May 18, Finland and
+Sweden made ..."); a person ("General ...", a middle initial) is what "he" or "she" means, and
+never what "it" means.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qa.ingest.passages import sentence_spans
+
+# Abbreviations that belong to the name around them: an initialism ("U.S."), an initial before
+# the next name ("B. Saltzman"), a title or a suffix ("Dr.", "Jr.").
+_ABBREVIATION = r"(?:[A-Z]\.){2,}|[A-Z]\.(?=\s+[A-Z])|\b(?:Jr|Sr|St|Dr|Mr|Mrs|Ms|Gen|Lt|Col|Adm|Sgt|Sen|Rep|Gov|Prof)\."  # fmt: skip
+WORD = re.compile(rf"{_ABBREVIATION}|[\w’'-]+|[?,;:]")
+_NAME_WORD = rf"(?:{_ABBREVIATION}|[A-Z][\w’'-]*)"
+NAME_RUN = re.compile(
+    rf"(?<![\w’'.]){_NAME_WORD}(?:\s+(?:(?:and|of|the|for|de|von|der|&)\s+)*{_NAME_WORD})*"
+)
+YEAR = re.compile(r"(?<![\d.,])(?:1[5-9]|20)\d\d(?![\d.,]\d|\d)")  # also inside "FY2026"
+_QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,80})[”\"’]")
+_CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"}  # fmt: skip
+# Words that open a person's name: ranks, offices and forms of address.
+_TITLES = {"general", "gen.", "admiral", "adm.", "colonel", "col.", "lieutenant", "lt.", "major", "sergeant", "sgt.", "president", "vice", "prime", "secretary", "senator", "sen.", "representative", "rep.", "governor", "gov.", "ambassador", "minister", "chancellor", "king", "queen", "prince", "princess", "pope", "judge", "justice", "speaker", "mr.", "mrs.", "ms.", "dr.", "prof.", "professor", "sir", "dame", "lord", "lady"}  # fmt: skip
+_INITIAL = re.compile(r"\b[A-Z][a-z]+\s+(?:[A-Z]\.\s+)+[A-Z][a-z]|\b(?:Jr|Sr)\.")
+_LABEL_WORDS = {"and", "or", "of", "for", "the", "a", "an", "in", "on", "to", "with", "&"}
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(text)
+
+
+def is_person(name: str) -> bool:
+    """Whether a name reads as a person's: a title opens it, or a middle initial or a "Jr."
+    sits in it."""
+    first = name.split()[0].lower() if name.split() else ""
+    return first in _TITLES or bool(_INITIAL.search(name))
+
+
+def answering_sentence(answer: str) -> str:
+    """The answer's first sentence, endnote markers aside and past a heading-like label that
+    opens it (a run of capitalised words closed by a colon or a full stop)."""
+    text = re.sub(r"\[\d+\]", "", answer).strip()
+    spans = sentence_spans(text)
+    if not spans:
+        return text
+    first = text[spans[0][0] : spans[0][1]]
+    if len(spans) > 1 and _is_label(first.rstrip(".:")):  # "Lebanon. U.S.-Israeli strikes ..."
+        first = text[spans[1][0] : spans[1][1]]
+    label = re.match(r"([^:]{3,80}):\s+(?=\S)", first)
+    if label and _is_label(label.group(1)):
+        first = first[label.end() :]
+    return first
+
+
+def _is_label(text: str) -> bool:
+    found = words(text)
+    return 0 < len(found) <= 8 and all(w[:1].isupper() or w in _LABEL_WORDS for w in found)
+
+
+def answer_entity(
+    answer: str, previous: str, person: bool = False, plural: bool = False
+) -> str | None:
+    """The thing an earlier answer named that its question (`previous`) did not: a quoted title,
+    or a name (the longest; a capitalised word opening the sentence is no name unless it is an
+    acronym). With `person`, a person's name first and no quoted title; with `plural`, names
+    joined by "and" first."""
+    if not answer:
+        return None
+    first = answering_sentence(answer)
+    known = {w.lower().removesuffix("’s").removesuffix("'s") for w in words(previous)}
+    for m in [] if person else _QUOTED.finditer(first):
+        if m.group(1).lower() not in previous.lower():
+            return m.group(1).strip(" ,.")
+    names = []
+    for m in NAME_RUN.finditer(first):
+        name = re.sub(r"^(?:The|In|A|An|It|This|At|On)\s+", "", m.group().strip())
+        name = re.sub(r"[’']s$", "", name)
+        if not name or (m.start() == 0 and " " not in name and not name.isupper()):
+            continue
+        new = [w for w in words(name) if w.lower() not in known | {"and", "of", "the"}]
+        if new and not YEAR.fullmatch(name) and name.lower() not in _CALENDAR:
+            names.append(name)
+    first_choice = is_person if person else (lambda n: plural and " and " in n)
+    return max(names, key=lambda n: (first_choice(n), len(n.split())), default=None)
