@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from qa.surfaces.render import apart
+
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -345,8 +347,9 @@ def test_refusal_looks_different_and_offers_related_reading(server: str, open_pa
     first_words = re.sub(r"\[\d+\]", "", refused["answer"])[:20]
     SA.expect(refusal.locator(".qa-msg-text")).to_contain_text(first_words)
     # It says why: the calibrated score and the threshold it fell below.
-    why = f"{refused['signals']['answer_probability']:.2f}, below the threshold of {refused['signals']['threshold']:.2f}"
-    SA.expect(refusal.locator(".qa-msg-why")).to_contain_text(why)
+    score, threshold = apart(refused["signals"]["answer_probability"], refused["signals"]["threshold"])  # fmt: skip
+    why = f"Best answer score {score}, below the threshold of {threshold}."
+    SA.expect(refusal.locator(".qa-msg-why")).to_have_text(why)
 
     def background(locator) -> str:
         return locator.evaluate("e => getComputedStyle(e).backgroundColor")
@@ -361,6 +364,25 @@ def test_refusal_looks_different_and_offers_related_reading(server: str, open_pa
         panel = page.locator(".qa-passage")
         SA.expect(panel).to_be_visible()
         assert panel.locator(".qa-passage-text").text_content() == refused["citations"][0]["text"]
+
+
+def test_a_score_just_below_the_threshold_is_shown_apart_from_it(server: str, open_page) -> None:
+    """0.0681 against 0.07 reads "0.068, below the threshold of 0.070", never "0.07 ... 0.07"."""
+    page = open_page().page
+    page.goto(server + "/")
+
+    def nearly(route) -> None:
+        response = route.fetch()
+        body = re.sub(r'("answer_probability":\s*)[-0-9.e]+', r"\g<1>0.0681", response.text())
+        route.fulfill(response=response, body=body)
+
+    page.route("**/ask", nearly)
+    refused = ask(page, "What is the population of Estonia?")
+    assert refused["signals"]["answer_probability"] == 0.0681, refused["signals"]
+    score, threshold = apart(0.0681, refused["signals"]["threshold"])
+    assert score == "0.068" and score != threshold
+    why = f"Best answer score {score}, below the threshold of {threshold}."
+    SA.expect(page.locator(".qa-msg--refusal .qa-msg-why")).to_have_text(why)
 
 
 def test_keyboard_only(server: str, open_page) -> None:

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qa.surfaces.cli import app
+from qa.surfaces.render import apart
 
 
 @pytest.fixture
@@ -74,8 +75,23 @@ def test_ask_json_short_answer_is_exact(run, brief_corpus):
 
 
 def test_ask_refusal_says_why(run):
-    result = run("ask", "What is the population of Estonia?")
-    assert "below the threshold of" in result.stdout
+    question = "What is the population of Estonia?"
+    signals = json.loads(run("ask", question, "--json").stdout)["signals"]
+    score, threshold = apart(signals["answer_probability"], signals["threshold"])
+    result = run("ask", question)
+    assert f"(best answer score {score}, below the threshold of {threshold})" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("score", "threshold", "shown"),
+    [
+        (0.0681, 0.07, ("0.068", "0.070")),
+        (0.06996, 0.07, ("0.06996", "0.07000")),
+        (0.031, 0.07, ("0.03", "0.07")),
+    ],
+)
+def test_a_score_is_shown_apart_from_the_threshold_it_fell_below(score, threshold, shown):
+    assert apart(score, threshold) == shown
 
 
 def test_info_reports_documents_and_freshness(run):

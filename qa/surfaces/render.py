@@ -74,12 +74,23 @@ def print_reply(out: Console, answer: Answer) -> None:
     out.print(Text(f"{len(answer.citations)} source(s): /sources to read them", style="dim"))
 
 
+def apart(score: float, threshold: float) -> tuple[str, str]:
+    """A score and the threshold it fell below, to as few places (two at least) as tell them
+    apart: 0.068 and 0.070, never 0.07 and 0.07. widget.js `apart` does the same on the page."""
+    for places in range(2, 7):
+        shown = f"{score:.{places}f}", f"{threshold:.{places}f}"
+        if shown[0] != shown[1]:
+            break
+    return shown
+
+
 def print_checks(out: Console, answer: Answer) -> None:
     """Why a question was refused (the calibrated score and its threshold), and what the
     sentence check said of an LLM's answer: why it fell back, what it flagged."""
     s = answer.signals
     if not answer.answerable and "answer_probability" in s:
-        out.print(Text(f"(best answer score {s['answer_probability']:.2f}, below the threshold of {s['threshold']:.2f})", style="dim"))  # fmt: skip
+        score, threshold = apart(s["answer_probability"], s["threshold"])
+        out.print(Text(f"(best answer score {score}, below the threshold of {threshold})", style="dim"))  # fmt: skip
     if answer.reading:  # a follow-up read one way where another reading answered otherwise
         out.print(Text(f"({answer.reading})", style="dim"))
     if answer.note:

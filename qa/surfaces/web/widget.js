@@ -393,11 +393,22 @@
       if (at + shortText.length < text.length) parent.appendChild(document.createTextNode(text.slice(at + shortText.length)));
     }
 
+    /* A score and the threshold it fell below, to as few places (two at least) as tell them
+     * apart: 0.068 and 0.070, never 0.07 and 0.07 (as qa/surfaces/render.py `apart`). */
+    function apart(score, threshold) {
+      var shown;
+      for (var places = 2; places <= 6; places++) {
+        shown = [score.toFixed(places), threshold.toFixed(places)];
+        if (shown[0] !== shown[1]) break;
+      }
+      return shown;
+    }
+
     /* Why a question was not answered: the calibrated score against its threshold. */
     function refusalReason(signals) {
       if (!signals || typeof signals.answer_probability !== "number" || typeof signals.threshold !== "number") return null;
-      return el("p", "qa-msg-why", "Best answer score " + signals.answer_probability.toFixed(2) +
-        ", below the threshold of " + signals.threshold.toFixed(2) + ".");
+      var shown = apart(signals.answer_probability, signals.threshold);
+      return el("p", "qa-msg-why", "Best answer score " + shown[0] + ", below the threshold of " + shown[1] + ".");
     }
 
     function answerText(answer, citations, related, shortAnswer) {
