@@ -365,6 +365,41 @@ def test_one_of_a_series_is_the_earlier_subject_reselected(assistant, question, 
     assert (rewrites[-1].query, rewrites[-1].taking) == (expected, taking)
 
 
+@pytest.mark.parametrize(
+    ("question", "previous", "answer", "expected", "taking"),
+    [
+        (
+            "What does the second one do?",
+            "What are the Space Force’s three field commands?",
+            FIELD_COMMANDS,
+            "What does Space Training and Readiness Command (STARCOM) do?",
+            "Taking 'the second one' as Space Training and Readiness Command (STARCOM)",
+        ),
+        (
+            "And the last one?",
+            "What were the museums of the old town?",
+            "The museums are the Old Hall, the Mint and the Tower. [1]",
+            "What was the Tower?",
+            "Taking 'the last one' as the Tower",
+        ),
+    ],
+)
+def test_one_of_a_list_is_the_item_the_earlier_answer_gave(assistant, question, previous, answer, expected, taking):  # fmt: skip
+    from qa.answer.resolution import readings
+
+    rewrites = readings(question, [Turn(previous, answer)], assistant.reader).rewrites
+    assert (rewrites[-1].query, rewrites[-1].taking) == (expected, taking)
+
+
+def test_a_list_of_another_length_is_not_the_series(assistant):
+    from qa.answer.resolution import readings
+
+    two = "The field commands are Combat Forces Command and Space Systems Command. [1]"
+    previous = "What are the Space Force’s three field commands?"
+    rewrites = readings("the second one?", [Turn(previous, two)], assistant.reader).rewrites
+    assert all("Space Systems Command" not in r.query for r in rewrites)
+
+
 def test_short_answer_is_read_from_history(assistant):
     turns = check_history([{"question": "q?", "answer": "A.", "short_answer": {"text": " 2018 "}}])
     assert turns == [Turn("q?", "A.", "2018")]

@@ -10,6 +10,10 @@ The rules (qa.answer.followups) write one standalone query. Beside it:
   answer's own short answer (the reader's span of it, or the client's `short_answer`): "the
   joint declaration before 2023". Each reading is answered and the reader's calibrated answer
   probability chooses.
+- where it asks for one by its place ("the second one", "the last of them") and the earlier
+  answer gave a list of as many items as the question counted, that item itself: "What does
+  Space Training and Readiness Command (STARCOM) do?". The reader often still answers from the
+  list's own sentence (IF12610), but the reading taken names the item.
 - what the earlier turn answered (its short answer): a follow-up's answer says something beyond
   it (qa.answer.spans), so "And the one before?" after "2023" is not answered "2023" again.
 
@@ -26,6 +30,7 @@ from dataclasses import dataclass, field
 
 from qa.answer.conversation import READ_TURNS, Turn, standalone
 from qa.answer.followups import member, pointer, reselect, subject_of
+from qa.answer.names import answering_sentence
 from qa.ingest.documents import MARKER
 from qa.models.reading import Reader
 
@@ -39,6 +44,13 @@ _ONE = re.compile(
 )
 _SERIES = {"first", "second", "third", "fourth", "fifth", "last", "latest", "previous", "next", "other", "earlier", "later", "before", "after"}  # fmt: skip
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+# "the second one", "the last of them", "And the third?": a place in a list.
+_PLACES = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "last": -1}
+_COUNT = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
+_POSITION = re.compile(
+    rf"\bthe\s+(?P<place>{'|'.join(_PLACES)})(?:\s+(?:one|of\s+them)\b|(?=\s*[?.!]*\s*$))",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -81,8 +93,10 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader) -> Readings:
     word, referent = points or (None, None)
     found = [Rewrite(rule, word, referent)]
     series = _one_of_series(question, earlier, short)
-    if series and series.query != rule:
-        found.append(series)
+    item = None if refused else _listed(question, earlier, last.answer)
+    for other in (series, item):
+        if other and other.query not in {r.query for r in found}:
+            found.append(other)
     return Readings(found, context, (short,) if short else ())
 
 
@@ -102,10 +116,49 @@ def _one_of_series(question: str, earlier: str, short: str = "") -> Rewrite | No
     # one of them: singular
     singular = relation in _SERIES and relation != "other" and not one.group(0).lower().endswith("ones")  # fmt: skip
     phrase = member(about, relation, singular)
-    lead = re.sub(r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+)?", "", question[: one.start()], flags=re.I)  # fmt: skip
-    if not lead and not question[one.end() :].strip(" ?.!"):  # only the phrase: the earlier frame
-        return Rewrite(reselect(earlier, about, phrase, singular), one.group(0), phrase)
-    return Rewrite(question[: one.start()] + phrase + question[one.end() :], one.group(0), phrase)
+    return _placed(question, one, earlier, about, phrase, singular)
+
+
+def _listed(question: str, earlier: str, answer: str) -> Rewrite | None:
+    """'What are the Space Force’s three field commands?', answered by a list, + 'What does the
+    second one do?' -> 'What does Space Training and Readiness Command (STARCOM) do?': the item
+    at that place in the list the earlier answer gave."""
+    at, about = _POSITION.search(question), subject_of(earlier)
+    head = re.split(r"\s(?:of|on|in|for|to|from|with|about|between)\s", about or "")[0]
+    if not (at and about and re.search(r"[^s’']s$", head)):  # one of a plural subject
+        return None
+    items = _items(answering_sentence(answer))
+    count = next((_COUNT[w] for w in about.lower().split() if w in _COUNT), len(items))
+    place = _PLACES[at.group("place").lower()]
+    if len(items) < 2 or count != len(items) or place >= len(items):
+        return None
+    return _placed(question, at, earlier, about, items[place], singular=True)
+
+
+def _items(sentence: str) -> list[str]:
+    """The items of the list a sentence gives after "are", "include" or a colon: split at
+    semicolons where it has them ("A (CFC), previously B; C; and D", each item up to its first
+    comma), else at commas and a last "and"."""
+    opens = re.search(r"\b(?:are|were|include|includes|included)\s+|:\s+", sentence)
+    if not opens:
+        return []
+    rest = sentence[opens.end() :].strip().rstrip(".")
+    if ";" in rest:
+        items = [part.split(", ")[0] for part in re.split(r";\s*(?:and\s+|or\s+)?", rest)]
+    else:
+        items = re.split(r",\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+(?=[^,]*$)", rest)
+    items = [i.strip() for i in items if i.strip()]
+    return items if all(len(i.split()) <= 12 for i in items) else []
+
+
+def _placed(question: str, found: re.Match, earlier: str, about: str, phrase: str, singular: bool) -> Rewrite:  # fmt: skip
+    """`question` with `phrase` for the words that pointed back; where those words were all it
+    said ("And the second one?"), the earlier question asked of `phrase`."""
+    lead = re.sub(r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+)?", "", question[: found.start()], flags=re.I)  # fmt: skip
+    pointed = found.group(0)
+    if not lead and not question[found.end() :].strip(" ?.!"):
+        return Rewrite(reselect(earlier, about, phrase, singular), pointed, phrase)
+    return Rewrite(question[: found.start()] + phrase + question[found.end() :], pointed, phrase)
 
 
 def _short_answer(query: str, answer: str, reader: Reader) -> str:
