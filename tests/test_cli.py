@@ -135,6 +135,35 @@ def test_python_m_runs_the_cli_and_a_missing_index_is_named_absolutely(tmp_path,
     assert out.stdout == ""
 
 
+def test_a_new_build_says_the_same_counts_throughout(tmp_path):
+    """A report saved twice (same title, same text) is embedded once: the announcement, the
+    progress bar and the summary give the same figure, say why the passages are more, and claim
+    no reuse on a new build."""
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    report = "---\ntitle: Lighthouse report\n---\n\nThe Saaremaa lighthouse was relit in 1998.\n"
+    (corpus / "report.md").write_text(report)
+    (corpus / "report copy.md").write_text(report)
+    (corpus / "other.md").write_text("# Ferries\n\nThe ferry to Muhu leaves every hour.\n")
+    (corpus / "word.txt").write_text("Lighthouses.\n")
+    args = ["index", "--corpus", str(corpus), "--index", str(tmp_path / "index")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "embedding 3 passages from 4 documents (and 1 word-for-word repeat, not embedded again)" in result.stderr  # fmt: skip
+    assert "| 3/3 [" in result.stderr  # the progress bar counts what is embedded
+    assert "word.txt: kept 1 word\n" in result.stderr
+    assert result.stdout.startswith("indexed 4 passages from 4 documents into ")
+    assert result.stdout.rstrip().endswith("(new; 3 embedded, 1 word-for-word repeat not embedded again)")  # fmt: skip
+
+    (corpus / "other.md").write_text("# Ferries\n\nThe ferry to Muhu leaves every other hour.\n")
+    result = CliRunner().invoke(app, args)
+    assert result.stdout.rstrip().endswith("(corpus or model changed; 1 embedded, 3 unchanged files reused)")  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert "is up to date (4 passages); nothing to do" in result.stdout
+    result = CliRunner().invoke(app, ["info", *args[1:]])
+    assert "  word.txt: 1 passage, 1 word — (untitled) (no date)\n" in result.stdout
+
+
 def test_empty_corpus_is_one_line_and_exit_1(tmp_path):
     (tmp_path / "c").mkdir()
     result = CliRunner().invoke(

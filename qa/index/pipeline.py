@@ -96,7 +96,12 @@ def kept_line(source: str, record: dict) -> str:
     kept = record.get("kept") or {}
     share = kept.get("share_of_file")
     of_file = f" ({share:.0%} of the text in the file)" if share is not None else ""
-    return f"{source}: kept {kept.get('words', 0):,} words{of_file}"
+    return f"{source}: kept {counted(kept.get('words', 0), 'word')}{of_file}"
+
+
+def counted(number: int, noun: str) -> str:
+    """A count with its noun, plural unless it is one: "1 passage", "1,200 words"."""
+    return f"{number:,} {noun}{'' if number == 1 else 's'}"
 
 
 # The formats read, as messages name them: ".txt, .md, .markdown, .html, .htm, .pdf or .docx".
@@ -112,6 +117,10 @@ class BuildReport:
     folder: Path
     reason: str
     embedded: int | None = None  # passages embedded by this build; the others were reused
+    # Passages whose text another passage of this build has word for word (a report saved as
+    # both PDF and web page): embedded once, so `passages` can exceed `embedded` on a new build.
+    repeats: int = 0
+    reused: int | None = None  # unchanged files whose passages and vectors were carried over
 
 
 def build(
@@ -187,7 +196,11 @@ def build(
     reason = "rebuilt on request" if state in ("fresh", "encoder damaged") else reasons[state]
     seconds = time.perf_counter() - started
     indexed = len({p.source for p in passages})  # skipped files are listed, but not counted
-    return BuildReport(True, indexed, len(passages), seconds, root, reason, embedded)
+    fresh = len(passages) - sum(len(stored.passages) for stored in previous.values())
+    return BuildReport(
+        True, indexed, len(passages), seconds, root, reason, embedded,
+        repeats=fresh - embedded, reused=len(previous),
+    )  # fmt: skip
 
 
 ENCODER_REPAIRED = "only its encoder was damaged: re-exported it"
@@ -301,11 +314,13 @@ def gather(
             progress(kept_line(relative, record))
         fresh[relative] = (record, own)
     new_passages = [p for _, passages in fresh.values() for p in passages]
-    reused = f", reusing {len(previous)} unchanged" if previous else ""
-    read = len({p.source for p in new_passages})  # skipped files are not documents
-    progress(f"embedding {len(new_passages)} passages from {read} documents{reused}")
     # The same text (a document saved as both PDF and HTML, say) is embedded once.
     texts = list(dict.fromkeys(index_text(p) for p in new_passages))
+    reused = f", reusing {counted(len(previous), 'unchanged file')}" if previous else ""
+    repeats = len(new_passages) - len(texts)
+    repeated = f" (and {counted(repeats, 'word-for-word repeat')}, not embedded again)" if repeats else ""  # fmt: skip
+    read = len({p.source for p in new_passages})  # skipped files are not documents
+    progress(f"embedding {counted(len(texts), 'passage')} from {counted(read, 'document')}{reused}{repeated}")  # fmt: skip
     row = {text: i for i, text in enumerate(texts)}
     encoded = embedder.encode(texts, progress=True) if texts else None
     if encoded is not None:

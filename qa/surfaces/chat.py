@@ -9,6 +9,7 @@ from rich.text import Text
 
 from qa.answer.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
 from qa.errors import QAError
+from qa.index.pipeline import counted
 from qa.surfaces.render import console, print_answer, print_reply
 
 HELP = """Type a question and press Enter; follow-ups ("and the one before?") read the turns before.
@@ -42,7 +43,9 @@ def run_chat(assistant) -> None:
     out = console()
     assistant.warm_up()  # load the model before the first prompt, not after the first question
     out.print(
-        Text(f"qa chat: {assistant.passages} passages loaded. /help for commands, Ctrl-D to leave.")
+        Text(
+            f"qa chat: {counted(assistant.passages, 'passage')} loaded. /help for commands, Ctrl-D to leave."
+        )
     )
     read = _reader()
     last = None

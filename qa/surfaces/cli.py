@@ -116,26 +116,30 @@ def index(
 
 
 def _print_build(report, settings: Settings) -> None:
-    from qa.index.pipeline import ENCODER_REPAIRED
+    from qa.index.pipeline import ENCODER_REPAIRED, counted
     from qa.index.store import location
 
+    passages = counted(report.passages, "passage")
     if report.built and report.reason == ENCODER_REPAIRED:
         print(
             f"repaired the ONNX encoder of the index at {settings.index} in {report.seconds:.1f} s "
-            f"({report.passages} passages kept as they were, none embedded again)",
+            f"({passages} kept as they were, none embedded again)",
             flush=True,
         )
     elif report.built:
+        done = [f"{report.embedded:,} embedded"]
+        if report.repeats:  # the same text twice (a PDF and its web page) is embedded once
+            done.append(f"{counted(report.repeats, 'word-for-word repeat')} not embedded again")
+        if report.reused:
+            done.append(f"{counted(report.reused, 'unchanged file')} reused")
         print(
-            f"indexed {report.passages} passages from {report.documents} documents "
-            f"into {location(settings)} in {report.seconds:.1f} s ({report.reason}; "
-            f"{report.embedded} embedded, unchanged files reused)",
+            f"indexed {passages} from {counted(report.documents, 'document')} into "
+            f"{location(settings)} in {report.seconds:.1f} s ({report.reason}; {', '.join(done)})",
             flush=True,
         )
     else:
         print(
-            f"index at {location(settings)} is up to date ({report.passages} passages); nothing to do",
-            flush=True,
+            f"index at {location(settings)} is up to date ({passages}); nothing to do", flush=True
         )
 
 
@@ -261,6 +265,7 @@ def serve(
     _check_port(host, port)
 
     from qa.answer.assistant import Assistant
+    from qa.index.pipeline import counted
     from qa.surfaces.server import create_app
 
     settings = Settings().with_options(
@@ -293,7 +298,9 @@ def serve(
         )
     writer = f", answers written by the LLM at {settings.llm_url}" if settings.llm_url else ""
     passages = assistant.passages if assistant else 0
-    print(f"serving {passages} passages on http://{host}:{port}{writer}", file=sys.stderr)
+    print(
+        f"serving {counted(passages, 'passage')} on http://{host}:{port}{writer}", file=sys.stderr
+    )
     if watch:
         print(f"watching {settings.corpus}: changes are indexed and served", file=sys.stderr)
     app_ = create_app(settings, assistant, watch=watch)
@@ -339,6 +346,7 @@ def _log_requests(level: str) -> None:
 @friendly
 def info(corpus: CorpusOpt = None, index: IndexOpt = None, store: StoreOpt = None, model: ModelOpt = None, as_json: JsonOpt = False) -> None:  # fmt: skip
     """What the index holds and whether it is stale."""
+    from qa.index.pipeline import counted
     from qa.index.store import describe
 
     report = describe(Settings().with_options(corpus=corpus, index=index, model=model, store=store))
@@ -363,14 +371,14 @@ def info(corpus: CorpusOpt = None, index: IndexOpt = None, store: StoreOpt = Non
         print(f"search:  PostgreSQL: pgvector HNSW (m {dense['m']}, ef_search {dense['ef_search']}) and full text")  # fmt: skip
     else:
         print("search:  exact")
-    print(f"{report['passages']} passages from {len(report['documents'])} documents:")
+    print(f"{counted(report['passages'], 'passage')} from {counted(len(report['documents']), 'document')}:")  # fmt: skip
     for doc in report["documents"]:
         kept = doc.get("kept") or {}
-        words = f", {kept['words']:,} words" if "words" in kept else ""
+        words = f", {counted(kept['words'], 'word')}" if "words" in kept else ""
         share = kept.get("share_of_file")
         words += f" ({share:.0%} of the file's text)" if share is not None else ""
         print(
-            f"  {doc['source']}: {doc['passages']} passages{words} — {doc['title'] or '(untitled)'} ({doc['date'] or 'no date'})"
+            f"  {doc['source']}: {counted(doc['passages'], 'passage')}{words} — {doc['title'] or '(untitled)'} ({doc['date'] or 'no date'})"
         )
         if doc.get("warning"):
             print(f"    warning: {doc['warning']}")

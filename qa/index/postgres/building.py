@@ -84,8 +84,8 @@ def build(
         return BuildReport(False, len(files), total, 0.0, Path(), "up to date")
     seconds = time.perf_counter() - started
     if total is None:  # another worker swaps the build in when its last files are done
-        return BuildReport(True, len(files), staged, seconds, Path(), "this worker's share; another swaps the build in", embedded)  # fmt: skip
-    return BuildReport(True, len(files), total, seconds, Path(), reason, embedded)
+        return BuildReport(True, len(files), staged, seconds, Path(), "this worker's share; another swaps the build in", embedded, staged - embedded)  # fmt: skip
+    return BuildReport(True, len(files), total, seconds, Path(), reason, embedded, staged - embedded)  # fmt: skip
 
 
 def _plan(conn, plan: dict, rebuild: bool) -> str | None:
