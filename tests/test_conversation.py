@@ -147,6 +147,7 @@ def test_follow_ups_become_standalone(question, previous, expected):
 # Space Force (IF12610), the CRS insight on the Iran ceasefire (IN12678) and the White House
 # fact sheet on the 2022 NATO summit in Madrid.
 SALTZMAN = "The current CSO, General Chance B. Saltzman, was appointed in November 2022. [1]"
+CSO = "The Chief of Space Operations (CSO) is the highest-ranking uniformed space advisor and reports to the civilian Secretary of the Air Force. [1]"  # fmt: skip
 FIELD_COMMANDS = "The Space Force’s three field commands are Combat Forces Command (CFC), previously Space Operations Command (SpOC); Space Training and Readiness Command (STARCOM); and Space Systems Command (SSC). [1]"  # fmt: skip
 MEMBERSHIP = "Membership Invitations for Finland and Sweden: On May 18, Finland and Sweden made the sovereign decision to apply for NATO membership, demonstrating the continued importance of NATO’s Open Door policy. [1]"  # fmt: skip
 CEASEFIRE = "On April 7, 2026, the United States and Iran agreed to a two-week ceasefire, which may bring a temporary halt to 40 days of conflict. [1]"  # fmt: skip
@@ -169,6 +170,17 @@ CEASEFIRE = "On April 7, 2026, the United States and Iran agreed to a two-week c
             ),
             "When did Robert F. Kennedy Jr. retire?",
         ),  # fmt: skip
+        # an office is no person's name: after "who is X", "he" is X; else "the" office
+        (
+            "When was he appointed?",
+            ("Who is the Chief of Space Operations?", CSO),
+            "When was the Chief of Space Operations appointed?",
+        ),
+        (
+            "When was he appointed?",
+            ("Who does the CSO report to?", CSO),
+            "When was the Secretary of the Air Force appointed?",
+        ),
         # "it" is never the person the answer named: the thing the question was about
         (
             "What did it cost?",

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-from qa.answer.names import NAME_RUN, WORD, YEAR, answer_entity, is_person
+from qa.answer.names import NAME_RUN, WORD, YEAR, answer_entity, is_office, is_person
 from qa.answer.names import words as _words
 
 _WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
@@ -253,7 +253,12 @@ def _asks_for_thing(query: str) -> bool:
 
 def _referent(previous: str, answer: str, pronoun: str) -> str | None:
     if pronoun in _PERSONAL:
-        return answer_entity(answer, previous, person=True) or _first_name(previous)
+        named = answer_entity(answer, previous, person=True)
+        if named and is_office(named) and re.match(r"who\s+(is|was)\b", previous, re.I):
+            return subject_of(previous)  # "Who is the CSO?" answered by what the CSO does
+        if named and is_office(named):
+            return f"the {named}"
+        return named or _first_name(previous)
     # "they" most likely means those named together ("Finland and Sweden"); "it" or "that" is
     # never the person an answer named, so then means what the question was about.
     group = pronoun in ("they", "them", "their")

@@ -26,7 +26,7 @@ YEAR = re.compile(r"(?<![\d.,])(?:1[5-9]|20)\d\d(?![\d.,]\d|\d)")  # also inside
 _QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,80})[”\"’]")
 _CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"}  # fmt: skip
 # Words that open a person's name: ranks, offices and forms of address.
-_TITLES = {"general", "gen.", "admiral", "adm.", "colonel", "col.", "lieutenant", "lt.", "major", "sergeant", "sgt.", "president", "vice", "prime", "secretary", "senator", "sen.", "representative", "rep.", "governor", "gov.", "ambassador", "minister", "chancellor", "king", "queen", "prince", "princess", "pope", "judge", "justice", "speaker", "mr.", "mrs.", "ms.", "dr.", "prof.", "professor", "sir", "dame", "lord", "lady"}  # fmt: skip
+_TITLES = {"general", "gen.", "admiral", "adm.", "colonel", "col.", "lieutenant", "lt.", "sergeant", "sgt.", "president", "vice", "prime", "secretary", "senator", "sen.", "representative", "rep.", "governor", "gov.", "ambassador", "minister", "chancellor", "king", "queen", "prince", "princess", "pope", "judge", "justice", "speaker", "mr.", "mrs.", "ms.", "dr.", "prof.", "professor", "sir", "dame", "lord", "lady"}  # fmt: skip
 _INITIAL = re.compile(r"\b[A-Z][a-z]+\s+(?:[A-Z]\.\s+)+[A-Z][a-z]|\b(?:Jr|Sr)\.")
 _LABEL_WORDS = {"and", "or", "of", "for", "the", "a", "an", "in", "on", "to", "with", "&"}
 
@@ -36,10 +36,19 @@ def words(text: str) -> list[str]:
 
 
 def is_person(name: str) -> bool:
-    """Whether a name reads as a person's: a title opens it, or a middle initial or a "Jr."
+    """Whether a name reads as a person's: titles and then a name open it ("General Chance
+    Saltzman", not the office "Secretary of the Air Force"), or a middle initial or a "Jr."
     sits in it."""
-    first = name.split()[0].lower() if name.split() else ""
-    return first in _TITLES or bool(_INITIAL.search(name))
+    parts = name.split()
+    rest = next((i for i, w in enumerate(parts) if w.lower() not in _TITLES), len(parts))
+    titled = 0 < rest < len(parts) and parts[rest][:1].isupper()
+    return titled or bool(_INITIAL.search(name))
+
+
+def is_office(name: str) -> bool:
+    """Whether a name is an office rather than the person holding it ("Secretary of the Air
+    Force", "Vice President")."""
+    return bool(name.split()) and name.split()[0].lower() in _TITLES and not is_person(name)
 
 
 def answering_sentence(answer: str) -> str:
