@@ -20,7 +20,7 @@ _ABBREVIATION = r"(?:[A-Z]\.){2,}|[A-Z]\.(?=\s+[A-Z])|\b(?:Jr|Sr|St|Dr|Mr|Mrs|Ms
 WORD = re.compile(rf"{_ABBREVIATION}|[\w’'-]+|[?,;:]")
 _NAME_WORD = rf"(?:{_ABBREVIATION}|[A-Z][\w’'-]*)"
 NAME_RUN = re.compile(
-    rf"(?<![\w’'.]){_NAME_WORD}(?:\s+(?:(?:and|of|the|for|de|von|der|&)\s+)*{_NAME_WORD})*"
+    rf"(?<![\w’']){_NAME_WORD}(?:\s+(?:(?:and|of|the|for|de|von|der|&)\s+)*{_NAME_WORD})*"
 )
 YEAR = re.compile(r"(?<![\d.,])(?:1[5-9]|20)\d\d(?![\d.,]\d|\d)")  # also inside "FY2026"
 _QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,80})[”\"’]")
