@@ -98,6 +98,38 @@ def test_a_list_item_is_a_sentence_without_its_bullet():
     assert [p.text for p in passages] == ["The walls were raised.\n- They held."]
 
 
+def test_markup_labels_and_lone_captions_are_no_passages(tmp_path):
+    """What a White House page and a CRS web page hold besides their text: the press release's
+    closing "###", a label on a line of its own, a figure's caption without its figure. None is
+    a passage; a lead-in sentence, a caption that is a sentence and a short fact still are."""
+    from qa.index.pipeline import read_document
+
+    page = (
+        "---\ntitle: Fact Sheet\n---\n\nKey Summit Outcomes:\n\n"
+        "Allies agreed a new Strategic Concept.\n\n"
+        "U.S. actions to strengthen deterrence include:\n\n"
+        "| Figure 1. Australia Fact Sheet \n|  \n|  \n\n"
+        "Table 2: Copper imports rose 5% in 2025.\n\n"
+        "Figure 3. Facial Recognition Technologies:\n\n"
+        "It rained.\n\n"
+        "                              Disclaimer:  \n These documents were prepared by CRS.\n\n"
+        "\\###\n"
+    )
+    (tmp_path / "page.md").write_text(page, encoding="utf-8")
+    document = read_document(tmp_path, "page.md")
+    assert "###" in document.text and "Disclaimer:" in document.text  # kept in the text, cited
+    passages = cut(document)
+    check_spans(document.text, passages)
+    assert [p.text for p in passages] == [
+        "Allies agreed a new Strategic Concept.",
+        "U.S. actions to strengthen deterrence include:",
+        "Table 2: Copper imports rose 5% in 2025.",
+        "It rained.",
+        "These documents were prepared by CRS.",
+    ]
+    assert [p.id for p in passages][:2] == ["page.md#2.1", "page.md#3.1"]
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet=st.characters(codec="utf-8"), max_size=2000), st.integers(5, 120))
 def test_every_passage_is_an_exact_span_of_any_text(text, max_words):

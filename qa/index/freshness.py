@@ -20,7 +20,8 @@ from qa.ingest.corpus import scan
 #    and list items, line-end compounds in PDFs (issue 18)
 # 6: notes saved as numbered rows in Markdown are notes (issue 18)
 # 7: a figure's or a table's caption names no section
-FORMAT_VERSION = 7
+# 8: no passage of bare markup ("###"), a label ("Disclaimer:") or a caption alone
+FORMAT_VERSION = 8
 
 
 def fingerprint(corpus: Path, max_bytes: int | None = None, files: list[Path] | None = None) -> dict[str, str]:  # fmt: skip

@@ -118,7 +118,7 @@ _LABEL = re.compile(r"(?:^|[|\s])[A-Z][\w.()/&'’ -]{0,30}?:(?=\s|$)", re.M)
 
 # A figure's or a table's caption set like a heading ("Figure 1. Typhon Launchers and Battery
 # Operations Center" in IF12135, four in R48883) names the figure, not the prose after it.
-_CAPTION = re.compile(r"(?:Figure|Table|Chart|Map|Exhibit|Box)\s+[A-Z]?\d+[.:]\s", re.I)
+CAPTION = re.compile(r"(?:Figure|Table|Chart|Map|Exhibit|Box)\s+[A-Z]?\d+[.:]\s", re.I)
 _SHORT_HEADING = re.compile(r"[A-Z][\w’'&-]*(?: [\w’'&-]+){0,3}")
 
 
@@ -295,7 +295,7 @@ def parse(
         kind = kinds[i]
         item = _ENDNOTE_ITEM.match(chunk)
         label = chunk.strip().strip("#:").strip().lower()
-        if kind == "heading" and _CAPTION.match(headings[i]):
+        if kind == "heading" and CAPTION.match(headings[i]):
             kind = "caption"
         elif kind == "heading":
             section = headings[i]
@@ -318,7 +318,7 @@ def parse(
             kind, section, in_endnotes = "body", boiler, False
         elif _is_pull_quote(chunk, bigram_sets[:i] + bigram_sets[i + 1 :]):
             kind = "pullquote"
-        elif _looks_like_heading(chunk) and _CAPTION.match(chunk):
+        elif _looks_like_heading(chunk) and CAPTION.match(chunk):
             kind = "caption"
         elif _looks_like_heading(chunk) and i + 1 < len(spans):
             kind, section, in_endnotes = "heading", chunk.strip(), False

@@ -10,7 +10,7 @@ import math
 import re
 from dataclasses import dataclass
 
-from qa.ingest.documents import ENDNOTES_SECTION, MARKER, Document, Endnote, words
+from qa.ingest.documents import CAPTION, ENDNOTES_SECTION, MARKER, Document, Endnote, words
 from qa.ingest.extract import page_at
 
 # About a paragraph: SQuAD hit@1 0.796 -> 0.832 against 100 (a question's words and its answer
@@ -39,6 +39,10 @@ _PLAIN_WORD = re.compile(r"[“\"‘(]?[A-Z][a-z]+\b(?![.’'])")
 _BULLET = re.compile(r"[-–•●▪■◦‣∙·*][ \t]+(?=\S)")
 _ITEM_LINE = re.compile(r"\n[ \t]*(?=[-–•●▪■◦‣∙·*][ \t]+\S|\(?\d{1,3}[.)][ \t]+\S)")
 _NUMBER_ONLY = re.compile(r"\(?\d{1,3}[.)]")
+# A span that is only a label for what follows ("Disclaimer:", "Key Summit Outcomes:") or a
+# figure's caption without its figure ("| Figure 1. Australia Fact Sheet |") says nothing.
+_LABEL_WORDS = 3
+_CAPTION_WORDS = 12
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,21 @@ def pack(text: str, sentences: list[tuple[int, int]], max_words: int) -> list[tu
     return groups
 
 
+def substantive(text: str) -> bool:
+    """Whether a span says something a reader could use: not bare markup ("###" closing a press
+    release, a table's empty row "|"), a label or a caption alone. Seen on 3 White House pages
+    and a CRS web page (../shared/benchmarks), where such passages were offered as related
+    reading and even quoted as answers ("### [1]")."""
+    bare = " ".join(text.replace("|", " ").split())
+    found = words(bare)
+    if not found:
+        return False
+    if bare.endswith(":") and len(found) <= _LABEL_WORDS:
+        return False
+    caption = CAPTION.match(bare) and len(found) <= _CAPTION_WORDS and bare[-1] not in ".!?"
+    return not caption
+
+
 def cut(document: Document, max_words: int = DEFAULT_MAX_WORDS) -> list[Passage]:
     text = document.text
     passages: list[Passage] = []
@@ -155,6 +174,7 @@ def cut(document: Document, max_words: int = DEFAULT_MAX_WORDS) -> list[Passage]
                 spans = pack(text, sentence_spans(text, block.start, block.end), max_words)
         else:
             spans = pack(text, sentence_spans(text, block.start, block.end), max_words)
+            spans = [(a, b) for a, b in spans if substantive(text[a:b])]
         for k, (a, b) in enumerate(spans, start=1):
             span_text = text[a:b]
             numbers = dict.fromkeys(int(m.group(1)) for m in MARKER.finditer(span_text))
