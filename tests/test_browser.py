@@ -333,6 +333,42 @@ def test_page_answers_with_clickable_citations(server: str, open_page) -> None:
     assert not watched.errors
 
 
+def test_example_questions_fit_the_indexed_documents(open_page, tmp_path_factory) -> None:
+    """Over a user's own documents (three White House pages), no example is about the brief:
+    each asks about one of their titles, and is answered from that document."""
+    pages = sorted((ROOT.parent / "shared" / "benchmarks" / "real-markdown").glob("*.md"))
+    assert len(pages) == 3
+    corpus = tmp_path_factory.mktemp("own")
+    for page_file in pages:
+        shutil.copy(page_file, corpus / page_file.name)
+    index = corpus.parent / "own-index"
+    done = subprocess.run(qa_command("index", "--corpus", str(corpus), "--index", str(index)), capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    titles = [
+        "FACT SHEET: The 2022 NATO Summit in Madrid",
+        "U.S.-EU Summit Joint Statement",
+        "FACT SHEET: U.S. Contributions to NATO Deterrence and Defense",
+    ]
+    with qa_serve(corpus, index, tmp_path_factory.mktemp("own-serve") / "serve.log") as base:
+        page = open_page().page
+        page.goto(base + "/")
+        starters = page.locator(".qa-starter")
+        SA.expect(starters).to_have_text([f"What does {title} say?" for title in titles])
+        SA.expect(page.locator(".qa-empty-label")).to_be_visible()
+        with page.expect_response(lambda r: r.url.endswith("/ask")):
+            starters.first.click()
+        page.locator(DONE).first.wait_for()
+        shown = page.evaluate("window.__qaAnswers")[-1]
+        assert shown["answerable"], shown
+        assert shown["citations"][0]["citation"]["title"] == titles[0]
+        for title in titles[1:]:
+            body = json.dumps({"question": f"What does {title} say?"}).encode()
+            request = urllib.request.Request(base + "/ask", body, {"Content-Type": "application/json"})  # fmt: skip
+            with urllib.request.urlopen(request, timeout=60) as response:
+                answer = json.load(response)
+            assert answer["answerable"] and answer["citations"][0]["citation"]["title"] == title
+
+
 def test_refusal_looks_different_and_offers_related_reading(server: str, open_page) -> None:
     page = open_page().page
     page.goto(server + "/")

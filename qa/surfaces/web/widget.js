@@ -20,12 +20,32 @@
   var MAX_QUESTION_CHARS = 2000; // the server's bound (qa/answer/assistant.py MAX_QUESTION_CHARS)
   var MAX_TURN_CHARS = 2000; // per earlier question (the server's bound)
   var MAX_ANSWER_CHARS = 4000; // per earlier answer (the server's bound; longer ones are cut)
-  var STARTERS = [
+  // Example questions: the brief's own (corpus/eu-nato-relationship.txt) while it is indexed,
+  // else one for each of the first three titles of the index (see startersFor).
+  var BRIEF_TITLE = "Hague Summit Series: The EU-NATO Relationship";
+  var BRIEF_STARTERS = [
     "When was the latest joint declaration published?",
     "Why is information sharing between the EU and NATO problematic?",
     "Who wrote the ICDS brief on military mobility?",
   ];
+  var MAX_STARTERS = 3;
+  var MAX_TITLE_CHARS = 150;
   var idCounter = 0;
+
+  /* Example questions that fit the index: the brief's own while it is indexed (each answered
+   * from it), else "What does <title> say?" for the first three distinct titles, else none.
+   * Asked of 3 CRS reports, their web pages and 3 White House pages (11 titles, brief included),
+   * that form was answered from the titled document 11 times of 11; "What is <title> about?"
+   * 10 (the DeFi report's refused). */
+  function startersFor(docs) {
+    var titles = [];
+    docs.forEach(function (d) {
+      var title = d && typeof d.title === "string" ? d.title.replace(/\s+/g, " ").trim() : "";
+      if (title && title.length <= MAX_TITLE_CHARS && titles.indexOf(title) < 0) titles.push(title);
+    });
+    if (titles.indexOf(BRIEF_TITLE) >= 0) return BRIEF_STARTERS;
+    return titles.slice(0, MAX_STARTERS).map(function (title) { return "What does " + title + " say?"; });
+  }
 
   // ---------------------------------------------------------------- DOM helpers
 
@@ -324,19 +344,25 @@
     var empty = el("div", "qa-empty");
     empty.appendChild(el("p", "qa-empty-lead", "Ask a question and get an answer quoted from the documents, with its sources."));
     var startersLabelId = uid("starters");
-    empty.appendChild(el("p", "qa-empty-label", "Try one of these:")).id = startersLabelId;
+    var startersLabel = empty.appendChild(el("p", "qa-empty-label", "Try one of these:"));
+    startersLabel.id = startersLabelId;
+    startersLabel.hidden = true; // until the index says which documents it holds
     var starterList = el("ul", "qa-starters");
     starterList.setAttribute("aria-labelledby", startersLabelId);
-    STARTERS.forEach(function (q) {
-      var li = el("li");
-      var b = el("button", "qa-starter", q);
-      b.type = "button";
-      b.addEventListener("click", function () { submit(q); });
-      li.appendChild(b);
-      starterList.appendChild(li);
-    });
     empty.appendChild(starterList);
     log.appendChild(empty);
+
+    function showStarters(questions) {
+      questions.forEach(function (q) {
+        var li = el("li");
+        var b = el("button", "qa-starter", q);
+        b.type = "button";
+        b.addEventListener("click", function () { submit(q); });
+        li.appendChild(b);
+        starterList.appendChild(li);
+      });
+      startersLabel.hidden = !questions.length;
+    }
 
     // ------------------------------------------------------------ conversation
 
@@ -764,16 +790,18 @@
       function (health) {
         var docs = Array.isArray(health.documents) ? health.documents : null;
         var passages = typeof health.passages === "number" ? health.passages : null;
+        var counted = passages === null ? "" : passages + (passages === 1 ? " passage" : " passages");
         var text;
+        showStarters(startersFor(docs || []));
         if (docs && docs.length === 1) {
           text = "Answers from “" + (docs[0].title || docs[0].source) + "”";
-          if (passages !== null) text += " · " + passages + " passages";
+          if (passages !== null) text += " · " + counted;
         } else if (docs && docs.length > 1) {
           text = "Answers from " + docs.length + " documents";
-          if (passages !== null) text += " · " + passages + " passages";
+          if (passages !== null) text += " · " + counted;
           corpusNote.title = docs.map(function (d) { return d.title || d.source; }).join("\n");
         } else if (passages !== null) {
-          text = "Answers from " + passages + " indexed passages";
+          text = "Answers from " + counted + " in the index";
         } else {
           text = "Connected";
         }
