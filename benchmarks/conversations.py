@@ -1,6 +1,7 @@
 """Follow-up questions: last-turn answer hit with the conversation, without it, and joined.
 
     python benchmarks/conversations.py [--file benchmarks/conversations.jsonl] [--show]
+        [--llm-rewrite URL]
 
 Each conversation is played as a client would: every turn is asked with the turns before it
 (their questions and qa's own answers) as `history`, and the last turn's answer must contain the
@@ -10,6 +11,10 @@ into one query. Conversations of corpus "brief" run over the brief; "real" over 
 fact sheets (../shared/benchmarks/real-markdown) and the CRS reports' web versions
 (../shared/benchmarks/real-pdfs/web-version), read from ../shared and indexed in a temporary
 folder.
+
+With `--llm-rewrite URL` (an OpenAI-compatible server, e.g. `python tests/smollm_server.py --port
+8080`), the model also writes each follow-up standing alone, as `qa --llm` does; the answers stay
+extractive, so that the figures measure the rewrite alone.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from pathlib import Path
 from timing import BRIEF, ROOT, SHARED, log
 
 from qa.answer.conversation import MAX_ANSWER_CHARS
+from qa.answer.llm import LLMConfig
 from qa.ingest.documents import normalise
 
 REAL = [
@@ -56,7 +62,7 @@ def play(assistant, turns: list[str]):
     history: list[dict] = []
     answer = None
     for question in turns:
-        answer = assistant.ask(question, history=history)
+        answer = assistant.extractive(question, history=history)
         history.append({"question": question, "answer": answer.answer[:MAX_ANSWER_CHARS]})
     return answer
 
@@ -67,6 +73,7 @@ def main() -> None:
     parser.add_argument(
         "--show", action="store_true", help="print each last turn's query and answer"
     )
+    parser.add_argument("--llm-rewrite", metavar="URL", help="an LLM writes each follow-up standing alone")  # fmt: skip
     args = parser.parse_args()
     conversations = [
         json.loads(line) for line in args.file.read_text().splitlines() if line.strip()
@@ -77,11 +84,13 @@ def main() -> None:
         files = {"brief": [BRIEF], "real": REAL}
         needed = sorted({c["corpus"] for c in conversations})  # index only what is asked
         assistants = {name: assistant_over(files[name], Path(tmp) / name) for name in needed}
+        for a in assistants.values():
+            a.llm = LLMConfig(args.llm_rewrite, timeout=120) if args.llm_rewrite else None
         for c in conversations:
             a = assistants[c["corpus"]]
             with_history = play(a, c["turns"])
-            alone = a.ask(c["turns"][-1])
-            joined = a.ask(" ".join(c["turns"]))
+            alone = a.extractive(c["turns"][-1])
+            joined = a.extractive(" ".join(c["turns"]))
             for corpus in (c["corpus"], "all"):
                 row = rows.setdefault(corpus, {"with history": [], "last question alone": [], "questions joined": [], "rewritten": []})  # fmt: skip
                 row["with history"].append(hit(with_history, c["answer"]))
@@ -92,6 +101,7 @@ def main() -> None:
                 mark = "ok " if hit(with_history, c["answer"]) else "MISS"
                 print(
                     f"{mark} {c['id']}: {with_history.query_used!r}\n     -> {with_history.answer[:160]!r}"
+                    + (f"\n     ({with_history.reading})" if with_history.reading else "")
                 )
 
     print(f"\nLast-turn answer hit, {len(conversations)} conversations ({args.file.name})\n")

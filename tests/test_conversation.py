@@ -436,3 +436,31 @@ def test_short_answer_in_history_over_http(client):
     assert data["answerable"] is True
     assert "Brussels" in data["answer"]
     assert data["query_used"]
+
+
+# ------------------------------------------------- a standalone question written by an LLM
+
+DECLARATION = [Turn(FIRST, "The latest joint declaration was published in 2023. [1]")]
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        ("What did the latest joint declaration of 2023 prioritise?", True),
+        ("What did the 2019 joint declaration prioritise?", False),  # a year nobody said
+        ("What did NATO's Strategic Concept prioritise?", False),  # a name nobody said
+        ("What did it prioritise?", False),  # brings nothing of the conversation in
+        ("The joint declaration prioritised resilience.", False),  # an answer, not a question
+        ("What did the latest joint declaration prioritise? " * 12, False),  # runs on
+    ],
+)
+def test_a_written_follow_up_is_read_only_where_it_keeps_to_the_conversation(assistant, written, kept):  # fmt: skip
+    from qa.answer.resolution import readings
+
+    found = readings("What did it prioritise?", DECLARATION, assistant.reader, written)
+    first = found.rewrites[0]
+    assert (first.written and first.query == written) is kept
+    assert written not in [r.query for r in found.rewrites[1:]]  # never read any other way
+    if kept:
+        assert first.taking == f"Reading the question as '{written}'"
+        assert found.rewrites[1].query == standalone("What did it prioritise?", DECLARATION)

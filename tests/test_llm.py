@@ -21,6 +21,7 @@ from qa.answer.checking import (
     exact,
     sentences,
 )
+from qa.answer.llm import REWRITE_SYSTEM
 from qa.answer.writing import NOT_ASKED, NOTHING_SUPPORTED
 from qa.errors import LLMError, LLMTimeout
 from qa.ingest.passages import sentence_spans
@@ -118,8 +119,14 @@ def reply(fake):
     """Sets what the fake model writes for the next requests, from the prompt's passages."""
     fake.mode = "stream"
 
-    def set_reply(write):
-        fake.reply = lambda request: write(passages_of(request))
+    def set_reply(write, rewrite=None):
+        def answer(request):
+            if request["messages"][0]["content"] == REWRITE_SYSTEM:  # a follow-up to rewrite
+                asked = request["messages"][-1]["content"].split("Last question: ")[-1]
+                return rewrite(asked) if rewrite else asked
+            return write(passages_of(request))
+
+        fake.reply = answer
 
     yield set_reply
     fake.mode = "stream"
@@ -196,6 +203,26 @@ def test_the_prompt_numbers_the_passages_and_carries_the_conversation(llm_assist
     assert request["messages"][-1]["content"].startswith("Passages:\n\n[1] ")
     assert f"\n\nQuestion: {QUESTION}\n\n" in request["messages"][-1]["content"]
     assert request["stream"] is True and request["max_tokens"] > 0
+
+
+def test_the_model_writes_a_follow_up_standing_alone_and_is_checked(llm_assistant, reply, fake):
+    first = "When was the latest joint declaration published?"
+    history = [{"question": first, "answer": "The latest joint declaration was published in 2023. [1]"}]  # fmt: skip
+    invented = "What did the 2019 joint declaration between NATO and Japan prioritise?"
+    reply(lambda p: f"{sentence_with_number(p[0])} [1]", rewrite=lambda asked: invented)
+    answer = llm_assistant.ask("What did it prioritise?", history=history)
+    rewrite, *_ = [r for r in fake.requests[-2:] if r["messages"][0]["content"] == REWRITE_SYSTEM]
+    said = rewrite["messages"][-1]["content"]
+    assert f"Q: {first}\nA: The latest joint declaration was published in 2023." in said
+    assert said.endswith("Last question: What did it prioritise?") and rewrite["max_tokens"] <= 60
+    assert answer.query_used == "What did the latest joint declaration prioritise?"  # the rules'
+    assert answer.reading is None  # the invented one was never read
+
+    written = "What did the joint declaration published in 2023 prioritise?"
+    reply(lambda p: f"{sentence_with_number(p[0])} [1]", rewrite=lambda asked: written)
+    answer = llm_assistant.ask("What did it prioritise?", history=history)
+    assert answer.query_used == written  # read first, and as well answered as the rules' reading
+    assert answer.reading in (None, f"Reading the question as '{written}'")  # said where unsure
 
 
 def test_a_server_that_ignores_stream_still_works(llm_assistant, reply, fake):

@@ -90,3 +90,21 @@ def test_what_a_real_model_writes_is_shown_only_when_supported(real, question):
     assert data["sentences"], "the model wrote nothing"
     assert_every_shown_sentence_is_supported(real, data)
     print(json.dumps(data["sentences"], ensure_ascii=False))  # seen with -s: what was caught
+
+
+def test_what_a_real_model_writes_for_a_follow_up_is_searched_only_where_it_checks(real):
+    """SmolLM2 mostly copies the follow-up back ("When was it renamed?"), which brings nothing of
+    the conversation in: then only the rules' readings are searched."""
+    from qa.answer.conversation import Turn
+    from qa.answer.llm import standalone_question
+    from qa.answer.resolution import checked, readings
+
+    first, question = "What did France and the UK push for?", "When was it renamed?"
+    said = "France and the UK pushed for a European Security and Defence Policy, established in 1999. [1]"  # fmt: skip
+    turns = [Turn(first, said)]
+    written = standalone_question(real.llm, question, [(first, said)])
+    assert written and "\n" not in written
+    kept = checked(written, question, turns)
+    rules = [r.query for r in readings(question, turns, real.reader).rewrites]
+    answer = real.extractive(question, history=[{"question": first, "answer": said}])
+    assert answer.query_used in ([kept] if kept else []) + rules

@@ -13,10 +13,10 @@ from functools import partial
 from qa.answer.answering import Answer, compose
 from qa.answer.checking import Evidence
 from qa.answer.conversation import check_history, standalone
-from qa.answer.llm import LLMConfig
+from qa.answer.llm import LLMConfig, standalone_question
 from qa.answer.resolution import readings
 from qa.answer.writing import NOT_ASKED, write
-from qa.errors import BadInput, UnknownDocument
+from qa.errors import BadInput, LLMError, LLMTimeout, UnknownDocument
 from qa.index.store import open_index
 from qa.models.embedding import Embedder, resolve_model
 from qa.models.onnx_embedding import OnnxEmbedder, load_embedder
@@ -109,6 +109,12 @@ class Assistant:
         *_, answer = self.ask_stream(question, k, sources, history)
         return answer
 
+    def extractive(self, question: str, k: int = 5, sources: Iterable[str] | None = None, history: Iterable | None = None) -> Answer:  # fmt: skip
+        """The extractive answer alone, as `ask` gives it before any LLM writes (a configured
+        LLM still writes a follow-up's standalone question)."""
+        question = check_query(question, k)
+        return self._resolve(question, check_history(history), k, self._check_sources(sources))
+
     def ask_stream(
         self,
         question: str,
@@ -135,7 +141,7 @@ class Assistant:
     def _resolve(self, question: str, turns: list, k: int, wanted: list[str] | None) -> Answer:
         """The extractive answer to the reading of `question` the reader answers best
         (qa.answer.resolution), each reading's candidates found with the conversation too."""
-        found = readings(question, turns, self.reader)
+        found = readings(question, turns, self.reader, self._written(question, turns))
         rewrites = found.rewrites
         retriever = self.retriever
         if found.context:
@@ -157,6 +163,16 @@ class Assistant:
             query_used=chosen.query,
             reading=chosen.taking if unsure else None,
         )
+
+    def _written(self, question: str, turns: list) -> str | None:
+        """The LLM's standalone question for a follow-up, where an LLM is configured and
+        answers; none otherwise (the rules' readings stand alone)."""
+        if self.llm is None or not turns:
+            return None
+        try:
+            return standalone_question(self.llm, question, [(t.question, t.answer) for t in turns])
+        except (LLMError, LLMTimeout):
+            return None  # the answer itself then says what the LLM did (qa.answer.writing)
 
     def warm_up(self) -> None:
         """Load the model now rather than on the first question."""

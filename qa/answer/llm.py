@@ -48,6 +48,24 @@ EXAMPLE = [
 ]
 
 
+REWRITE_SYSTEM = (
+    "You rewrite the last question of a conversation so that it can be understood without the "
+    "conversation. Replace every word that points back (it, they, he, she, that, there, then, "
+    "the one before, the second one) with what it means in the conversation. "
+    "Use only names, numbers and words from the conversation. "
+    "Reply with the rewritten question only, on one line."
+)
+REWRITE_EXAMPLE = [
+    {
+        "role": "user",
+        "content": "Conversation:\nQ: When did the county open the new bridge?\nA: The new bridge "
+        "opened in 2004.\n\nLast question: Who built it?",
+    },
+    {"role": "assistant", "content": "Who built the new bridge that opened in 2004?"},
+]
+REWRITE_TOKENS = 60
+
+
 @dataclass(frozen=True)
 class LLMConfig:
     """Where the model is and how long to wait for it."""
@@ -80,6 +98,25 @@ def messages(question: str, passages: Sequence[str], history: Sequence[tuple[str
     ask = f"Passages:\n\n{numbered}\n\nQuestion: {question}\n\n{REMINDER}"
     chat.append({"role": "user", "content": ask})
     return chat
+
+
+def rewrite_messages(question: str, history: Sequence[tuple[str, str]]) -> list[dict]:
+    """The chat that asks for `question` as a standalone question, after `history` (oldest
+    first, answers without their markers)."""
+    lines = []
+    for asked, answered in history:
+        answered = re.sub(r"\s*\[\d+\]", "", answered).strip() or "(no answer)"
+        lines.append(f"Q: {asked}\nA: {_cut(answered)}")
+    ask = "Conversation:\n" + "\n".join(lines) + f"\n\nLast question: {question}"
+    return [{"role": "system", "content": REWRITE_SYSTEM}, *REWRITE_EXAMPLE, {"role": "user", "content": ask}]  # fmt: skip
+
+
+def standalone_question(config: LLMConfig, question: str, history: Sequence[tuple[str, str]]) -> str:  # fmt: skip
+    """What the model writes as `question` standing alone: its first line, unchecked."""
+    short = LLMConfig(config.url, config.model, config.timeout, REWRITE_TOKENS)
+    reply = "".join(stream_reply(short, rewrite_messages(question, history))).strip()
+    line = reply.splitlines()[0] if reply else ""
+    return re.sub(r"^(?:rewritten question|question)\s*:\s*", "", line, flags=re.I).strip(" \"'“”")
 
 
 def _cut(text: str) -> str:

@@ -14,6 +14,9 @@ The rules (qa.answer.followups) write one standalone query. Beside it:
   answer gave a list of as many items as the question counted, that item itself: "What does
   Space Training and Readiness Command (STARCOM) do?". The reader often still answers from the
   list's own sentence (IF12610), but the reading taken names the item.
+- where an LLM is configured, the question as the model wrote it standing alone, where it passes
+  `checked`: its names and numbers all said in the conversation, the question's own kept, and
+  something of the earlier turns brought in; a rewrite that fails is dropped, never searched.
 - what the earlier turn answered (its short answer): a follow-up's answer says something beyond
   it (qa.answer.spans), so "And the one before?" after "2023" is not answered "2023" again.
 
@@ -31,9 +34,12 @@ from dataclasses import dataclass, field
 from qa.answer.conversation import READ_TURNS, Turn, standalone
 from qa.answer.followups import member, pointer, reselect, subject_of
 from qa.answer.names import answering_sentence
+from qa.answer.spans import holds_keys, key_terms
+from qa.index.lexical import tokenize
 from qa.ingest.documents import MARKER
 from qa.models.reading import Reader
 
+MAX_WRITTEN = 300  # a standalone question; a longer reply is the model answering instead
 _REFUSED = re.compile(r"does not answer|not in the corpus", re.IGNORECASE)
 # "the second one", "the one before it", "the previous ones", "the others": one of the series
 # the earlier question was about, so its subject with the new selector.
@@ -60,9 +66,12 @@ class Rewrite:
     query: str
     pointer: str | None = None  # the word that points back ("it")
     referent: str | None = None  # what it was taken to mean
+    written: bool = False  # written by the LLM
 
     @property
     def taking(self) -> str | None:
+        if self.written:
+            return f"Reading the question as '{self.query}'"
         if not (self.pointer and self.referent):
             return None
         return f"Taking '{self.pointer}' as {self.referent}"
@@ -78,8 +87,8 @@ class Readings:
     given: tuple[str, ...] = ()
 
 
-def readings(question: str, turns: Sequence[Turn], reader: Reader) -> Readings:
-    """The readings of `question` asked after `turns`."""
+def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str | None = None) -> Readings:  # fmt: skip
+    """The readings of `question` asked after `turns`; `written`: the LLM's standalone question."""
     rule = standalone(question, turns)
     if not turns:
         return Readings([Rewrite(rule)])
@@ -97,7 +106,26 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader) -> Readings:
     for other in (series, item):
         if other and other.query not in {r.query for r in found}:
             found.append(other)
+    written = checked(written or "", question, turns)
+    if written and written not in {r.query for r in found}:
+        found.insert(0, Rewrite(written, written=True))
     return Readings(found, context, (short,) if short else ())
+
+
+def checked(written: str, question: str, turns: Sequence[Turn]) -> str | None:
+    """The LLM's standalone question where it keeps to the conversation: a question of at most
+    MAX_WRITTEN characters whose names and numbers were all said, that keeps the question's own,
+    and that brings in a word of the earlier turns (else it resolved nothing)."""
+    written = " ".join(written.split())
+    if not written.endswith("?") or len(written) > MAX_WRITTEN:
+        return None
+    earlier = " ".join(f"{t.question} {t.answer} {t.short_answer}" for t in turns)
+    if holds_keys(key_terms(written), f"{question} {earlier}") < 1.0:
+        return None  # a name or number nobody said
+    if holds_keys(key_terms(question), written) < 1.0:
+        return None  # the question's own dropped
+    brought = set(tokenize(written)) - set(tokenize(question))
+    return written if brought & set(tokenize(earlier)) else None
 
 
 def _one_of_series(question: str, earlier: str, short: str = "") -> Rewrite | None:
