@@ -173,6 +173,22 @@ def test_endnotes_never_lead_an_answer_unless_the_question_asks_who_wrote_what(a
     )
 
 
+def test_a_reference_list_does_not_crowd_the_body_out_of_an_answer(assistant):
+    """An endnote's title can hold every word of a question ("Why does Maga world hate
+    Europe?" is note 1's title): search finds it, but answering reads body passages only, so a
+    report whose reference list repeats its subject (R48883's 'Decentralized Finance') still
+    answers from its text."""
+    question = "Why does Maga world hate Europe?"
+    found = assistant.retriever.search(question, 8, read_all=True)
+    assert found[0].passage.is_endnote and "Maga" in found[0].passage.text
+    body = assistant.retriever.search(question, 8, read_all=True, notes=False)
+    assert len(body) == 8 and not any(h.passage.is_endnote for h in body)
+    answer = assistant.ask(question)
+    assert not any(hit.passage.is_endnote for _, hit in answer.citations)
+    # a question that asks who wrote what still reads the notes
+    assert any(h.passage.is_endnote for _, h in assistant.ask("Who wrote about Maga world?").citations)  # fmt: skip
+
+
 def test_an_endnote_answer_is_the_whole_reference_not_a_piece_of_its_title(assistant):
     answer = assistant.ask("Who wrote the ICDS piece on defence spending?")
     assert answer.answerable, answer.signals
@@ -186,3 +202,43 @@ def test_json_shape_follows_the_contract(assistant):
     for citation in data["citations"]:
         assert {"marker", "rank", "score", "text", "citation"} <= set(citation)
         assert f"[{citation['marker']}]" in data["answer"]
+
+
+def test_a_short_answer_keeps_the_currency_sign_before_its_number():
+    from qa.answer.answering import short_answer
+    from qa.ingest.passages import Passage
+    from qa.models.reading import Reading
+    from qa.search.hybrid import Hit
+
+    text = "For FY2027, the Space Force requested a total of $71.3 billion."
+    a = text.index("71.3")
+    passage = Passage("r.pdf#1.1", "r.pdf", 100, 100 + len(text), text, None, 1, ())
+    hit = Hit(passage, 0.5, 1, 0.5, 0.5, reading=Reading(2.0, (a, a + 12), 9.0, 0.0))
+    short = short_answer(hit)
+    assert (short.text, short.start) == ("$71.3 billion", 100 + a - 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "span", "expected"),
+    [
+        (
+            "The current CSO is General Chance B. Saltzman.",
+            "Saltzman",
+            "General Chance B. Saltzman",
+        ),
+        ("The Commission also took part.", "Commission", "Commission"),  # "The" opens the sentence
+        ("In 2019 the Space Force was made.", "Space Force", "Space Force"),
+        ("It was led by Mark Rutte.", "Rutte", "Mark Rutte"),
+        ("It was led by Mark Rutte.", "led", "led"),  # not a name: left as the reader gave it
+    ],
+)
+def test_a_short_answer_that_ends_a_name_is_the_whole_name(text, span, expected):
+    from qa.answer.answering import short_answer
+    from qa.ingest.passages import Passage
+    from qa.models.reading import Reading
+    from qa.search.hybrid import Hit
+
+    a = text.index(span)
+    passage = Passage("r.pdf#1.1", "r.pdf", 0, len(text), text, None, 1, ())
+    hit = Hit(passage, 0.5, 1, 0.5, 0.5, reading=Reading(2.0, (a, a + len(span)), 9.0, 0.0))
+    assert short_answer(hit).text == expected

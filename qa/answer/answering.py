@@ -18,6 +18,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 
 from qa.answer import spans
+from qa.answer.names import NAME_RUN
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reader
@@ -162,7 +163,8 @@ def compose(
     given: Collection[str] = (),
 ) -> Answer:
     refusal = refusal or Refusal.of(retriever.reader)
-    hits = retriever.search(question, max(k, CANDIDATE_PASSAGES), sources, read_all=True)
+    notes = bool(_ASKS_FOR_SOURCE.search(question))  # else only body passages may answer
+    hits = retriever.search(question, max(k, CANDIDATE_PASSAGES), sources, read_all=True, notes=notes)  # fmt: skip
     candidates = leads(question, hits, retriever.index, given)
     scored = sorted(((refusal.probability(features(question, h)), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
     if not scored:
@@ -212,6 +214,22 @@ def answer_sentence(hit: Hit) -> str:
     return " ".join(MARKER.sub("", hit.passage.text[s:e]).split())
 
 
+_OPENERS = {"the", "a", "an", "in", "on", "at", "by", "for", "from", "to", "as", "after", "before", "since", "when", "while", "this", "that", "these", "those", "its", "their", "his", "her"}  # fmt: skip
+
+
+def _whole_name(text: str, a: int, b: int) -> int:
+    """Where a span that ends a name starts the name: "Saltzman" is "General Chance B.
+    Saltzman" (a word opening the sentence, "The", "In", is no part of it)."""
+    if not text[a : a + 1].isupper():
+        return a
+    for m in NAME_RUN.finditer(text, max(0, a - 120), b):
+        if m.start() < a < m.end() == b:
+            opener = re.match(r"([\w’'-]+)\s+", text[m.start() : a])
+            skip = opener and opener.group(1).lower() in _OPENERS
+            return m.start() + opener.end() if skip else m.start()
+    return a
+
+
 def short_answer(hit: Hit) -> ShortAnswer | None:
     """The reader's span, exact against the document, trimmed of markers and punctuation."""
     a, b = hit.reading.span
@@ -221,9 +239,12 @@ def short_answer(hit: Hit) -> ShortAnswer | None:
         b = marker.start()
     while a < b and not text[a].isalnum() and text[a] not in "$€£(":
         a += 1
+    if a > 0 and text[a - 1] in "$€£" and text[a : a + 1].isdigit():  # "$71.3 billion", not "71.3"
+        a -= 1
     while b > a and (text[b - 1].isspace() or text[b - 1] in ",.;:"):
         b -= 1
     if a >= b:
         return None
+    a = _whole_name(text, a, b)
     p = hit.passage
     return ShortAnswer(text[a:b], p.source, p.start + a, p.start + b)

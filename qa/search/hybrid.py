@@ -74,8 +74,10 @@ def fuse(dense: np.ndarray, lexical: np.ndarray, dense_weight: float = DENSE_WEI
     return dense_weight * np.clip(dense, 0.0, 1.0) + (1.0 - dense_weight) * lex
 
 
-def hybrid(index: Index, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:  # fmt: skip
-    """Dense and lexical scores fused, overlapping passages removed: the reranker's candidates.
+def hybrid(index: Index, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
+    """Dense and lexical scores fused, overlapping passages removed: the reranker's candidates;
+    without the endnotes where `notes` is false (an answer leads with a body passage, and a
+    report's reference list, titles full of the question's words, would crowd its body out).
 
     The store (a folder or PostgreSQL, qa/index/store.py) finds the candidates; fusion is here."""
     found = index.candidates(query, vector, max(CANDIDATES, 4 * k), sources)
@@ -86,7 +88,7 @@ def hybrid(index: Index, query: str, vector: np.ndarray, k: int = 5, sources: It
     hits: list[Hit] = []
     for j in np.argsort(-fused, kind="stable"):
         passage = found.passages[int(j)]
-        if any(_overlaps(passage, h.passage) for h in hits):
+        if (passage.is_endnote and not notes) or any(_overlaps(passage, h.passage) for h in hits):
             continue
         hits.append(
             Hit(

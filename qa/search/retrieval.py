@@ -30,22 +30,23 @@ class Retriever:
     def encode_query(self, query: str) -> np.ndarray:
         return self.embedder.encode([query])[0]
 
-    def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None, read_all: bool = False) -> list[Hit]:  # fmt: skip
+    def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None, read_all: bool = False, notes: bool = True) -> list[Hit]:  # fmt: skip
         """The top k hits, reranked where reading helps (reranking.search_depth), or with all
-        reranking.DEPTH candidates read when read_all (as answering needs)."""
+        reranking.DEPTH candidates read when read_all (as answering needs); endnotes among
+        them unless `notes` is false."""
         vector = self.encode_query(query)
-        return self.search_vector(query, vector, k, sources, read_all)
+        return self.search_vector(query, vector, k, sources, read_all, notes)
 
-    def search_vector(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None, read_all: bool = False) -> list[Hit]:  # fmt: skip
+    def search_vector(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None, read_all: bool = False, notes: bool = True) -> list[Hit]:  # fmt: skip
         if self.reader is None:
-            return self.hybrid(query, vector, k, sources)
-        hits = self.hybrid(query, vector, max(k, DEPTH), sources)
+            return self.hybrid(query, vector, k, sources, notes)
+        hits = self.hybrid(query, vector, max(k, DEPTH), sources, notes)
         depth = DEPTH if read_all else search_depth(query, hits)
         return rerank(query, hits, self.reader, depth=depth)[:k] if depth else hits[:k]
 
-    def hybrid(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None) -> list[Hit]:  # fmt: skip
+    def hybrid(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
         """Dense and BM25 scores fused, overlapping passages removed: the reranker's candidates."""
-        return hybrid(self.index, query, vector, k, sources)
+        return hybrid(self.index, query, vector, k, sources, notes)
 
     def with_context(self, also: Iterable[str], depth: int = DEPTH) -> ContextRetriever:
         """This retriever, finding candidates with `also` (a conversation) beside each query."""
@@ -69,12 +70,12 @@ class ContextRetriever:
         view.__dict__.update(self.__dict__, depth=depth)
         return view
 
-    def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None, read_all: bool = True) -> list[Hit]:  # fmt: skip
+    def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None, read_all: bool = True, notes: bool = True) -> list[Hit]:  # fmt: skip
         """The top k of the fused candidates; `depth` of them are always read (answering's use)."""
         n = max(k, self.depth)
         r = self.retriever
         queries = zip([query, *self.also], [r.encode_query(query), *self._vectors], strict=True)
-        lists = [r.hybrid(q, vector, n, sources) for q, vector in queries]
+        lists = [r.hybrid(q, vector, n, sources, notes) for q, vector in queries]
         fused: dict[str, tuple[float, Hit]] = {}
         for hits in lists:
             for rank, hit in enumerate(hits, start=1):
