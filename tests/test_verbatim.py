@@ -133,3 +133,13 @@ def test_the_document_page_shows_any_text_verbatim_and_escaped(text, title, data
     assert [html.unescape(part) for part in marked.groups()] == [text[:start], text[start:end], text[end:]]  # fmt: skip
     assert "<" not in "".join(marked.groups())  # no tag of the document's survives as a tag
     assert f'<h1 class="qa-document-title">{html.escape(title)}</h1>' in shown
+
+
+def test_a_section_named_as_its_document_is_said_once():
+    """Text before a report's first heading is in a section named by its title: the terminal
+    names the document once ("Defense Primer: U.S. Space Force · IF12610.6.pdf [0:40]")."""
+    title = "Defense Primer: U.S. Space Force"
+    once = rendered(lambda out: print_hits(out, [hit_of("Some text.", title, title, "r.pdf", "n")]))
+    assert once.count(title) == 1 and f"{title} · r.pdf [10:20]" in once
+    other = rendered(lambda out: print_hits(out, [hit_of("Some text.", title, "Budget", "r.pdf", "n")]))  # fmt: skip
+    assert f"{title} · Budget · r.pdf [10:20]" in other

@@ -21,7 +21,7 @@ def _where(hit: Hit) -> str:
     """Which document (its title, then its file) and where in it."""
     c = hit.passage
     title = f"{c.title} · " if c.title else ""
-    section = f"{c.section} · " if c.section else ""
+    section = f"{c.section} · " if c.section and c.section != c.title else ""  # not said twice
     return f"{title}{section}{c.source} [{c.start}:{c.end}]"
 
 
