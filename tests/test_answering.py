@@ -124,6 +124,20 @@ def test_a_follow_up_passes_over_the_span_the_conversation_already_answered():
         "When was the declaration before 2023 published?"  # the question's own year is no answer
     )
     assert spans.choose(asked, text, reading, idf).span == spans_at[1]
+    # a year after "before" or "after" is a reference point, not a key the sentence must hold
+    two = "In 2016 a declaration was published by the EU. Another declaration followed in 2018."
+    at = [
+        (two.index("the EU"), two.index("the EU") + 6),
+        (two.index("2018"), two.index("2018") + 4),
+    ]
+    read = Reading(3.0, at[0], 9.0, 0.0, ((*at[0], 9.0), (*at[1], 8.5)))
+    weights = {"type_weight": 2.0, "match_weight": 0.0, "key_weight": 10.0}
+    after = spans.choose(
+        "When was the declaration after 2016 published?", two, read, idf, **weights
+    )
+    assert after.span == at[1]
+    of = spans.choose("Who published the declaration of 2016?", two, read, idf, **weights)
+    assert of.span == at[0]
     # nothing new anywhere: the reader's own span stands
     only = Reading(3.0, spans_at[0], 9.0, 0.0, ((*spans_at[0], 9.0), (*spans_at[0], 1.0)))
     assert spans.choose(question, text, only, idf, given=("2023",)).span == spans_at[0]

@@ -137,6 +137,32 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ),
             "When was the new charter signed?",
         ),
+        # a phrase led by a preposition takes the place of the earlier one with it
+        (
+            "And to repair?",
+            ("What are the council's new funds intended to build?", "Schools. [1]"),
+            "What are the council's new funds intended to repair?",
+        ),
+        (
+            "And for the museum?",
+            ("What is the budget for the library?", "2 million. [1]"),
+            "What is the budget for the museum?",
+        ),
+        # "the one on X": the earlier subject's own topic replaced, a long title included
+        (
+            "The one on water supply?",
+            (
+                "When was the council report on the Old Town Harbour Plan 2030 published?",
+                "In May. [1]",
+            ),  # fmt: skip
+            "When was the council report on water supply published?",
+        ),
+        # "the one after it": the next of the series, the pointer dropped
+        (
+            "And the one after it?",
+            ("When was the first city charter signed?", "In 1901. [1]"),
+            "When was the next city charter signed?",
+        ),
     ],
 )
 def test_follow_ups_become_standalone(question, previous, expected):
@@ -464,3 +490,24 @@ def test_a_written_follow_up_is_read_only_where_it_keeps_to_the_conversation(ass
     if kept:
         assert first.taking == f"Reading the question as '{written}'"
         assert found.rewrites[1].query == standalone("What did it prioritise?", DECLARATION)
+
+
+def test_which_things_a_question_asked_for_are_its_subject(assistant):
+    from qa.answer.followups import subject_of
+    from qa.answer.resolution import readings
+
+    earlier = "Which city charters does the report discuss?"
+    assert subject_of(earlier) == "the city charters"
+    assert subject_of("Which mayor leads the council?") == "the council"  # no auxiliary: the object
+    found = readings("On what date was the first one signed?", [Turn(earlier, "Three charters. [1]")], assistant.reader)  # fmt: skip
+    assert "On what date was the first city charter signed?" in [r.query for r in found.rewrites]
+
+
+def test_what_else_is_not_what_was_said(assistant):
+    """'What else did she write?' leads with another reference than the one just given."""
+    first = "Who wrote the ICDS piece on the White Paper for European Defence Readiness 2030?"
+    said = assistant.ask(first)
+    assert said.answerable and "Marianne Paire" in said.answer
+    other = assistant.ask("What else did she write?", history=[{"question": first, "answer": said.answer}])  # fmt: skip
+    assert other.answerable and "Strengthening the Industry" in other.answer
+    assert other.answer.split(" [")[0] not in said.answer

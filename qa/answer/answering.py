@@ -161,11 +161,16 @@ def compose(
     sources: Iterable[str] | None = None,
     refusal: Refusal | None = None,
     given: Collection[str] = (),
+    said: Collection[str] = (),
 ) -> Answer:
+    """The answer to `question`: its best candidate's sentence where the refusal lets it answer.
+    A follow-up's answer goes beyond `given` (qa.answer.spans) and, where it asks for something
+    else, leads with no sentence already `said`."""
     refusal = refusal or Refusal.of(retriever.reader)
     notes = bool(_ASKS_FOR_SOURCE.search(question))  # else only body passages may answer
     hits = retriever.search(question, max(k, CANDIDATE_PASSAGES), sources, read_all=True, notes=notes)  # fmt: skip
     candidates = leads(question, hits, retriever.index, given)
+    candidates = [h for h in candidates if answer_sentence(h) not in said] or candidates
     scored = sorted(((refusal.probability(features(question, h)), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
     if not scored:
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), {"reason": "no passages"})  # fmt: skip

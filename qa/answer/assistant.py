@@ -150,7 +150,7 @@ class Assistant:
         for i, rewrite in enumerate(rewrites):
             # other readings read fewer candidates: the /ask budget (benchmarks/followups.py)
             view = retriever if i == 0 else retriever.at_depth(OTHER_DEPTH)
-            answer = compose(rewrite.query, view, k, wanted, given=found.given)
+            answer = compose(rewrite.query, view, k, wanted, given=found.given, said=found.said)
             if answer.answerable:
                 answered.append(answer.answer)
             if best is None or _strength(answer) > _strength(best):

@@ -18,31 +18,28 @@ from __future__ import annotations
 
 import re
 
-from qa.answer.names import NAME_RUN, WORD, YEAR, answer_entity, is_office, is_person
+from qa.answer.names import (
+    DETERMINERS,
+    NAME_RUN,
+    PREPOSITIONS,
+    WORD,
+    YEAR,
+    answer_entity,
+    is_office,
+    is_person,
+)
 from qa.answer.names import words as _words
+from qa.answer.series import ORDINALS, drop_selectors, member, relative_subject, reselect
 
 _WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
 _AUX = {"is", "are", "was", "were", "be", "been", "do", "does", "did", "has", "have", "had", "can", "could", "will", "would", "should", "shall", "may", "might", "must"}  # fmt: skip
-_DETERMINERS = {"the", "a", "an"}
 _BE = {"is", "are", "was", "were"}
 _DEMONSTRATIVES = {"this", "that", "these", "those"}
 _OBJECT_PRONOUNS = {"it", "they", "them"}
 _POSSESSIVES = {"its", "their"}
 _PERSONAL = {"he", "him", "she", "her", "his", "hers"}
-_PREPOSITIONS = {"in", "on", "at", "by", "for", "with", "from", "to", "into", "during", "after", "before", "since", "under", "over", "about", "against", "through", "within", "without", "among", "between", "as"}  # fmt: skip
 # Words that start a clause after a noun phrase, so end it.
 _BOUNDARY = _AUX | _WH | {"and", "or", "but", "that", "which", "who", "?", ",", ";", ":"}
-# Selectors that pick one of a series; "the one before" replaces them.
-_ORDINALS = {"first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth", "last", "latest", "next", "previous", "other"}  # fmt: skip
-_COUNTS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "both", "several"}  # fmt: skip
-_SELECTORS = {"latest", "last", "first", "second", "third", "previous", "next", "earlier", "later", "most", "recent", "current", "new", "newest", "oldest", "final", "initial"}  # fmt: skip
-_RELATIVE = {
-    "before": "previous", "earlier": "previous", "previous": "previous", "prior": "previous",
-    "after": "next", "later": "next", "next": "next", "following": "next",
-    "first": "first", "last": "last", "latest": "latest", "other": "other", "second": "second",
-    "third": "third", "fourth": "fourth", "fifth": "fifth", "sixth": "sixth", "seventh": "seventh",
-    "eighth": "eighth", "ninth": "ninth", "tenth": "tenth",
-}  # fmt: skip
 _LEADS = re.compile(r"^(?:and|but|so|also|ok|okay|then|now|well)\b[\s,]*", re.IGNORECASE)
 _ABOUT = re.compile(
     r"^(?:(?:and|but|so)\s+)?(?:what|how)\s+about\s+(?P<x>.+)$|^(?:and|also|or|same\s+for|now)\s+(?P<y>.+)$",
@@ -93,7 +90,7 @@ def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
 def _elliptical(lower: list[str]) -> bool:
     """A question with a question word and at most one other word of substance ("Under which
     department?", "In how many areas?") leans on the question before it."""
-    substance = [w for w in lower if w not in _WH | _AUX | _PREPOSITIONS | _DETERMINERS | {"?", ",", "many", "much", "ones", "one", "else", "exactly", "so"}]  # fmt: skip
+    substance = [w for w in lower if w not in _WH | _AUX | PREPOSITIONS | DETERMINERS | {"?", ",", "many", "much", "ones", "one", "else", "exactly", "so"}]  # fmt: skip
     return len(substance) <= 1 and not any(w[:1].isdigit() for w in substance)
 
 
@@ -117,7 +114,7 @@ def _find_anaphor(words: list[str]) -> int | None:
         if w == "that" and i + 1 < len(words) and not earlier_name:
             before = words[i - 1].lower() if i else ""
             # "that year", "about that", "was that": not the relative "the policy that ..."
-            if before in _PREPOSITIONS or before in _AUX or before in _WH or words[i + 1] == "?":
+            if before in PREPOSITIONS or before in _AUX or before in _WH or words[i + 1] == "?":
                 return i
         if w == "one" and i and words[i - 1].lower() in ("the", "that", "this"):
             return i
@@ -144,7 +141,7 @@ def _is_name_word(words: list[str], j: int) -> bool:
 
 def _frame_end(words: list[str]) -> int:
     """Where the question's frame ("When was", "How many", "In which year did") ends."""
-    i = 1 if len(words) > 1 and words[0].lower() in _PREPOSITIONS and words[1].lower() in _WH else 0
+    i = 1 if len(words) > 1 and words[0].lower() in PREPOSITIONS and words[1].lower() in _WH else 0
     while i < len(words) and words[i].lower() in _WH | {"many", "much", "long", "often", "far", "kind", "type", "sort", "of", "year", "date", "month", "day", "number", "percentage", "share"}:  # fmt: skip
         i += 1
     while i < len(words) and words[i].lower() in _AUX:
@@ -164,22 +161,26 @@ def subject_of(query: str) -> str | None:
     counted = start >= 2 and words[start - 1].lower() in ("many", "much") and not aux
     if counted:  # "How many U.S. destroyers will be ...": the thing counted
         end = start
-        while end < len(words) and words[end].lower() not in _BOUNDARY | _PREPOSITIONS:
+        while end < len(words) and words[end].lower() not in _BOUNDARY | PREPOSITIONS:
             end += 1
         return _span(query, words, start, end) if end > start else None
-    opens = words[start].lower() in _DETERMINERS | {"its", "their"} or _is_name_word(words, start)
+    opens = words[start].lower() in DETERMINERS | {"its", "their"} or _is_name_word(words, start)
+    # "Which joint declarations on EU-NATO cooperation does the brief ...": the thing asked for
+    verb = next((j for j in range(2, len(words)) if words[j].lower() in _AUX), 0)
+    if start == 1 and words[0].lower() in ("which", "what") and words[1][:1].islower() and 1 < verb <= 9:  # fmt: skip
+        return f"the {_span(query, words, 1, verb)}"
     if not aux or (
         not opens and aux not in _BE
     ):  # "Who wrote the brief", "Who will attend the dinner": the object
-        start = next((j for j in range(start, len(words)) if words[j].lower() in _DETERMINERS or _is_name_word(words, j)), len(words))  # fmt: skip
+        start = next((j for j in range(start, len(words)) if words[j].lower() in DETERMINERS or _is_name_word(words, j)), len(words))  # fmt: skip
         if start >= len(words):
             return None
     first = words[start]
     possessive = first.endswith(("’s", "'s"))  # "Europe's primary task": a noun phrase
-    if first[:1].isupper() and first.lower() not in _DETERMINERS and not possessive:
+    if first[:1].isupper() and first.lower() not in DETERMINERS and not possessive:
         name = NAME_RUN.match(query[_offset(query, words, start) :])
         return name.group().strip() if name else None
-    end = start + (1 if first.lower() in _DETERMINERS | {"its", "their"} or possessive else 0)
+    end = start + (1 if first.lower() in DETERMINERS | {"its", "their"} or possessive else 0)
     while end < len(words) and end - start <= 8:
         w = words[end].lower()
         joins = w in ("and", "&") and end + 1 < len(words) and words[end + 1][:1].isupper()
@@ -187,23 +188,25 @@ def subject_of(query: str) -> str | None:
             w.endswith("ed") and end > start + 1 and not words[end][:1].isupper()
         ):
             break
-        if w in _PREPOSITIONS and w not in ("of", "on", "between", "for", "about", "in", "to"):
+        if w in PREPOSITIONS and w not in ("of", "on", "between", "for", "about", "in", "to"):
             break
-        if w in _PREPOSITIONS and aux in ("do", "does", "did"):
+        if w in PREPOSITIONS and aux in ("do", "does", "did"):
             break
-        if w in _DETERMINERS and end > start + 1 and words[end - 1].lower() not in _PREPOSITIONS | {"of"}:  # fmt: skip
+        if w in DETERMINERS and end > start + 1 and words[end - 1].lower() not in PREPOSITIONS | {"of"}:  # fmt: skip
             break  # "military mobility | a priority": a second noun phrase
         end += 1
+    while 0 < end < len(words) and words[end - 1][:1].isupper() and words[end][:1].isupper() | words[end][:1].isdigit():  # fmt: skip
+        end += 1  # a name runs to its end ("the White Paper for European Defence Readiness 2030")
     if aux in ("do", "does", "did") and end - start >= 2 and not words[end - 1][:1].isupper():
         end -= 1  # "What did the EU adopt": the bare verb closes the subject
     elif aux in _BE and end == len(words) - 1 and end - start >= 3 and _closes_with_verb(words):
         end -= 1  # "When was the old museum built", "Why is X problematic": the last word is not X
-    while end > start + 1 and words[end - 1].lower() in _PREPOSITIONS | _DETERMINERS | {
+    while end > start + 1 and words[end - 1].lower() in PREPOSITIONS | DETERMINERS | {
         "and",
         "or",
     }:
         end -= 1
-    if end - start >= 1 and not (end - start == 1 and first.lower() in _DETERMINERS):
+    if end - start >= 1 and not (end - start == 1 and first.lower() in DETERMINERS):
         return _span(query, words, start, end)
     return None
 
@@ -314,7 +317,7 @@ def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer:
         return _clean(text[:a] + lead + text[b:])
     if w in _POSSESSIVES or w in ("his", "her"):
         return _clean(text[:a] + lead + "’s" + text[b:])
-    if w in ("this", "that") and i and words[i - 1].lower() in _PREPOSITIONS and words[i + 1 :] in ([], ["?"]):  # fmt: skip
+    if w in ("this", "that") and i and words[i - 1].lower() in PREPOSITIONS and words[i + 1 :] in ([], ["?"]):  # fmt: skip
         return _clean(text[:a] + referent + text[b:])  # "before that?": the thing itself
     # "this policy", "that year", "the one", "there": kept, with the referent beside them.
     return f"{text.rstrip()} ({referent})"
@@ -347,15 +350,15 @@ def _substitute(previous: str, new: str) -> str:
     year = YEAR.search(new)
     if year and YEAR.search(previous):
         replaced = YEAR.sub(year.group(), previous, count=1)
-        return _drop_selectors(replaced) if replaced != previous else previous
+        return drop_selectors(replaced) if replaced != previous else previous
     if year:
-        return _clean(f"{_drop_selectors(previous).rstrip(' ?')} in {year.group()}?")
+        return _clean(f"{drop_selectors(previous).rstrip(' ?')} in {year.group()}?")
     if _NUMBER.fullmatch(new) and _NUMBER.search(previous):
         return _NUMBER.sub(new, previous, count=1)
     one = re.match(r"^(?:the|that|this)\s+ones?\s*(?P<rest>.*)$", new, re.IGNORECASE)
     ordinal = re.fullmatch(r"(?:the\s+)?(\w+)(\s+one)?", new, re.IGNORECASE)
     subject = subject_of(previous)
-    if subject and ordinal and ordinal.group(1).lower() in _ORDINALS:  # "And the sixth (one)?"
+    if subject and ordinal and ordinal.group(1).lower() in ORDINALS:  # "And the sixth (one)?"
         phrase = member(subject, ordinal.group(1), singular=bool(ordinal.group(2)))
         return reselect(previous, subject, phrase, singular=bool(ordinal.group(2)))
     owner = re.match(r"^(its|their)\s+(.+)$", new, re.IGNORECASE)
@@ -363,7 +366,12 @@ def _substitute(previous: str, new: str) -> str:
         name = re.sub(r"[’']s$", "", _first_name(previous) or subject)
         det = "the " if re.search(rf"\bthe\s+{re.escape(name)}", previous) else ""
         return previous.replace(subject, f"{det}{name}’s {owner.group(2)}", 1)
-    if subject and new.split()[0].lower() in _PREPOSITIONS | {"of"}:  # "And of the Commission?"
+    lead = new.split()[0].lower()
+    same = list(re.finditer(rf"\b{lead}\s+[^?,;]+", previous, re.IGNORECASE)) if lead in PREPOSITIONS else []  # fmt: skip
+    if same:  # "And to mobilise?", "And for NATO?": the earlier phrase with that preposition
+        at = same[-1]
+        return _clean(previous[: at.start()] + new + previous[at.end() :])
+    if subject and lead in PREPOSITIONS | {"of"}:  # "And of the Commission?"
         return previous.replace(subject, relative_subject(subject, new), 1)
     if one and subject:
         return previous.replace(subject, relative_subject(subject, one.group("rest")), 1)
@@ -381,59 +389,3 @@ def _substitute(previous: str, new: str) -> str:
     if name and new[:1].isupper():
         return previous.replace(name, new, 1)
     return _clean(f"{new} ({_content(previous)})")
-
-
-def member(subject: str, relation: str, singular: bool = False) -> str:
-    """One of the series `subject` names: 'the museums of the old town' + 'second' -> 'the
-    second museum of the old town' (singular); a subject that counts or owns its members is
-    kept whole: 'the Space Force’s three field commands' + 'second' -> 'the second of the Space
-    Force’s three field commands'."""
-    position = relation.strip().lower()
-    counted = any(w.lower() in _COUNTS or w[:1].isdigit() or w.endswith(("’s", "'s")) for w in subject.split())  # fmt: skip
-    if counted and position in _ORDINALS - {"next", "previous", "other"}:
-        return f"the {position} of {subject}"
-    phrase = relative_subject(subject, relation)
-    if not singular:
-        return phrase
-    cut = re.search(r"\s(?:to|of|on|in|for|between|with|from|about)\s", phrase + " ")
-    head, tail = (phrase[: cut.start()], phrase[cut.start() :]) if cut else (phrase, "")
-    return re.sub(r"(\w\w[^s\W])s$", r"\1", head) + tail
-
-
-def reselect(query: str, subject: str, phrase: str, singular: bool = False) -> str:
-    """`query` asked of `phrase` in place of `subject`; where one of a plural subject is now
-    meant, its verb agrees ("What are the three commands?" -> "What is the second of ...")."""
-    out = query.replace(subject, phrase, 1)
-    if singular or re.match(r"the \w+ of ", phrase):
-        verb = {"are": "is", "were": "was", "Are": "Is", "Were": "Was"}
-        at = rf"\b(are|were|Are|Were)(\s+{re.escape(phrase)})"
-        out = re.sub(at, lambda m: verb[m.group(1)] + m.group(2), out, count=1)
-    return out
-
-
-def relative_subject(subject: str, relation: str) -> str:
-    """'the latest joint declaration' + 'before' -> 'the previous joint declaration';
-    'the ICDS brief on military mobility' + 'on defence spending' -> 'the ICDS brief on
-    defence spending'."""
-    words = subject.split()
-    det = words[0] if words[0].lower() in _DETERMINERS | {"its", "their"} else "the"
-    body = words[1:] if words[0].lower() in _DETERMINERS | {"its", "their"} else words
-    cut = next((i for i, w in enumerate(body) if w.lower() in _PREPOSITIONS | {"of"}), len(body))
-    head, tail = body[:cut], body[cut:]
-    head = [w for w in head if w.lower() not in _SELECTORS and not YEAR.fullmatch(w)]
-    relation = relation.strip()
-    rel_words = relation.split()
-    if rel_words and rel_words[0].lower() in _RELATIVE and len(rel_words) == 1:
-        return " ".join([det if det.lower() != "a" else "the", _RELATIVE[rel_words[0].lower()], *head, *tail])  # fmt: skip
-    if rel_words and rel_words[0].lower() in _PREPOSITIONS | {"of"}:
-        return " ".join([det, *head, relation])
-    if relation:
-        return " ".join([det, *head, relation])
-    return " ".join([det, "other", *head, *tail])
-
-
-def _drop_selectors(query: str) -> str:
-    """A year now says which one: 'the latest declaration' in 2018 is 'the declaration'."""
-    return _clean(
-        re.sub(r"\b(?:the\s+)?(?:most\s+recent|latest|last|newest|current)\s+", "the ", query)
-    )

@@ -22,6 +22,9 @@ _NAME_WORD = rf"(?:{_ABBREVIATION}|[A-Z][\w’'-]*)"
 NAME_RUN = re.compile(
     rf"(?<![\w’']){_NAME_WORD}(?:\s+(?:(?:and|of|the|for|de|von|der|&)\s+)*{_NAME_WORD})*"
 )
+# Word classes the readings of a question share.
+DETERMINERS = {"the", "a", "an"}
+PREPOSITIONS = {"in", "on", "at", "by", "for", "with", "from", "to", "into", "during", "after", "before", "since", "under", "over", "about", "against", "through", "within", "without", "among", "between", "as"}  # fmt: skip
 YEAR = re.compile(r"(?<![\d.,])(?:1[5-9]|20)\d\d(?![\d.,]\d|\d)")  # also inside "FY2026"
 _QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,80})[”\"’]")
 _CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"}  # fmt: skip

@@ -32,11 +32,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from qa.answer.conversation import READ_TURNS, Turn, standalone
-from qa.answer.followups import member, pointer, reselect, subject_of
+from qa.answer.followups import pointer, subject_of
 from qa.answer.names import answering_sentence
+from qa.answer.series import member, reselect
 from qa.answer.spans import holds_keys, key_terms
 from qa.index.lexical import tokenize
 from qa.ingest.documents import MARKER
+from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reader
 
 MAX_WRITTEN = 300  # a standalone question; a longer reply is the model answering instead
@@ -49,6 +51,8 @@ _ONE = re.compile(
     re.IGNORECASE,
 )
 _SERIES = {"first", "second", "third", "fourth", "fifth", "last", "latest", "previous", "next", "other", "earlier", "later", "before", "after"}  # fmt: skip
+_ELSE = re.compile(r"\b(?:else|another)\b", re.IGNORECASE)  # asks for what was not answered yet
+_PREPOSITIONS_AFTER = {"on", "about", "of", "for", "in", "from", "by", "with", "to"}
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # "the second one", "the last of them", "And the third?": a place in a list.
 _PLACES = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "last": -1}
@@ -85,6 +89,7 @@ class Readings:
     rewrites: list[Rewrite]
     context: list[str] = field(default_factory=list)
     given: tuple[str, ...] = ()
+    said: tuple[str, ...] = ()  # sentences the answer may not repeat ("What else did she write?")
 
 
 def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str | None = None) -> Readings:  # fmt: skip
@@ -109,7 +114,8 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str 
     written = checked(written or "", question, turns)
     if written and written not in {r.query for r in found}:
         found.insert(0, Rewrite(written, written=True))
-    return Readings(found, context, (short,) if short else ())
+    said = () if refused or not _ELSE.search(question) else _sentences(last.answer)
+    return Readings(found, context, (short,) if short else (), said)
 
 
 def checked(written: str, question: str, turns: Sequence[Turn]) -> str | None:
@@ -134,6 +140,13 @@ def _one_of_series(question: str, earlier: str, short: str = "") -> Rewrite | No
     one, about = _ONE.search(question), subject_of(earlier)
     if not (one and about):
         return None
+    rest = question[one.end() :].split()
+    if (
+        not (one.group("rel") or one.group("dir"))
+        and rest
+        and rest[0].lower() in _PREPOSITIONS_AFTER
+    ):
+        return None  # "The one on strengthening the industry?": the rules put it in the subject
     relation = (one.group("rel") or one.group("dir") or "other").lower()
     if relation not in _SERIES:
         return None
@@ -187,6 +200,11 @@ def _placed(question: str, found: re.Match, earlier: str, about: str, phrase: st
     if not lead and not question[found.end() :].strip(" ?.!"):
         return Rewrite(reselect(earlier, about, phrase, singular), pointed, phrase)
     return Rewrite(question[: found.start()] + phrase + question[found.end() :], pointed, phrase)
+
+
+def _sentences(answer: str) -> tuple[str, ...]:
+    text = " ".join(MARKER.sub("", answer).split())
+    return tuple(text[a:b] for a, b in sentence_spans(text))
 
 
 def _short_answer(query: str, answer: str, reader: Reader) -> str:

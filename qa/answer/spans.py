@@ -73,6 +73,7 @@ _ORDINALS = (
     "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|latest|next|previous"
 )
 _KEY = re.compile(rf"\b(\d[\d,.]*\w*|{_ORDINALS}|{_NUMBER_WORDS})\b", re.IGNORECASE)
+_RELATIVE_YEAR = re.compile(r"\b(?:before|after)\s+(\d{4})\b", re.IGNORECASE)  # a reference point
 _ACRONYM = re.compile(r"\(([A-Z][A-Za-z]?[A-Z]{1,6})s?\)")
 
 
@@ -172,6 +173,7 @@ def choose(
     candidates = [c for c in reading.candidates if says_something_new(question, text[c[0] : c[1]], given)]  # fmt: skip
     kind = expected_kind(question)
     keys = key_terms(question, names=False)  # names: often a pronoun in the answer's sentence
+    keys -= {m.group(1) for m in _RELATIVE_YEAR.finditer(question)}  # "the one after 2016"
     acronyms = expand_acronyms(text)
     sentences = sentence_spans(text) or [(0, len(text))]
 
