@@ -170,7 +170,8 @@ def compose(
     notes = bool(_ASKS_FOR_SOURCE.search(question))  # else only body passages may answer
     hits = retriever.search(question, max(k, CANDIDATE_PASSAGES), sources, read_all=True, notes=notes)  # fmt: skip
     candidates = leads(question, hits, retriever.index, given)
-    candidates = [h for h in candidates if answer_sentence(h) not in said] or candidates
+    if said:  # sentence_spans per candidate: only for a follow-up that asks for something else
+        candidates = [h for h in candidates if answer_sentence(h) not in said] or candidates
     scored = sorted(((refusal.probability(features(question, h)), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
     if not scored:
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), {"reason": "no passages"})  # fmt: skip

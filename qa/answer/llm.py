@@ -12,7 +12,7 @@ import json
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from qa.errors import LLMError, LLMTimeout
 
@@ -113,7 +113,7 @@ def rewrite_messages(question: str, history: Sequence[tuple[str, str]]) -> list[
 
 def standalone_question(config: LLMConfig, question: str, history: Sequence[tuple[str, str]]) -> str:  # fmt: skip
     """What the model writes as `question` standing alone: its first line, unchecked."""
-    short = LLMConfig(config.url, config.model, config.timeout, REWRITE_TOKENS)
+    short = replace(config, max_tokens=REWRITE_TOKENS)
     reply = "".join(stream_reply(short, rewrite_messages(question, history))).strip()
     line = reply.splitlines()[0] if reply else ""
     return re.sub(r"^(?:rewritten question|question)\s*:\s*", "", line, flags=re.I).strip(" \"'“”")
