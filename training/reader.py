@@ -246,6 +246,8 @@ def main() -> None:
     )
     parser.add_argument("--resume", action="store_true", help="go on from OUT/resume.pt")
     parser.add_argument("--save-every", type=int, default=500, help="steps between resume points")
+    parser.add_argument("--save-minutes", type=float, default=10.0, help="minutes between resume points (whichever of the two comes first)")  # fmt: skip
+    parser.add_argument("--bf16", action="store_true", help="bfloat16 autocast on the CPU (avx512_bf16: 9.6 against 6.3 examples/s)")  # fmt: skip
     parser.add_argument("--answer-weight", type=float, default=1.0, help="weight of the answer head's loss")  # fmt: skip
     parser.add_argument("--negatives", type=float, default=NEGATIVE_SHARE, help="share of questions given a near miss from their article")  # fmt: skip
     parser.add_argument("--other", type=float, default=0.0, help="share given a paragraph of another document")  # fmt: skip
@@ -306,7 +308,7 @@ def main() -> None:
     ce = torch.nn.CrossEntropyLoss()
     bce = torch.nn.BCEWithLogitsLoss(reduction="none")
     model.train()
-    started = time.time()
+    started = saved = time.time()
     args.out.mkdir(parents=True, exist_ok=True)
     for step, batch in enumerate(plan, 1):
         if step <= done:
@@ -314,7 +316,9 @@ def main() -> None:
         enc, starts, ends, labels = encode(tokenizer, batch)
         enc = {k: enc[k].to(device) for k in ("input_ids", "attention_mask", "token_type_ids")}
         starts, ends, labels = starts.to(device), ends.to(device), labels.to(device)
-        answer, start, end = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=args.bf16):
+            out = model(enc["input_ids"], enc["attention_mask"], enc["token_type_ids"])
+        answer, start, end = (t.float() for t in out)  # the losses in float32
         kept = (labels >= 0).float()
         loss = (ce(start, starts) + ce(end, ends)) / 2 + args.answer_weight * (
             bce(answer, labels.clamp(min=0)) * kept
@@ -328,7 +332,9 @@ def main() -> None:
             rate = (step - done) / (time.time() - started)
             print(f"step {step}/{len(plan)} loss {loss.item():.3f} ({rate:.2f} steps/s, "
                   f"{(len(plan) - step) / rate / 60:.0f} min left)", flush=True)  # fmt: skip
-        if step % args.save_every == 0 or step == len(plan):
+        due = time.time() - saved > args.save_minutes * 60
+        if step % args.save_every == 0 or step == len(plan) or due:
+            saved = time.time()
             state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "schedule": schedule.state_dict(), "step": step, "torch_rng": torch.get_rng_state(), "cuda_rng": torch.cuda.get_rng_state_all() if device.type == "cuda" else None}  # fmt: skip
             torch.save(state, resume.with_suffix(".tmp"))
             resume.with_suffix(".tmp").replace(resume)  # a crash never leaves half a resume point
@@ -353,6 +359,8 @@ def main() -> None:
         "negatives": args.negatives,
         "other": args.other,
         "swapped": args.swapped,
+        "bf16": args.bf16,
+        "threads": args.threads,
     }
     (args.out / "training.json").write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     print(f"saved {args.out / 'reader.pt'}", flush=True)
