@@ -5,7 +5,7 @@ for a model's first export) goes with the child, never into the long-lived proce
 Building in the server's own process, `qa serve --watch` grew from 230 to 687 MB RSS over 5
 corpus swaps; building in a child, to 253 MB (`benchmarks/watch_memory.py`, RESULTS-load.md).
 
-    parent: build_in_child(settings, ...)  ->  python -m qa.index.worker, the request on stdin
+    parent: build_in_child(settings, ...)  ->  python -P -m qa.index.worker, the request on stdin
     child:  progress lines on stderr (relayed one by one), then one JSON line on stdout:
             {"report": {...}} or {"error": "...", "kind": "CorpusEmpty"}
 """
@@ -40,7 +40,7 @@ def build_in_child(
         "max_words": max_words,
     }
     child = subprocess.Popen(
-        [sys.executable, "-m", "qa.index.worker"],
+        child_command("qa.index.worker"),
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -75,6 +75,14 @@ def build_in_child(
         raise QAError(f"the index build stopped (exit status {child.returncode}): see above")
     report = result["report"]
     return BuildReport(**(report | {"folder": Path(report["folder"])}))
+
+
+def child_command(module: str) -> list[str]:
+    """The command that runs module of the installed package in a child Python. With `-P` the
+    working folder is not put first on the import path, as `-m` alone puts it (pip runs its
+    build hooks' `_in_process.py` apart in the same way): a `qa/` planted there never runs, and
+    a clone named `qa` there hides nothing."""
+    return [sys.executable, "-P", "-m", module]
 
 
 def main() -> int:
