@@ -59,7 +59,7 @@ def judge(rows: list[dict], readings: list, idf, weights: tuple[float, float, fl
     sentence = span = 0
     for row, reading in zip(rows, readings, strict=True):
         text = row["context"]
-        a, b = choose(row["question"], text, reading, idf, *weights).span
+        a, b = (choose(row["question"], text, reading, idf, *weights) or reading).span
         spans = sentence_spans(text)
         s, e = next(((s, e) for s, e in spans if s < b and a < e), spans[0])
         sentence += any(s <= x and y <= e for x, y in row["gold"])

@@ -17,7 +17,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 
-from qa.answer import spans
+from qa.answer import keys, spans
 from qa.answer.names import NAME_RUN
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
@@ -70,6 +70,8 @@ class Answer:
     note: str | None = None  # why an LLM answer was not given, when one was asked for
     short_answer: ShortAnswer | None = None
     reading: str | None = None  # which reading of a follow-up was taken, when others differed
+    # a question whose year or figure the documents never state: asked, found and cited
+    near_miss: dict | None = None
 
     def to_dict(self) -> dict:
         citations = [
@@ -84,6 +86,7 @@ class Answer:
             "citations": citations,
             "signals": self.signals,
             "query_used": self.query_used or self.question,
+            "near_miss": self.near_miss,
             "mode": self.mode,
             **({"sentences": self.sentences} if self.mode == "llm" or self.sentences else {}),
             **({"note": self.note} if self.note else {}),
@@ -120,7 +123,15 @@ class Refusal:
         return 1.0 / (1.0 + math.exp(-z))
 
 
-def features(question: str, hit: Hit) -> dict[str, float]:
+def evidence(hit: Hit) -> str:
+    """What a passage states for a question's keys: its text, its document's title and date, its
+    section and the endnotes it cites."""
+    p = hit.passage
+    notes = " ".join(n.text for n in p.endnotes)
+    return f"{p.title or ''} {p.date or ''} {p.section or ''} {p.text} {notes}"
+
+
+def features(question: str, hit: Hit, likeness: keys.NameLikeness | None = None) -> dict[str, float]:  # fmt: skip
     """The scores the decision weighs, for a hit read and given its span (`leads`)."""
     r = hit.reading
     p = hit.passage
@@ -133,21 +144,26 @@ def features(question: str, hit: Hit) -> dict[str, float]:
         "type_misfit": float(
             kind is not None and not spans.fits(kind, p.text[r.span[0] : r.span[1]])
         ),  # fmt: skip
-        # the question's numbers and names that the passage (with its title) never states
-        "key_missing": spans.missing_keys(question, f"{p.title} {p.section or ''} {p.text}"),
+        # the question's names that the passage (with its title) lacks, less where it names
+        # something like them (qa.answer.keys); a number written in figures is a veto instead
+        "key_missing": keys.missing_names(question, evidence(hit), likeness),
     }
 
 
 def leads(question: str, hits: list[Hit], index, given: Collection[str] = ()) -> list[Hit]:
     """The read hits that may lead an answer, each given the span that best answers the question
     (qa.answer.spans) and says something beyond `given` (what the conversation already
-    answered); endnotes only when the question asks who wrote or published what."""
+    answered), never in a caption or a source line; endnotes only when the question asks who
+    wrote or published what."""
     idf = spans.corpus_idf(index.lexical.document_frequency, index.lexical.size)
-    return [
-        replace(h, reading=spans.choose(question, h.passage.text, h.reading, idf, given=given))
-        for h in hits
-        if h.reading is not None and (not h.passage.is_endnote or _ASKS_FOR_SOURCE.search(question))
-    ]
+    out = []
+    for h in hits:
+        if h.reading is None or (h.passage.is_endnote and not _ASKS_FOR_SOURCE.search(question)):
+            continue
+        reading = spans.choose(question, h.passage.text, h.reading, idf, given=given)
+        if reading is not None:  # else its every span is in a caption or a source line
+            out.append(replace(h, reading=reading))
+    return out
 
 
 def asks_for_thing(question: str) -> bool:
@@ -162,38 +178,34 @@ def compose(
     refusal: Refusal | None = None,
     given: Collection[str] = (),
     said: Collection[str] = (),
+    likeness: keys.NameLikeness | None = None,
 ) -> Answer:
-    """The answer to `question`: its best candidate's sentence where the refusal lets it answer.
-    A follow-up's answer goes beyond `given` (qa.answer.spans) and, where it asks for something
-    else, leads with no sentence already `said`."""
+    """The answer to `question`: its best candidate's sentence where the refusal lets it answer
+    and the candidate states the question's quantities and times; a near miss where the only
+    candidates that may answer state another year or figure. A follow-up's answer goes beyond
+    `given` (qa.answer.spans) and, where it asks for something else, leads with no sentence
+    already `said`."""
     refusal = refusal or Refusal.of(retriever.reader)
     notes = bool(_ASKS_FOR_SOURCE.search(question))  # else only body passages may answer
     hits = retriever.search(question, max(k, CANDIDATE_PASSAGES), sources, read_all=True, notes=notes)  # fmt: skip
     candidates = leads(question, hits, retriever.index, given)
     if said:  # sentence_spans per candidate: only for a follow-up that asks for something else
         candidates = [h for h in candidates if answer_sentence(h) not in said] or candidates
-    scored = sorted(((refusal.probability(features(question, h)), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
+    scored = sorted(((refusal.probability(features(question, h, likeness)), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
     if not scored:
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), {"reason": "no passages"})  # fmt: skip
-    p, best = scored[0]
-    signals = {
-        "answer_probability": round(p, 3),
-        "threshold": refusal.threshold,
-        "rule": f"answer when answer_probability >= threshold ({refusal.criterion})",
-        "passage_probability": round(best.reading.probability, 3),
-        "span_margin": round(best.reading.span_margin, 3),
-        **{
-            name: round(value, 3)
-            for name, value in features(question, best).items()
-            if name != "answer_logit"
-        },  # fmt: skip
-    }
-    if p < refusal.threshold:
+    passing = [(p, h) for p, h in scored if p >= refusal.threshold]
+    stating = [(p, h) for p, h in passing if not keys.unstated(question, evidence(h))]
+    p, best = (stating or passing or scored)[0]
+    signals = _signals(question, p, best, refusal, likeness)
+    if not passing:
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), signals)
+    if not stating:
+        return near_miss(question, best, hits[:k], signals)
 
     chosen = [best]
-    for q, other in scored[1:2]:
-        if q >= refusal.threshold and q >= SECOND_SHARE * p and other.passage.source == best.passage.source:  # fmt: skip
+    for q, other in stating[1:2]:
+        if q >= SECOND_SHARE * p and other.passage.source == best.passage.source:
             chosen.append(other)
     parts, citations = [], []
     for marker, hit in enumerate(chosen, start=1):
@@ -203,6 +215,55 @@ def compose(
     if short is not None:
         short = replace(short, page=retriever.index.page_at(short.source, short.start))
     return Answer(question, " ".join(parts), True, citations, signals, short_answer=short)
+
+
+def _signals(question: str, p: float, best: Hit, refusal: Refusal, likeness) -> dict:
+    return {
+        "answer_probability": round(p, 3),
+        "threshold": refusal.threshold,
+        "rule": f"answer when answer_probability >= threshold ({refusal.criterion}) and the "
+        "passage states the question's years and figures",
+        "passage_probability": round(best.reading.probability, 3),
+        "span_margin": round(best.reading.span_margin, 3),
+        **{
+            name: round(value, 3)
+            for name, value in features(question, best, likeness).items()
+            if name != "answer_logit"
+        },
+    }
+
+
+def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> Answer:
+    """The refusal of a question whose years or figures the evidence never states: what the
+    documents do state in their place, quoted and cited, where they state one."""
+    asked = keys.unstated(question, evidence(best))[0]
+    text = best.passage.text
+    s, e = _sentence_around(best)
+    # The reader's sentence first, then the passage's others, then the passage's evidence.
+    places = [text[s:e], *(text[a:b] for a, b in sentence_spans(text) if (a, b) != (s, e))]
+    found, sentence = None, places[0]
+    for place in places:
+        found = keys.nearest(asked, place)
+        if found is not None:
+            sentence = place
+            break
+    found = found or keys.nearest(asked, evidence(best))
+    quoted = " ".join(MARKER.sub("", sentence).split())
+    if found is None:
+        said = f"The documents do not mention {asked.label()}; the closest passage says: {quoted} [1]"  # fmt: skip
+    elif spans.expected_kind(question) == "number":
+        said = f"The documents do not give {asked.label()}'s figure; they give {found.label()}'s: {quoted} [1]"  # fmt: skip
+    else:
+        said = f"The documents say nothing of {asked.label()}; they speak of {found.label()}: {quoted} [1]"  # fmt: skip
+    others = [h for h in related if h.passage.id != best.passage.id]
+    citations = [(1, best), *enumerate(others, start=2)]
+    miss = {
+        "asked": asked.label(),
+        "found": found.label() if found else None,
+        "marker": 1,
+        "citation": best.to_dict()["citation"],
+    }
+    return Answer(question, said, False, citations, signals | {"reason": "near miss"}, near_miss=miss)  # fmt: skip
 
 
 def _sentence_around(hit: Hit) -> tuple[int, int]:

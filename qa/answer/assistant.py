@@ -13,6 +13,7 @@ from functools import partial
 from qa.answer.answering import Answer, compose
 from qa.answer.checking import Evidence
 from qa.answer.conversation import check_history, standalone
+from qa.answer.keys import NameLikeness
 from qa.answer.llm import LLMConfig, standalone_question
 from qa.answer.resolution import readings
 from qa.answer.writing import NOT_ASKED, write
@@ -72,6 +73,8 @@ class Assistant:
         # reading cache, which threads share safely.
         self.reader = reader or Reader()
         self.retriever = Retriever(self.index, self.embedder, self.reader)
+        # How like a question's name the passages' names are: paraphrase weighs, never vetoes.
+        self.likeness = NameLikeness(self.embedder.encode)
         self.llm = llm_config(settings)
         _one_search_thread()
 
@@ -150,7 +153,15 @@ class Assistant:
         for i, rewrite in enumerate(rewrites):
             # other readings read fewer candidates: the /ask budget (benchmarks/followups.py)
             view = retriever if i == 0 else retriever.at_depth(OTHER_DEPTH)
-            answer = compose(rewrite.query, view, k, wanted, given=found.given, said=found.said)
+            answer = compose(
+                rewrite.query,
+                view,
+                k,
+                wanted,
+                given=found.given,
+                said=found.said,
+                likeness=self.likeness,
+            )
             if answer.answerable:
                 answered.append(answer.answer)
             if best is None or _strength(answer) > _strength(best):

@@ -33,9 +33,9 @@ from dataclasses import dataclass, field
 
 from qa.answer.conversation import READ_TURNS, Turn, standalone
 from qa.answer.followups import pointer, subject_of
+from qa.answer.keys import terms, terms_held
 from qa.answer.names import answering_sentence
 from qa.answer.series import member, reselect
-from qa.answer.spans import holds_keys, key_terms
 from qa.index.lexical import tokenize
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
@@ -126,9 +126,9 @@ def checked(written: str, question: str, turns: Sequence[Turn]) -> str | None:
     if not written.endswith("?") or len(written) > MAX_WRITTEN:
         return None
     earlier = " ".join(f"{t.question} {t.answer} {t.short_answer}" for t in turns)
-    if holds_keys(key_terms(written), f"{question} {earlier}") < 1.0:
+    if terms_held(terms(written), f"{question} {earlier}") < 1.0:
         return None  # a name or number nobody said
-    if holds_keys(key_terms(question), written) < 1.0:
+    if terms_held(terms(question), written) < 1.0:
         return None  # the question's own dropped
     brought = set(tokenize(written)) - set(tokenize(question))
     return written if brought & set(tokenize(earlier)) else None

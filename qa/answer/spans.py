@@ -29,6 +29,7 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import replace
 
+from qa.answer import keys
 from qa.index.lexical import tokenize
 from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reading
@@ -69,11 +70,6 @@ _NUMBER_WORDS = (
 _NUMBER = re.compile(rf"\d|\b({_NUMBER_WORDS})\b", re.IGNORECASE)
 _NAME_WORD = re.compile(r"[A-Z][\w'’.-]*")
 _SMALL = frozenset({"a", "an", "the", "of", "and", "for", "in", "on", "at", "to", "de", "von", "van", "der", "la", "le", "du"})  # fmt: skip
-_ORDINALS = (
-    "first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last|latest|next|previous"
-)
-_KEY = re.compile(rf"\b(\d[\d,.]*\w*|{_ORDINALS}|{_NUMBER_WORDS})\b", re.IGNORECASE)
-_RELATIVE_YEAR = re.compile(r"\b(?:before|after)\s+(\d{4})\b", re.IGNORECASE)  # a reference point
 _ACRONYM = re.compile(r"\(([A-Z][A-Za-z]?[A-Z]{1,6})s?\)")
 
 
@@ -111,29 +107,6 @@ def match(question: str, sentence: str, idf: Callable[[str], float]) -> float:
     return sum(idf(t) for t in wanted & held) / total if total > 0 else 0.0
 
 
-def key_terms(question: str, names: bool = True) -> set[str]:
-    """The question's numbers and ordinals, and unless names=False its names (capitalised words
-    after its first), folded."""
-    words = re.findall(r"[\w’'.-]+", question)
-    found = {m.group(0) for m in _KEY.finditer(question)}
-    if names:
-        found |= {w for w in words[1:] if _NAME_WORD.fullmatch(w) and w.lower() not in _SMALL}
-    return {_fold(w) for w in found}
-
-
-def holds_keys(keys: set[str], sentence: str) -> float:
-    """The share of the key terms that the sentence holds (1 when there are none)."""
-    if not keys:
-        return 1.0
-    held = {_fold(w) for w in re.findall(r"[\w’'.-]+", sentence)}
-    return sum(k in held for k in keys) / len(keys)
-
-
-def missing_keys(question: str, text: str) -> float:
-    """The share of the question's numbers and names that the text never states."""
-    return 1.0 - holds_keys(key_terms(question), text)
-
-
 def expand_acronyms(text: str) -> dict[str, str]:
     """Acronyms the text introduces, "Chief of Space Operations (CSO)", mapped to their words."""
     out = {}
@@ -152,10 +125,6 @@ def expand_acronyms(text: str) -> dict[str, str]:
     return out
 
 
-def _fold(word: str) -> str:
-    return word.strip(".,'’").lower().removesuffix("'s").removesuffix("’s")
-
-
 def choose(
     question: str,
     text: str,
@@ -165,15 +134,19 @@ def choose(
     match_weight: float = MATCH_WEIGHT,
     key_weight: float = KEY_WEIGHT,
     given: Collection[str] = (),
-) -> Reading:
+) -> Reading | None:
     """The reading with its span replaced by the candidate that best answers the question;
-    `given`: what the conversation already answered, passed over where another candidate is new."""
-    if len(reading.candidates) < 2:
-        return reading
-    candidates = [c for c in reading.candidates if says_something_new(question, text[c[0] : c[1]], given)]  # fmt: skip
+    `given`: what the conversation already answered, passed over where another candidate is new.
+    A caption, a source line or a note never answers: None where every candidate is in one."""
+    spans = [c for c in reading.candidates or ((*reading.span, reading.span_logit),) if not in_caption(text, c[0])]  # fmt: skip
+    if not spans:
+        return None
+    if len(spans) < 2:
+        a, b, logit = spans[0]
+        return replace(reading, span=(a, b), span_logit=logit)
+    candidates = [c for c in spans if says_something_new(question, text[c[0] : c[1]], given)]
     kind = expected_kind(question)
-    keys = key_terms(question, names=False)  # names: often a pronoun in the answer's sentence
-    keys -= {m.group(1) for m in _RELATIVE_YEAR.finditer(question)}  # "the one after 2016"
+    asked = keys.question_keys(question)  # no names: often a pronoun in the answer's sentence
     acronyms = expand_acronyms(text)
     sentences = sentence_spans(text) or [(0, len(text))]
 
@@ -186,11 +159,30 @@ def choose(
             logit
             + type_weight * bool(fits(kind, text[a:b]))
             + match_weight * match(question, sentence, idf)
-            + key_weight * holds_keys(keys, sentence)
+            + key_weight * keys.held_share(asked, sentence)
         )
 
-    a, b, logit = max(candidates or reading.candidates, key=score)
+    a, b, logit = max(candidates or spans, key=score)
     return replace(reading, span=(a, b), span_logit=logit)
+
+
+# The opening of a figure's or table's caption, its source line or its notes ("Source: ...",
+# "Figure 1. ...", "Notes: ..."): what stands beside the text, not a statement of it.
+_CAPTION = re.compile(
+    r"[\s|*_#>-]*(?:sources?|notes?|figure\s+\d+|fig\.\s*\d+|table\s+\d+|chart\s+\d+"
+    r"|map\s+\d+|graph\s+\d+|exhibit\s+\d+)\s*(?:[.:—–-]|$)",
+    re.IGNORECASE,
+)
+
+
+def in_caption(text: str, at: int) -> bool:
+    """Whether position `at` of a passage lies in a caption, a source line or a note: its line,
+    or its sentence, opens like one."""
+    line = text.rfind("\n", 0, at) + 1
+    if _CAPTION.match(text, line):
+        return True
+    sentence = next((s for s, e in sentence_spans(text) if s <= at < e), None)
+    return sentence is not None and bool(_CAPTION.match(text, sentence))
 
 
 def says_something_new(question: str, span: str, given: Collection[str] = ()) -> bool:

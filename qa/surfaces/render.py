@@ -31,8 +31,15 @@ def print_hit(out: Console, hit: Hit, label: str, full: bool = True) -> None:
     out.print(head)
     text = hit.passage.text if full else _shorten(hit.passage.text, 60)
     out.print(Text(f"   “{text}”"))
+    if hit.also_in:  # the same passage in other files (a report saved as PDF and as web page)
+        out.print(Text(f"   also in {also_in(hit)}", style="dim"))
     for note in hit.passage.endnotes:
         out.print(Text(f"   [{note.number}] {note.text}", style="dim"))
+
+
+def also_in(hit: Hit) -> str:
+    """The other files that hold a hit's passage, each once, in rank order."""
+    return ", ".join(dict.fromkeys(p.source for p in hit.also_in))
 
 
 def print_hits(out: Console, hits: list[Hit]) -> None:
@@ -88,7 +95,11 @@ def print_checks(out: Console, answer: Answer) -> None:
     """Why a question was refused (the calibrated score and its threshold), and what the
     sentence check said of an LLM's answer: why it fell back, what it flagged."""
     s = answer.signals
-    if not answer.answerable and "answer_probability" in s:
+    if answer.near_miss:  # it would have answered, but of another year or figure
+        miss = answer.near_miss
+        found = f"; they state {miss['found']}" if miss["found"] else ""
+        out.print(Text(f"(a near miss: the passages never state {miss['asked']}{found})", style="dim"))  # fmt: skip
+    elif not answer.answerable and "answer_probability" in s:
         score, threshold = apart(s["answer_probability"], s["threshold"])
         out.print(Text(f"(best answer score {score}, below the threshold of {threshold})", style="dim"))  # fmt: skip
     if answer.reading:  # a follow-up read one way where another reading answered otherwise

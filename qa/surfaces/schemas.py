@@ -117,6 +117,11 @@ class AskResponse(BaseModel):
         None, description="An LLM's sentences: text, markers, cited, support, kept, status"
     )
     note: str | None = None
+    near_miss: dict | None = Field(
+        None,
+        description="where the question names a year or figure the documents never state: "
+        '{"asked": "FY2024", "found": "FY2026", "marker": 1, "citation": {...}}',
+    )
     reading: str | None = Field(
         None,
         description="Which reading of a follow-up was taken where others differed, e.g. "

@@ -437,6 +437,12 @@
       return el("p", "qa-msg-why", "Best answer score " + shown[0] + ", below the threshold of " + shown[1] + ".");
     }
 
+    /* A near miss: the passages speak of another year or figure than the one asked. */
+    function nearMissReason(miss) {
+      var found = miss.found ? "; they state " + miss.found : "";
+      return el("p", "qa-msg-why", "A near miss: the passages never state " + miss.asked + found + ".");
+    }
+
     function answerText(answer, citations, related, shortAnswer) {
       var shortText = shortAnswer && typeof shortAnswer.text === "string" && shortAnswer.text ? shortAnswer.text : null;
       var byMarker = {};
@@ -524,7 +530,7 @@
       }
       if (result.reading) msg.appendChild(el("p", "qa-reading", String(result.reading)));
       msg.appendChild(answerText(result.answer, citations, !answerable, answerable ? result.short_answer : null));
-      var why = answerable ? null : refusalReason(result.signals);
+      var why = answerable ? null : result.near_miss ? nearMissReason(result.near_miss) : refusalReason(result.signals);
       if (why) msg.appendChild(why);
       var unsupported = (Array.isArray(result.sentences) ? result.sentences : []).filter(function (s) {
         return s && s.status === "unsupported";

@@ -1,0 +1,92 @@
+"""Keys: a question's years and figures are compared in every form the evidence may write them,
+and a name the evidence lacks weighs but never vetoes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.answer import keys
+from qa.answer.spans import in_caption
+
+
+def _values(text: str) -> list[tuple[str, float]]:
+    return [(k.kind, k.value) for k in keys.quantities(text) if k.written]
+
+
+@pytest.mark.parametrize(
+    ("asked", "stated"),
+    [
+        ("How much for FY2024?", "In fiscal year 2024 it got more."),
+        ("How much for FY2024?", "The FY24 request rose."),
+        ("How much for fiscal year 2026?", "Congress appropriated $26.1 billion for FY2026."),
+        ("What changed in 2019-20?", "Between 2019 and 2020 it doubled."),
+        ("What changed in 2019–2020?", "In 2019-20 it doubled."),
+        ("Who came 1st?", "She came first in the race."),
+        ("What was the 10th report about?", "The tenth report was published."),
+        ("What did $26.1 billion pay for?", "It cost 26.1 billion dollars."),
+        ("Who paid 5 percent?", "Members paid 5% of GDP."),
+        ("What happened on 19 June 2025?", "The brief is dated 2025-06-19."),
+        ("What did the 1,866 passages hold?", "It held 1866 passages."),
+    ],
+)
+def test_a_key_is_stated_in_any_of_its_forms(asked: str, stated: str) -> None:
+    assert keys.unstated(asked, stated) == []
+
+
+@pytest.mark.parametrize(
+    ("asked", "stated", "missing"),
+    [
+        ("How much for FY2024?", "Congress appropriated $26.1 billion for FY2026.", "FY2024"),
+        ("What did the 2030 NATO summit decide?", "The 2025 NATO summit in The Hague.", "2030"),
+        ("What did $26.1 billion pay for?", "It cost 26.1 million dollars.", "$26.1 billion"),
+        ("What was the 11th report about?", "The tenth report was published.", "11th"),
+        ("Who paid 3%?", "Members paid 5% of GDP.", "3%"),
+    ],
+)
+def test_a_key_the_evidence_never_states_is_unstated(asked: str, stated: str, missing: str) -> None:  # fmt: skip
+    assert [k.text for k in keys.unstated(asked, stated)] == [missing]
+
+
+def test_figures_inside_names_and_keys_in_words_are_no_veto() -> None:
+    # F-35, G7 and COVID-19 are names; "first" and "three" are what a list may imply.
+    assert _values("the F-35, the G7, COVID-19 and an A400M") == []
+    assert keys.unstated("Who was the first High Representative?", "Javier Solana held it.") == []  # fmt: skip
+    assert keys.unstated("What are the three field commands?", "Its commands are A, B and C.") == []  # fmt: skip
+    # A year named as a reference point is not what the evidence must state.
+    assert keys.unstated("Which declaration came after 2016?", "The 2018 declaration.") == []
+
+
+def test_the_nearest_key_is_of_the_asked_kind() -> None:
+    asked = keys.question_keys("How much for FY2024?")[0]
+    found = keys.nearest(asked, "In 2025, Congress gave $26.1 billion for FY2026 and 2027.")
+    assert found is not None and found.text == "FY2026"
+    assert keys.nearest(asked, "No year here at all.") is None
+
+
+def test_a_missing_name_weighs_less_the_closer_the_evidence_names_something_like_it() -> None:
+    vectors = {"Beijing": [1.0, 0.0], "China": [0.8, 0.6], "Oxygen": [0.0, 1.0]}
+    likeness = keys.NameLikeness(lambda texts: np.array([vectors[t] for t in texts]))
+    question = "What did Beijing announce?"
+    assert keys.missing_names(question, "Beijing announced it.", likeness) == 0.0
+    assert keys.missing_names(question, "China announced it.", likeness) == pytest.approx(0.2)
+    assert keys.missing_names(question, "Oxygen was announced.", likeness) == pytest.approx(1.0)
+    assert keys.missing_names(question, "China announced it.") == 1.0  # no likeness: all missing
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Source: Adapted from U.S. Space Force Headquarters Air Force - April 19, 2022.",
+        "Figure 1. Space Force field commands",
+        "The force grew. Notes: figures are in current dollars.",
+        "Table 2: Appropriations by year",
+    ],
+)
+def test_captions_source_lines_and_notes_are_found(text: str) -> None:
+    assert in_caption(text, len(text) - 5)
+
+
+def test_a_statement_is_no_caption() -> None:
+    text = "The Space Force was established on December 20, 2019. Its sources of funding vary."
+    assert not in_caption(text, 10) and not in_caption(text, len(text) - 5)
