@@ -1,6 +1,8 @@
 """One log line per HTTP request (method, path, status, milliseconds), on the `qa.http` logger.
 
 `qa serve --log-level info` shows them; at the default, warning, they are not even formatted.
+Every field from outside is logged as data: a `%0a` or an ESC in a path forges no line and
+clears no terminal.
 """
 
 from __future__ import annotations
@@ -11,6 +13,19 @@ import time
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 logger = logging.getLogger("qa.http")
+MAX_LOGGED = 500  # characters of a path in a log line (a 70 KB path floods no log)
+
+
+def printable(text: str, limit: int | None = None) -> str:
+    """text as one line of a log or a terminal may hold it: each character that is not printable
+    (controls such as a line feed or ESC, line and paragraph separators, invisible format
+    characters) written as its escape (`\\x0a`, `\\x1b`, `\\u2028`); cut to limit characters."""
+    cut = ""
+    if limit is not None and len(text) > limit:
+        text, cut = text[:limit], f"…[{len(text) - limit:,} more characters]"
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    return text + cut
 
 
 class AccessLog:
@@ -35,4 +50,5 @@ class AccessLog:
             await self.app(scope, receive, sending)
         finally:
             ms = (time.perf_counter() - started) * 1000
-            logger.info("%s %s %d %.0f ms", scope["method"], scope["path"], status[0], ms)
+            method, path = printable(scope["method"], 20), printable(scope["path"], MAX_LOGGED)
+            logger.info("%s %s %d %.0f ms", method, path, status[0], ms)

@@ -15,6 +15,7 @@ import typer
 from qa.errors import QAError
 from qa.ingest.passages import DEFAULT_MAX_WORDS
 from qa.settings import Settings
+from qa.surfaces.access import printable
 
 app = typer.Typer(
     help="Offline, cited question answering over a folder of documents.",
@@ -42,8 +43,13 @@ class LogLevel(StrEnum):
 
 
 def _fail(message: str, code: int = 1) -> None:
-    print(f"error: {message}", file=sys.stderr)
+    print(f"error: {printable(message)}", file=sys.stderr)
     raise typer.Exit(code)
+
+
+def _say(message: str) -> None:
+    """A line of progress on stderr; names from the corpus in it are data (qa/surfaces/access.py)."""
+    print(printable(message), file=sys.stderr, flush=True)
 
 
 def friendly(command: Callable) -> Callable:
@@ -105,8 +111,8 @@ def index(
     watching = CorpusWatch(settings.corpus, max_file_bytes(settings.max_file_mb)) if watch else None
     report = build(
         settings,
-        BuildEncoder(settings.model, notice=lambda message: print(message, file=sys.stderr)),
-        lambda message: print(message, file=sys.stderr),
+        BuildEncoder(settings.model, notice=_say),
+        _say,
         max_words=max_words,
         rebuild=rebuild,
     )
@@ -149,15 +155,12 @@ def _watch(watching, settings: Settings, max_words: int) -> None:
 
     from qa.index.watch import keep_in_step, updater
 
-    def say(message: str) -> None:
-        print(message, file=sys.stderr, flush=True)
-
-    update = updater(settings, say, max_words)
-    say(f"watching {settings.corpus} for changes (Ctrl-C to stop)")
+    update = updater(settings, _say, max_words)
+    _say(f"watching {settings.corpus} for changes (Ctrl-C to stop)")
     try:
-        keep_in_step(watching, lambda: _print_build(update(), settings), threading.Event(), say)
+        keep_in_step(watching, lambda: _print_build(update(), settings), threading.Event(), _say)
     except KeyboardInterrupt:
-        say("stopped watching")
+        _say("stopped watching")
 
 
 @app.command()
@@ -283,7 +286,7 @@ def serve(
         from qa.index.watch import updater
 
         try:
-            updater(settings, lambda message: print(message, file=sys.stderr))()
+            updater(settings, _say)()
             assistant = Assistant(settings)
         except CorpusEmpty as exc:
             if not settings.corpus.is_dir():
@@ -377,11 +380,10 @@ def info(corpus: CorpusOpt = None, index: IndexOpt = None, store: StoreOpt = Non
         words = f", {counted(kept['words'], 'word')}" if "words" in kept else ""
         share = kept.get("share_of_file")
         words += f" ({share:.0%} of the file's text)" if share is not None else ""
-        print(
-            f"  {doc['source']}: {counted(doc['passages'], 'passage')}{words} — {doc['title'] or '(untitled)'} ({doc['date'] or 'no date'})"
-        )
+        line = f"  {doc['source']}: {counted(doc['passages'], 'passage')}{words} — {doc['title'] or '(untitled)'} ({doc['date'] or 'no date'})"  # fmt: skip
+        print(printable(line))
         if doc.get("warning"):
-            print(f"    warning: {doc['warning']}")
+            print(printable(f"    warning: {doc['warning']}"))
     if report["status"] == "stale":
         print("the corpus or model changed since the build: run `qa index`")
 

@@ -36,7 +36,7 @@ from qa.errors import (
 )
 from qa.index.inventory import encoder_warning
 from qa.settings import Settings
-from qa.surfaces.access import AccessLog
+from qa.surfaces.access import AccessLog, printable
 from qa.surfaces.schemas import (
     AskRequest,
     AskResponse,
@@ -292,7 +292,7 @@ def _watch(app: FastAPI, settings: Settings):
     from qa.ingest.corpus import max_file_bytes
 
     def say(message: str) -> None:
-        print(f"qa: {message}", file=sys.stderr, flush=True)
+        print(f"qa: {printable(message)}", file=sys.stderr, flush=True)
 
     update = updater(settings, say)
 
