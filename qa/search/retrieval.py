@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from qa.index import Index
-from qa.search.hybrid import Hit, hybrid
+from qa.search.hybrid import Hit, distinct, hybrid
 from qa.search.reranking import DEPTH, rerank, search_depth
 
 # Reciprocal-rank fusion constant, the usual 60 (Cormack, Clarke and Buettcher 2009); not tuned:
@@ -80,9 +80,11 @@ class ContextRetriever:
         for hits in lists:
             for rank, hit in enumerate(hits, start=1):
                 share, best = fused.get(hit.passage.id, (0.0, hit))
-                kept = hit if hit.score > best.score else best
+                kept, other = (hit, best) if hit.score > best.score else (best, hit)
+                kept = kept.with_copy(other)  # the files each search found it in, together
                 fused[hit.passage.id] = (share + 1.0 / (RRF_K + rank), kept)
-        ordered = [h for _, h in sorted(fused.values(), key=lambda x: -x[0])][:n]
+        # one hit per passage: each search kept the first file it found it in, perhaps another
+        ordered = distinct([h for _, h in sorted(fused.values(), key=lambda x: -x[0])])[:n]
         if self.reader is None:
             return ordered[:k]
         return rerank(query, ordered, self.reader, depth=self.depth)[:k]

@@ -71,11 +71,22 @@ class Citation(BaseModel):
     url: str = Field(description="a relative link that opens the document at this place (GET /documents/...)")  # fmt: skip
 
 
+class PlaceOut(BaseModel):
+    id: str
+    source: str
+    title: str | None
+    start: int
+    end: int
+    page: int | None = None
+    url: str
+
+
 class CitedPassage(BaseModel):
     rank: int
     score: float
     text: str
     citation: Citation
+    also_in: list[PlaceOut] = Field([], description="the same passage where other files hold it (a report saved as PDF and as web page), shown once")  # fmt: skip
     relevance: float | None = Field(None, description="the reader's probability that the passage answers the query")  # fmt: skip
 
 
