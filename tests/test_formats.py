@@ -131,10 +131,17 @@ def passages_of(assistant, source: str):
     return [p for p in assistant.index.passages if p.source == source]
 
 
+def fold(text: str) -> str:
+    """Text as every format reads it: the brief's text keeps a space where its web page had a
+    link ("8 July 2016 ."); read from HTML, a space before punctuation is the mark of a removed
+    element, and goes."""
+    return re.sub(r" (?=[.,;:)])", "", normalise(text))
+
+
 def test_every_format_yields_the_text_versions_passages(mixed):
-    text_version = [normalise(p.text) for p in passages_of(mixed, "brief.txt")]
+    text_version = [fold(p.text) for p in passages_of(mixed, "brief.txt")]
     for source in ("brief.pdf", "brief.html"):
-        assert [normalise(p.text) for p in passages_of(mixed, source)] == text_version, source
+        assert [fold(p.text) for p in passages_of(mixed, source)] == text_version, source
     assert len(text_version) > 30
 
 
@@ -175,8 +182,8 @@ def test_titles_dates_sections_and_endnotes_survive_every_format(mixed):
     for source, document in documents.items():
         assert (document.title, document.date) == (reference.title, reference.date), source
         assert document.sections == reference.sections, source
-        assert {n: normalise(e.text) for n, e in document.endnotes.items()} == {
-            n: normalise(e.text) for n, e in reference.endnotes.items()
+        assert {n: fold(e.text) for n, e in document.endnotes.items()} == {
+            n: fold(e.text) for n, e in reference.endnotes.items()
         }, source
         cited = [p for p in cut(document) if p.endnotes]
         assert {e.number for p in cited for e in p.endnotes} == set(range(1, 13)), source
@@ -193,7 +200,7 @@ def test_a_question_gets_the_same_passages_from_every_format(mixed):
     for question, vector in zip(answerable, vectors, strict=True):
         tops = {
             source: [
-                normalise(h.passage.text)
+                fold(h.passage.text)
                 for h in mixed.retriever.search_vector(question, vector, 3, [source])
             ]  # fmt: skip
             for source in FORMATS
@@ -206,8 +213,8 @@ def test_a_question_gets_the_same_answer_from_every_format(mixed, question):
     answers = {}
     for source in FORMATS:
         answer = mixed.ask(question, 5, [source])
-        cited = [normalise(hit.passage.text) for _, hit in answer.citations]
-        answers[source] = (normalise(answer.answer), answer.answerable, cited)
+        cited = [fold(hit.passage.text) for _, hit in answer.citations]
+        answers[source] = (fold(answer.answer), answer.answerable, cited)
     assert answers["brief.pdf"] == answers["brief.txt"] == answers["brief.html"]
     assert answers["brief.txt"][1]
 

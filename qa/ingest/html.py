@@ -95,6 +95,23 @@ def _collapse(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+# Where an element that gave no text stood (a link around an icon, emphasis the converter broke)
+# its spaces stay: "(see Figure 1 )", "said the record . [1]". No space comes before closing
+# punctuation that ends a word's run, or after an opening bracket; an endnote marker follows
+# its sentence's full stop at once, as everywhere else ("defend.[1]").
+_BEFORE_CLOSING = re.compile(
+    r"(?<=[^\W_]|[\]”’\"')%])[ \t]+(?=(?:[,;:!?)]|\.(?!\.))[.,;:!?)]*(?:\s|\[|$))", re.M
+)
+_AFTER_OPENING = re.compile(r"(?<=\()[ \t]+(?=\w)")
+_BEFORE_MARKER = re.compile(r"(?<=\w[.!?])[ \t]+(?=\[\^?\d{1,4}\](?:\s|$))", re.M)
+
+
+def tighten(text: str) -> str:
+    """Text without the spaces that removed elements left before punctuation and markers."""
+    text = _BEFORE_CLOSING.sub("", text)
+    return _BEFORE_MARKER.sub("", _AFTER_OPENING.sub("", text))
+
+
 def _note_number(node) -> str | None:
     """The number of an endnote reference (`<sup>3</sup>`, `<sup>[3]</sup>`, a doc-noteref link)."""
     text = node.text(separator="").strip().strip("[]()").strip()
@@ -148,7 +165,7 @@ class _HtmlRenderer:
         return self.blocks
 
     def flush(self) -> None:
-        text = _collapse("".join(self.buffer))
+        text = tighten(_collapse("".join(self.buffer)))
         self.buffer = []
         if text:
             self.blocks.append(text)

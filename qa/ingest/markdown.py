@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from qa.ingest.html import html_text, iso_date
+from qa.ingest.html import html_text, iso_date, tighten
 
 _FRONT_MATTER = re.compile(
     r"\A\ufeff?---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S
@@ -87,7 +87,7 @@ def markdown(text: str, warn: Callable[[str], None] = lambda message: None) -> d
     html = MarkdownIt("commonmark", {"html": True}).enable("table").render(text)
     rendered = html_text(f"<body>{html}</body>")
     rendered = re.sub(r"[ \t]+$", "", _DEBRIS.sub("", rendered), flags=re.M)
-    rendered = re.sub(r"(?<=\S)[ \t]{2,}(?=\S)", " ", rendered)
+    rendered = tighten(re.sub(r"(?<=\S)[ \t]{2,}(?=\S)", " ", rendered))
     return {"text": rendered, "title": title, "date": date}
 
 

@@ -2,7 +2,8 @@
 
 A PDF is served as the file itself (a citation links it with `#page=N`). Every other format is
 served as a readable page of the text the index keeps, the text that citations' offsets refer
-to, with `?start=S&end=E` marked and scrolled to. Only documents the index holds are served,
+to, with `?start=S&end=E` marked and scrolled to: Markdown, HTML and Word laid out as documents
+(qa/surfaces/layout.py), plain text as it stands. Only documents the index holds are served,
 and only from inside the corpus folder: any other name, a traversal or a symbolic link that
 leads out of the corpus is answered 404, as an unknown document would be.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from qa.errors import BadInput, UnknownDocument
+from qa.surfaces import layout
 
 SERVED_AS_FILE = {".pdf": "application/pdf"}
 # A PDF is shown by the browser's viewer, which Chrome builds as a page embedding the file with
@@ -73,7 +75,13 @@ def page(source: str, kept: dict, start: int | None, end: int | None) -> str:
         raise BadInput(f"{source} holds {len(text)} characters: give 0 <= start <= end <= {len(text)}")  # fmt: skip
     title = kept.get("title") or source
     origin = " · ".join(x for x in (source, kept.get("date")) if x)
-    if start is None:
+    kind = "qa-document-text"
+    heading = f'<h1 class="qa-document-title">{escape(title)}</h1>\n'
+    if layout.laid_out(source):  # Markdown, HTML, Word: headings, lists, tables, as written
+        body, kind = layout.body(text, start, end), "qa-document-text qa-laid-out"
+        if body.startswith(f"<h1>{escape(title)}</h1>"):  # the text opens with the title
+            heading = ""
+    elif start is None:
         body = escape(text)
     else:
         body = (
@@ -88,9 +96,9 @@ def page(source: str, kept: dict, start: int | None, end: int | None) -> str:
         '<link rel="stylesheet" href="/static/document.css">\n'
         '<script src="/static/document.js" defer></script>\n'
         '</head>\n<body class="qa-document">\n<header class="qa-document-head">\n'
-        f'<h1 class="qa-document-title">{escape(title)}</h1>\n'
+        f"{heading}"
         f'<p class="qa-document-origin">{escape(origin)}</p>\n'
         "</header>\n"
-        f'<main><div class="qa-document-text">{body}</div></main>\n'
+        f'<main><div class="{kind}">{body}</div></main>\n'
         "</body>\n</html>\n"
     )
