@@ -591,6 +591,8 @@ def test_widget_on_an_origin_the_server_does_not_allow(
     page.locator(".qa-input").press("Enter")
     error = page.locator(".qa-msg--error")
     SA.expect(error).to_contain_text("Could not reach the assistant")
+    # It names the fix: the server started with this site's origin allowed.
+    SA.expect(error).to_contain_text(f"start it with `qa serve --cors-origin {other_site.origin}`")
     SA.expect(page.locator(".qa-msg--answer")).to_have_count(0)
     assert page.locator(".qa-panel").bounding_box()["width"] == 375  # full screen on a phone
 

@@ -104,6 +104,16 @@
     return "HTTP " + status + (statusText ? " " + statusText : "");
   }
 
+  /* What to check when the server cannot be reached. From another site, the likely cause is
+   * that the server does not accept this site's requests (CORS): name the option that does. */
+  function unreachable(base) {
+    var here = window.location.origin;
+    var there = here;
+    try { there = new URL(base || here, window.location.href).origin; } catch (e) { there = here; }
+    if (there === here || !/^https?:/.test(here)) return "(is the server running?)";
+    return "(is the server running? If it is, it does not accept requests from this site: start it with `qa serve --cors-origin " + here + "`)";
+  }
+
   function makeClient(endpoint, apiKey) {
     var base = (endpoint || "").replace(/\/+$/, "");
 
@@ -126,7 +136,7 @@
       })
         .catch(function (err) {
           var reason = err && err.name === "AbortError" ? "no answer after " + REQUEST_TIMEOUT_MS / 1000 + " s" : (err && err.message) || String(err);
-          throw new ApiError("Could not reach the assistant: " + reason + " (is the server running, and does it accept requests from this site?)", 0);
+          throw new ApiError("Could not reach the assistant: " + reason + " " + unreachable(base), 0);
         })
         .then(function (response) {
           var streamed = /text\/event-stream/.test(response.headers.get("Content-Type") || "");
@@ -251,6 +261,11 @@
     var at = passageMarks(passage, null).sentence;
     if (at && at[0] > 0) return "…" + snippet(text.slice(at[0]), max - 1);
     return snippet(text, max);
+  }
+
+  /* 1866 as "1,866", as the command line writes counts (Python's f"{n:,}"), whatever the locale. */
+  function thousands(n) {
+    return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, ",");
   }
 
   function snippet(text, max) {
@@ -480,6 +495,32 @@
       return a;
     }
 
+    /* "Also in X, Y": the other files that hold the same passage (a report saved as PDF and as
+     * web page is one card), each a link that opens it there; null where no other file does. */
+    function alsoIn(passage, className) {
+      var places = Array.isArray(passage.also_in) ? passage.also_in : [];
+      var seen = {};
+      places = places.filter(function (p) {
+        if (!p || typeof p.source !== "string" || seen[p.source]) return false;
+        return (seen[p.source] = true);
+      });
+      if (!places.length) return null;
+      var line = el("p", className, "Also in ");
+      places.forEach(function (p, i) {
+        if (i) line.appendChild(document.createTextNode(", "));
+        var open = typeof p.url === "string" && /^\/documents\//.test(p.url);
+        var name = el(open ? "a" : "span", "qa-also-file", p.source);
+        if (open) {
+          name.href = client.base + p.url;
+          name.target = "_blank";
+          name.rel = "noopener";
+          name.setAttribute("aria-label", "Open " + p.source + " at the same passage (new tab)");
+        }
+        line.appendChild(name);
+      });
+      return line;
+    }
+
     function sourceList(citations, heading, className, related, shortAnswer) {
       var box = el("div", className);
       var headingId = uid("sources");
@@ -504,6 +545,8 @@
         li.appendChild(b);
         var link = openLink(c, "qa-source-open", docName);
         if (link) li.appendChild(link);
+        var also = alsoIn(passage, "qa-source-also");
+        if (also) li.appendChild(also);
         list.appendChild(li);
       });
       box.appendChild(list);
@@ -722,6 +765,8 @@
       if (origin) scroller.appendChild(el("p", "qa-passage-origin", origin));
       var open = openLink(c, "qa-passage-open", documentName(c, []));
       if (open) scroller.appendChild(open);
+      var also = alsoIn(passage, "qa-passage-also");
+      if (also) scroller.appendChild(also);
       var dl = el("dl", "qa-passage-meta");
       metaRow(dl, "Section", c.section);
       metaRow(dl, "Paragraph", c.paragraph);
@@ -796,7 +841,7 @@
       function (health) {
         var docs = Array.isArray(health.documents) ? health.documents : null;
         var passages = typeof health.passages === "number" ? health.passages : null;
-        var counted = passages === null ? "" : passages + (passages === 1 ? " passage" : " passages");
+        var counted = passages === null ? "" : thousands(passages) + (passages === 1 ? " passage" : " passages");
         var text;
         showStarters(startersFor(docs || []));
         if (docs && docs.length === 1) {
