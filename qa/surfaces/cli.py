@@ -22,6 +22,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help: typer's Rich panels give every flag a type ("--help <bool>") and read help
+    # text as Rich markup, dropping "[env QA_CORPUS; default corpus]" whole.
+    rich_markup_mode=None,
 )
 
 CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="Corpus folder [env QA_CORPUS; default corpus]")]  # fmt: skip
@@ -166,7 +169,7 @@ def _watch(watching, settings: Settings, max_words: int) -> None:
 @app.command()
 @friendly
 def search(
-    query: Annotated[str, typer.Argument(help="What to look for")],
+    query: Annotated[str, typer.Argument(metavar="QUESTION", help="What to look for")],
     k: Annotated[int, typer.Option("-k", "--top-k", help="How many passages (1-50)")] = 5,
     as_json: JsonOpt = False,
     source: SourceOpt = None,
@@ -194,7 +197,9 @@ def search(
 @app.command()
 @friendly
 def ask(
-    question: Annotated[str, typer.Argument(help="A question about the corpus")],
+    question: Annotated[
+        str, typer.Argument(metavar="QUESTION", help="A question about the corpus")
+    ],
     k: Annotated[int, typer.Option("-k", "--top-k", help="Passages to draw on (1-50)")] = 5,
     as_json: JsonOpt = False,
     source: SourceOpt = None,
@@ -412,7 +417,10 @@ def show(
 @app.command("eval")
 @friendly
 def evaluate(
-    file: Annotated[Path, typer.Argument(help="Questions, one JSON object a line (see README)")],
+    file: Annotated[
+        Path,
+        typer.Argument(metavar="FILE.jsonl", help="Questions, one JSON object a line (see README)"),
+    ],
     as_json: JsonOpt = False,
     corpus: CorpusOpt = None,
     index: IndexOpt = None,
