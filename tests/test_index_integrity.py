@@ -124,7 +124,7 @@ def test_a_damaged_manifest_is_refused_in_one_line(copy, brief_corpus, how):
     assert result.exit_code == 1
     assert result.stderr.startswith(f"error: index at {copy} ")
     assert result.stderr.endswith("run `qa index --rebuild`\n") and result.stderr.count("\n") == 1
-    assert info.exit_code == 0 and "qa index --rebuild" in info.stdout
+    assert info.exit_code == 1 and "qa index --rebuild" in info.stdout  # damaged
 
 
 def test_a_manifest_without_checksums_is_refused(copy, brief_corpus):
@@ -307,7 +307,7 @@ def test_a_damaged_encoder_is_named_by_info_and_health_and_repaired_by_qa_index(
     where = ("--corpus", str(brief_corpus), "--index", str(root))
 
     info = cli("info", *where)
-    assert info.exit_code == 0
+    assert info.exit_code == 1  # damaged: said, with what to run
     assert info.stdout.splitlines()[0] == f"index:   {root} (encoder damaged)"
     assert f"warning: {warning}\n" in info.stdout
 

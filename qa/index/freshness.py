@@ -57,7 +57,7 @@ def check_fresh(
 
 def status(root: Path, corpus: Path, model: str, files: dict[str, str] | None = None) -> str:
     """'missing', 'corrupt', 'stale', 'encoder damaged' (all but the ONNX encoder is fresh: `qa
-    index` repairs it) or 'fresh'. Hashes the encoder (about 90 MB, a quarter of a second)."""
+    index` repairs it) or 'fresh'. Hashes the encoder (about 90 MB, about 0.1 s)."""
     folder = layout.current(root)
     if not layout.has_manifest(folder):
         return "missing"

@@ -8,16 +8,16 @@ import json
 from pathlib import Path
 
 from qa.errors import IndexCorrupt
-from qa.index.layout import MANIFEST, is_checked, is_encoder
+from qa.index.layout import ENCODER, MANIFEST, encoder_folder, is_checked, is_encoder
+from qa.models.onnx_embedding import export_problem
 
 
 def checksums(folder: Path) -> dict[str, str]:
     """sha256 of every file of a build but its manifest and its encoder, by relative path.
 
     The ONNX encoder's files have checksums of their own (encoder_checksums): a damaged encoder
-    does not fail the index (queries fall back to sentence-transformers), and hashing its 90 MB
-    would cost every `qa ask` a quarter of a second, so only `qa info`, `qa index` and
-    `GET /health` check them."""
+    does not fail the index (queries fall back to sentence-transformers, with a notice), and the
+    encoder checks its own files as it loads (qa/models/onnx_embedding.py), on another core."""
     return _digests(folder, is_checked)
 
 
@@ -27,8 +27,9 @@ def encoder_checksums(folder: Path) -> dict[str, str]:
 
 
 def encoder_damage(folder: Path, manifest: dict) -> str | None:
-    """What is wrong with a build's encoder ("encoder/model.onnx does not match its checksum"),
-    or None when it is sound, or when the build predates encoder checksums."""
+    """What is wrong with a build's encoder ("encoder/model.onnx does not match its checksum",
+    or an export that cannot check its own files), or None when it is sound or the build has
+    none (queries then use sentence-transformers)."""
     expected = manifest.get("encoder")
     if not isinstance(expected, dict):
         return None
@@ -36,6 +37,8 @@ def encoder_damage(folder: Path, manifest: dict) -> str | None:
         problem = _problem(folder, relative, digest)
         if problem is not None:
             return f"{relative} {problem}"
+    if expected and (problem := export_problem(encoder_folder(folder))) is not None:
+        return f"{ENCODER}/: {problem}"
     return None
 
 

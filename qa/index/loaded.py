@@ -78,7 +78,7 @@ class Index:
     @cached_property
     def encoder_damage(self) -> str | None:
         """What is wrong with this build's ONNX encoder on disk, None if it is sound (or the build
-        was replaced before it was asked). Hashes about 90 MB, a quarter of a second, once."""
+        was replaced before it was asked). Hashes about 90 MB (about 0.1 s), once."""
         if not layout.has_manifest(self.folder):
             return None
         return encoder_damage(self.folder, self.manifest)

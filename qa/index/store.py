@@ -44,16 +44,21 @@ def location(settings: Settings) -> str:
 
 
 def describe(settings: Settings) -> dict:
-    """What the index holds and whether it is stale (`qa info`), without loading the model."""
+    """What the index holds and whether it is stale (`qa info`), without loading the model, and
+    whether the model's own files are damaged."""
+    from qa.models.embedding import DEFAULT_MODEL_NAME, model_damage_said, resolve_model
+
     if settings.database:
         from qa.index.postgres import inventory
-        from qa.models.embedding import DEFAULT_MODEL_NAME, resolve_model
 
         model = resolve_model(settings.model)[0] if settings.model else DEFAULT_MODEL_NAME
-        return inventory.describe(settings, model)
-    from qa.index import inventory
+        report = inventory.describe(settings, model)
+    else:
+        from qa.index import inventory
 
-    return inventory.describe(settings)
+        report = inventory.describe(settings)
+    damage = model_damage_said(settings.model)
+    return report | ({"model_damage": damage} if damage else {})
 
 
 def kept_span(settings: Settings, source: str, start: int | None = None, end: int | None = None) -> str:  # fmt: skip

@@ -6,12 +6,15 @@ keyed by the model's content and copies it into the build folder:
     build-<id>/encoder/model.onnx      transformer + attention-mask mean pooling + L2 normalisation
     build-<id>/encoder/model.weights   its tensors (external data, memory-mapped when loaded)
     build-<id>/encoder/tokenizer.json  the model's own fast tokenizer
-    build-<id>/encoder/encoder.json    model name and hash, dimension, max length, probe vectors
+    build-<id>/encoder/encoder.json    model name and hash, dimension, max length, probe vectors,
+                                       and the sha256 of each of the three files above
 
 Queries then pay for onnxruntime (a fraction of a second to import) instead of torch and
-sentence-transformers (seconds). The probe vectors are sentence-transformers' own embeddings of
-two texts: an encoder whose output does not match them is never used, the query path falls back
-to sentence-transformers with a one-line notice instead.
+sentence-transformers (seconds). An encoder is used only when its files match their checksums
+(hashed on another thread while the session loads) and its output matches the probe vectors,
+sentence-transformers' own embeddings of two texts; else the query path falls back to
+sentence-transformers with a one-line notice. The probes alone do not suffice: 1 MiB flipped in
+the middle of the weights left them within MIN_COSINE while queries ranked differently.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 import uuid
 import warnings
 from collections.abc import Callable
@@ -28,11 +32,15 @@ from pathlib import Path
 
 import numpy as np
 
+from qa.errors import QAError
+from qa.models.checksums import Verification, file_sha256
 from qa.models.embedding import Embedder, resolve_model
 
 ENCODER_DIR = "encoder"
-EXPORT_VERSION = 2
+# 3: encoder.json holds the sha256 of the files it describes (CHECKED)
+EXPORT_VERSION = 3
 WEIGHTS = "model.weights"  # beside model.onnx: the graph's tensors as external data
+CHECKED = ("model.onnx", WEIGHTS, "tokenizer.json")
 MIN_COSINE = 0.9999
 # Two texts of different lengths, so that the check also covers padding and the attention mask.
 PROBES = (
@@ -47,13 +55,24 @@ class EncoderUnavailable(Exception):
 
 
 class OnnxEmbedder:
-    """Same interface and vectors as `Embedder`, from an exported encoder folder."""
+    """Same interface and vectors as `Embedder`, from an exported encoder folder.
 
-    def __init__(self, folder: Path, threads: int | None = None) -> None:
+    Its files are hashed against their checksums on a thread of its own, while the session and
+    then the rest of a command load; the first encode waits for the result. Damaged, the encoder
+    is never used: its texts go to instead(reason) (load_embedder's fallback, which says so), or
+    EncoderUnavailable is raised; verify() asks at once."""
+
+    def __init__(
+        self,
+        folder: Path,
+        threads: int | None = None,
+        instead: Callable[[str], Embedder] | None = None,
+    ) -> None:
+        problem = export_problem(folder)
+        if problem is not None:
+            raise EncoderUnavailable(f"encoder in {folder}: {problem}")
         try:
             meta = json.loads((folder / "encoder.json").read_text(encoding="utf-8"))
-            if meta.get("format") != EXPORT_VERSION:
-                raise EncoderUnavailable(f"encoder in {folder} has an old format")
             self.name: str = meta["model"]
             self.dimension: int = int(meta["dimension"])
             self.max_length: int = int(meta["max_length"])
@@ -62,6 +81,10 @@ class OnnxEmbedder:
             raise EncoderUnavailable(f"no valid encoder.json in {folder} ({exc})") from exc
         self.path = folder
         self.meta = meta
+        self._checking: Verification | None = Verification(folder, meta["files"])
+        self._instead = instead
+        self._damage: str | None = None
+        self._settling = threading.Lock()
         try:
             import onnxruntime as ort
             from tokenizers import Tokenizer
@@ -81,7 +104,7 @@ class OnnxEmbedder:
             )
             self._inputs = [i.name for i in self._session.get_inputs()]
             self._pad_id = (self._tokenizer.padding or {}).get("pad_id", 0)
-            vectors = self.encode(list(PROBES))
+            vectors = self._encode(list(PROBES))
         except EncoderUnavailable:
             raise
         except Exception as exc:  # onnxruntime and tokenizers raise their own exception types
@@ -94,8 +117,35 @@ class OnnxEmbedder:
                 f"encoder in {folder} does not reproduce the model's embeddings"
             )
 
+    def verify(self) -> None:
+        """Wait until the files are checked; EncoderUnavailable if they do not match."""
+        damage = self._settled()
+        if damage is not None:
+            raise EncoderUnavailable(damage)
+
+    def _settled(self) -> str | None:
+        """What is damaged (None when nothing is), once the check has ended; the first caller to
+        see damage hands over to the fallback."""
+        if self._checking is None:
+            return self._damage
+        with self._settling:
+            if self._checking is not None:
+                problem = self._checking.problem()
+                if problem is not None:
+                    self._damage = f"encoder in {self.path} is damaged ({problem})"
+                    self._instead = self._instead(self._damage) if self._instead else None
+                self._checking = None
+        return self._damage
+
     def encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
-        """L2-normalised float32 vectors, one row per text, in order."""
+        """L2-normalised float32 vectors, one row per text, in order; never from damaged files."""
+        if self._settled() is not None:
+            if self._instead is None:
+                raise EncoderUnavailable(self._damage)
+            return self._instead.encode(texts, batch_size=batch_size, progress=progress)
+        return self._encode(texts, batch_size, progress)
+
+    def _encode(self, texts: list[str], batch_size: int = 64, progress: bool = False) -> np.ndarray:
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         if not texts:
             return out
@@ -127,6 +177,21 @@ class OnnxEmbedder:
             arrays["attention_mask"][row, :n] = e.attention_mask
             arrays["token_type_ids"][row, :n] = e.type_ids
         return {name: arrays[name] for name in self._inputs}
+
+
+def export_problem(folder: Path) -> str | None:
+    """Why the export in folder cannot be checked (no encoder.json, an older export format, no
+    checksums of its files), or None; whether its files match is Verification's to say."""
+    try:
+        meta = json.loads((folder / "encoder.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        return f"no valid encoder.json ({_short(exc)})"
+    if not isinstance(meta, dict) or meta.get("format") != EXPORT_VERSION:
+        return "an older export format, without checksums of its files"
+    files = meta.get("files")
+    if not isinstance(files, dict) or sorted(files) != sorted(CHECKED):
+        return "encoder.json lists no checksums of its files"
+    return None
 
 
 def _batches(lengths: list[int], size: int, slack: float = 0.8) -> list[list[int]]:
@@ -164,20 +229,25 @@ def load_embedder(index_folder: Path, model: str | None = None) -> OnnxEmbedder 
     """The index's ONNX encoder when it is valid, else sentence-transformers with a notice."""
     name, _ = resolve_model(model)
     folder = index_folder / ENCODER_DIR
+
+    def fallback(reason: str) -> Embedder:
+        print(
+            f"notice: {reason}; using sentence-transformers instead (slower start; "
+            "`qa index` re-exports it)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return Embedder(model)
+
     try:
         if not (folder / "encoder.json").is_file():
             raise EncoderUnavailable(f"no ONNX encoder in {folder}")
-        embedder = OnnxEmbedder(folder)
+        embedder = OnnxEmbedder(folder, instead=fallback)
         if embedder.name != name:
             raise EncoderUnavailable(f"the encoder in {folder} is for {embedder.name}, not {name}")
         return embedder
     except EncoderUnavailable as exc:
-        print(
-            f"notice: {exc}; using sentence-transformers instead (slower start; "
-            "`qa index` re-exports it)",
-            file=sys.stderr,
-        )
-        return Embedder(model)
+        return fallback(str(exc))
 
 
 # Export (needs torch; only `qa index` gets here) -------------------------------------------------
@@ -209,11 +279,15 @@ def cached_encoder(embedder: Embedder, notice: Callable[[str], None], threads: i
     content = model_hash(embedder.path)
     cached = cache_root() / "encoders" / f"v{EXPORT_VERSION}-{content[:32]}"
     try:
-        return OnnxEmbedder(cached, threads)
+        encoder = OnnxEmbedder(cached, threads)
+        encoder.verify()
+        return encoder
     except EncoderUnavailable:
         notice(f"exporting {embedder.name} to ONNX (once per model)")
         _export_into_cache(embedder, cached, content)
-        return OnnxEmbedder(cached, threads)
+        encoder = OnnxEmbedder(cached, threads)
+        encoder.verify()
+        return encoder
 
 
 class BuildEncoder:
@@ -233,6 +307,8 @@ class BuildEncoder:
             embedder = Embedder(self._model)
             try:
                 self._chosen = cached_encoder(embedder, self._notice, threads=os.cpu_count())
+            except QAError:  # the model itself is damaged: no build from it
+                raise
             except Exception as exc:  # torch's exporter can fail in many ways; the build goes on
                 self._notice(f"could not export the model to ONNX ({_short(exc)}): using sentence-transformers")  # fmt: skip
                 self._chosen = embedder
@@ -260,6 +336,9 @@ def write_encoder(
             return False  # a test double: no model to export
         shutil.copytree(source, target)
         return True
+    except QAError:  # the model itself is damaged: no build from it
+        shutil.rmtree(target, ignore_errors=True)
+        raise
     except Exception as exc:  # torch's exporter can fail in many ways; the build goes on
         shutil.rmtree(target, ignore_errors=True)
         notice(f"could not export the model to ONNX ({_short(exc)}): queries will use sentence-transformers")  # fmt: skip
@@ -271,13 +350,13 @@ def _export_into_cache(embedder: Embedder, cached: Path, content: str) -> None:
     staging.mkdir(parents=True)
     try:
         export_onnx(embedder, staging, content)
-        OnnxEmbedder(staging, threads=1)  # verifies against the probes
+        OnnxEmbedder(staging, threads=1).verify()  # against the probes and its checksums
         shutil.rmtree(cached, ignore_errors=True)
         try:
             staging.rename(cached)
         except OSError as exc:
             try:  # a concurrent build may just have put a good one there
-                OnnxEmbedder(cached, threads=1)
+                OnnxEmbedder(cached, threads=1).verify()
             except EncoderUnavailable:
                 raise exc from None
     finally:
@@ -344,6 +423,7 @@ def export_onnx(embedder: Embedder, folder: Path, content: str | None = None) ->
         "dimension": int(reference.shape[1]),
         "max_length": int(model.max_seq_length),
         "probes": [[round(float(x), 8) for x in row] for row in reference],
+        "files": {name: file_sha256(folder / name) for name in CHECKED},
     }
     (folder / "encoder.json").write_text(json.dumps(meta), encoding="utf-8")
 

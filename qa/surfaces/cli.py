@@ -353,44 +353,19 @@ def _log_requests(level: str) -> None:
 @app.command()
 @friendly
 def info(corpus: CorpusOpt = None, index: IndexOpt = None, store: StoreOpt = None, model: ModelOpt = None, as_json: JsonOpt = False) -> None:  # fmt: skip
-    """What the index holds and whether it is stale."""
-    from qa.index.pipeline import counted
+    """What the index holds and whether it is stale; exit status 1 when anything is damaged."""
     from qa.index.store import describe
+    from qa.surfaces.info import damaged, print_report
 
     report = describe(Settings().with_options(corpus=corpus, index=index, model=model, store=store))
     if report["status"] == "missing":
         _fail(f"no index at {report['index']}: run `qa index`")
     if as_json:
         print(json.dumps(report, indent=2, ensure_ascii=False))
-        return
-    print(f"index:   {report['index']} ({report['status']})")
-    print(f"corpus:  {report['corpus']}")
-    if report["status"] == "corrupt":
-        print("the index files are damaged: run `qa index --rebuild`")
-        return
-    print(f"model:   {report['model']} ({report['dimension']}-d)")
-    if report.get("encoder"):
-        print(f"warning: {report['encoder']}")
-    print(f"built:   {report['built_at']}, passages of at most {report['max_words']} words")
-    dense = report["dense"]
-    if dense["kind"] == "hnsw":
-        print(f"search:  approximate (HNSW, efSearch {dense['ef_search']}, recall@10 {dense['recall_at_10']} against exact)")  # fmt: skip
-    elif dense["kind"] == "pgvector":
-        print(f"search:  PostgreSQL: pgvector HNSW (m {dense['m']}, ef_search {dense['ef_search']}) and full text")  # fmt: skip
     else:
-        print("search:  exact")
-    print(f"{counted(report['passages'], 'passage')} from {counted(len(report['documents']), 'document')}:")  # fmt: skip
-    for doc in report["documents"]:
-        kept = doc.get("kept") or {}
-        words = f", {counted(kept['words'], 'word')}" if "words" in kept else ""
-        share = kept.get("share_of_file")
-        words += f" ({share:.0%} of the file's text)" if share is not None else ""
-        line = f"  {doc['source']}: {counted(doc['passages'], 'passage')}{words} — {doc['title'] or '(untitled)'} ({doc['date'] or 'no date'})"  # fmt: skip
-        print(printable(line))
-        if doc.get("warning"):
-            print(printable(f"    warning: {doc['warning']}"))
-    if report["status"] == "stale":
-        print("the corpus or model changed since the build: run `qa index`")
+        print_report(report)
+    if damaged(report):  # said above, with what to run
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -26,7 +27,7 @@ from qa.index.postgres import schema
 from qa.index.postgres.ranking import document_terms
 from qa.ingest.corpus import max_file_bytes, scan
 from qa.ingest.passages import DEFAULT_MAX_WORDS
-from qa.models.onnx_embedding import ENCODER_DIR, cache_root, write_encoder
+from qa.models.onnx_embedding import ENCODER_DIR, cache_root, export_problem, write_encoder
 
 COLUMNS = (
     "source, position, id, start_char, end_char, text, section, paragraph, endnotes, title, "
@@ -76,8 +77,9 @@ def build(
             total = schema.read_meta(conn, "manifest")["passages"]
     finally:
         conn.close()
-    home = encoder_home(database)  # this machine's query encoder, written once
-    if not (home / ENCODER_DIR).is_dir():
+    home = encoder_home(database)  # this machine's query encoder, written once per export format
+    if export_problem(home / ENCODER_DIR) is not None:
+        shutil.rmtree(home / ENCODER_DIR, ignore_errors=True)
         home.mkdir(parents=True, exist_ok=True)
         write_encoder(embedder, home / ENCODER_DIR, progress)
     if reason is None:
