@@ -328,3 +328,28 @@ def test_a_damaged_encoder_is_named_by_info_and_health_and_repaired_by_qa_index(
     assert again.stdout.startswith(f"index at {root} is up to date")
     with TestClient(create_app(settings, Assistant(settings, embedder))) as client:
         assert "warning" not in client.get("/health").json()
+
+
+def test_qa_show_refuses_an_edited_documents_json_as_qa_ask_does(copy, brief_corpus):
+    """`sed -i 's/June 19, 2025/June 18, 2025/' INDEX/current/documents.json`: same size, valid
+    JSON, only the text a citation points to changed."""
+    path = (copy / CURRENT).resolve() / "documents.json"
+    original = path.read_text(encoding="utf-8")
+    assert "June 19, 2025" in original
+    where = ("--index", str(copy))
+    shown = cli("show", "eu-nato-relationship.txt", *where)
+    assert shown.exit_code == 0 and "June 19, 2025" in shown.stdout
+    try:
+        path.write_text(original.replace("June 19, 2025", "June 18, 2025"), encoding="utf-8")
+        show = cli("show", "eu-nato-relationship.txt", *where)
+        passage = cli("show", "eu-nato-relationship.txt#1.1", *where)
+        ask = cli("ask", "When was the brief published?", "--corpus", str(brief_corpus), *where)
+    finally:
+        path.write_text(original, encoding="utf-8")
+    said = (
+        f"error: index at {copy} is damaged (documents.json does not match its checksum): "
+        "run `qa index --rebuild`\n"
+    )
+    assert (show.exit_code, show.stdout, show.stderr) == (1, "", said)
+    assert (passage.exit_code, passage.stderr) == (1, said)
+    assert (ask.exit_code, ask.stderr) == (1, said)

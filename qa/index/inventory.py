@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections import Counter
 
-from qa.errors import BadInput, IndexMissing
+from qa.errors import BadInput, IndexCorrupt, IndexMissing
 from qa.index import layout
 from qa.index.freshness import status
-from qa.index.integrity import encoder_damage
+from qa.index.integrity import encoder_damage, verify
 from qa.models.embedding import DEFAULT_MODEL_NAME, resolve_model
 from qa.settings import Settings
 
@@ -64,7 +64,14 @@ def kept_span(
     folder = layout.current(settings.index)
     if not layout.has_manifest(folder):
         raise IndexMissing(f"no index at {settings.index.absolute()}: run `qa index`")
-    documents = layout.read_documents(folder)
+    try:  # checked as a loaded index is: an altered documents.json is never shown
+        verify(settings.index, folder, layout.read_manifest(folder))
+        documents = layout.read_documents(folder)
+    except (OSError, ValueError, AttributeError) as exc:
+        reason = " ".join(str(exc).split())[:160]
+        raise IndexCorrupt(
+            f"index at {settings.index} is damaged ({reason}): run `qa index --rebuild`"
+        ) from exc
     if source not in documents and "#" in source and start is None and end is None:
         records = layout.passage_records(folder)
         passage = next((p for p in records if p["id"] == source), None)
