@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 # Corpus files over this size are skipped unread (QA_MAX_FILE_MB, --max-file-mb).
@@ -47,6 +47,11 @@ def _env_float(name: str, default: float) -> float:
 @dataclass(frozen=True)
 class Settings:
     corpus: Path = field(default_factory=lambda: Path(os.environ.get("QA_CORPUS", "corpus")))
+    # Where corpus came from: "given" (by the code that made these settings), "option" (--corpus),
+    # "env" (QA_CORPUS), "default" (corpus/ in the working folder, which the folder the index
+    # was built from then replaces: qa/index/origin.py) or "index" (that folder). Only a choice
+    # ("given", "option") rebuilds an index from another folder where that drops documents.
+    corpus_from: str = "given"
     index: Path = field(default_factory=_index_folder)
     # A PostgreSQL connection string (QA_STORE, --store) holding the index instead of the folder.
     database: str | None = field(default_factory=_database)
@@ -65,6 +70,16 @@ class Settings:
     llm_url: str | None = field(default_factory=lambda: os.environ.get("QA_LLM_URL") or None)
     llm_model: str = field(default_factory=lambda: os.environ.get("QA_LLM_MODEL") or "local")
     llm_timeout: float = field(default_factory=lambda: _env_float("QA_LLM_TIMEOUT", 60.0))
+
+    @classmethod
+    def from_command_line(cls, **options) -> Settings:
+        """Settings from a command's options (those given) and QA_* variables, saying where the
+        corpus came from."""
+        if options.get("corpus") is not None:
+            origin = "option"
+        else:
+            origin = "env" if os.environ.get("QA_CORPUS") else "default"
+        return replace(cls().with_options(**options), corpus_from=origin)
 
     def with_options(self, **options) -> Settings:
         """A copy with every option that was given (not None) applied."""

@@ -41,10 +41,14 @@ def test_changed_corpus_is_stale_until_rebuilt(tmp_path, brief_corpus, brief_ind
         "# Extra\n\nThe Baltic states host NATO battlegroups.\n", encoding="utf-8"
     )
     assert status(root, corpus, embedder.name) == "stale"
-    with pytest.raises(
-        IndexStale, match=r"corpus changed since the index was built: run `qa index`"
-    ):
+    with pytest.raises(IndexStale, match=rf"^the index at {root} was built from {brief_corpus.resolve()}, not {corpus}: give `--corpus {brief_corpus.resolve()}`, or run `qa index --corpus {corpus} --index {root}` to rebuild it from {corpus}$"):  # fmt: skip
         Index.load(root, corpus)
+    (brief_corpus / "extra.md").write_text("# Extra\n\nMore.\n", encoding="utf-8")
+    try:  # its own folder changed
+        with pytest.raises(IndexStale, match=rf"^the corpus at {brief_corpus} changed since the index at {root} was built from it: run `qa index --index {root}`$"):  # fmt: skip
+            Index.load(root, brief_corpus)
+    finally:
+        (brief_corpus / "extra.md").unlink()
     old = Index.load(root)  # without a corpus to compare, the previous index still works
     report = build(corpus, root, embedder)
     assert report.built

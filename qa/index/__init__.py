@@ -4,6 +4,7 @@ layout.py     the one place that names the index's files (and reads and writes t
 pipeline.py   the build: corpus -> documents -> passages -> vectors and BM25 -> a new build
 integrity.py  checksums and the manifest's seal
 freshness.py  whether a build still matches the corpus, the model and qa's formats
+origin.py     the folder an index was built from: used when no corpus is named, guarded on rebuild
 dense.py      exact search or HNSW, chosen by measured recall
 loaded.py     a loaded index, in memory
 lexical.py    BM25 over stems, stem pairs and best sentences (bm25s)

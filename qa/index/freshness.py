@@ -10,6 +10,7 @@ from qa.index import layout
 from qa.index.integrity import encoder_damage, verify
 from qa.index.lexical import VERSION as LEXICAL_VERSION
 from qa.ingest.corpus import scan
+from qa.settings import is_database
 
 # Bump whenever parsing, chunking or `index_text` change: every stored passage and vector is stale.
 # 2: index_text names untitled documents by file name; long first-line titles
@@ -37,9 +38,11 @@ def check_fresh(
     corpus: Path | None,
     model: str | None,
     files: dict[str, str] | None = None,
+    index: str | None = None,
 ) -> None:
     """Raise IndexStale unless the build matches; files is the corpus fingerprint when the
-    caller already has it (a build hashes the corpus once)."""
+    caller already has it (a build hashes the corpus once); index names the index in messages
+    (a folder, or a database as shown)."""
     if manifest.get("lexical") != LEXICAL_VERSION:
         # Only BM25 is rebuilt: the passages and vectors of unchanged files are reused.
         raise IndexStale("the index matches words the old way: run `qa index`")
@@ -52,7 +55,21 @@ def check_fresh(
         # Judged by the rules the build used: a file the build skipped for its size stays skipped.
         files = fingerprint(corpus, (manifest.get("limits") or {}).get("max_file_bytes"))
     if files is not None and files != manifest["files"]:
-        raise IndexStale("corpus changed since the index was built: run `qa index`")
+        raise IndexStale(_changed(manifest.get("corpus"), corpus, index))
+
+
+def _changed(built: str | None, corpus: Path | None, index: str | None) -> str:
+    """Why an index does not match its corpus, naming both folders, and what to run."""
+    at = f" at {index}" if index else ""
+    corpus = corpus.absolute() if corpus is not None else None
+    option = "" if index is None else f" --store {index}" if is_database(index) else f" --index {index}"  # fmt: skip
+    if built and corpus is not None and Path(built) != corpus.resolve():
+        return (
+            f"the index{at} was built from {built}, not {corpus}: give `--corpus {built}`, or "
+            f"run `qa index --corpus {corpus}{option}` to rebuild it from {corpus}"
+        )
+    source = f"the corpus at {corpus}" if corpus is not None else "the corpus"
+    return f"{source} changed since the index{at} was built from it: run `qa index{option}`"
 
 
 def status(root: Path, corpus: Path, model: str, files: dict[str, str] | None = None) -> str:

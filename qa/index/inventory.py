@@ -27,6 +27,7 @@ def describe(settings: Settings) -> dict:
     documents = layout.read_documents(folder)
     counts = Counter(record["source"] for record in layout.passage_records(folder))
     report |= {
+        "built_from": manifest.get("corpus"),  # None for an index built before it was recorded
         "model": manifest["model"]["name"],
         "dimension": manifest["model"]["dimension"],
         "built_at": manifest["built_at"],

@@ -105,7 +105,7 @@ class Index:
             if manifest.get("format") != FORMAT_VERSION:
                 raise IndexStale(f"index at {root} has an old format: run `qa index --rebuild`")
             verify(root, folder, manifest)
-            check_fresh(manifest, corpus, model)
+            check_fresh(manifest, corpus, model, index=str(root))
             passages = layout.read_passages(folder)
             documents = layout.read_documents(folder)
             dense = layout.read_dense(folder)

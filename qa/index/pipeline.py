@@ -22,6 +22,7 @@ from qa.index.freshness import FORMAT_VERSION, fingerprint, status
 from qa.index.integrity import checksums, encoder_checksums, seal, verify
 from qa.index.lexical import VERSION as LEXICAL_VERSION
 from qa.index.lexical import Lexical
+from qa.index.origin import recorded
 from qa.ingest.corpus import max_file_bytes, scan
 from qa.ingest.documents import Document, parse
 from qa.ingest.extract import SUFFIXES, Extracted, extract
@@ -169,6 +170,7 @@ def build(
         "chunking": {"max_words": max_words},
         "lexical": LEXICAL_VERSION,
         "limits": {"max_file_bytes": max_bytes},
+        "corpus": recorded(corpus),  # the folder a command naming no corpus uses (origin.py)
         "files": files,
         "documents": len(documents),
         "passages": len(passages),

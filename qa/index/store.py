@@ -23,8 +23,13 @@ def open_index(settings: Settings, model: str | None = None):
 
 
 def build(settings: Settings, embedder, progress: Callable[[str], None] = lambda message: None, **options) -> BuildReport:  # fmt: skip
-    """Build or update the index settings name from settings.corpus (qa/index/pipeline.py)."""
+    """Build or update the index settings name from settings.corpus (qa/index/pipeline.py),
+    which it then records; never from another folder than its own where that drops documents
+    the corpus was not chosen for (qa/index/origin.py)."""
+    from qa.index.origin import check_rebuild
+
     options.setdefault("max_file_mb", settings.max_file_mb)
+    check_rebuild(settings, location(settings), options["max_file_mb"], progress)
     if settings.database:
         from qa.index.postgres.building import build as build_database
 

@@ -33,6 +33,7 @@ def build_in_child(
 
     request = {
         "corpus": str(settings.corpus),
+        "corpus_from": settings.corpus_from,
         "index": str(settings.index),
         "database": settings.database,
         "model": settings.model,

@@ -27,7 +27,7 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="Corpus folder [env QA_CORPUS; default corpus]")]  # fmt: skip
+CorpusOpt = Annotated[Path | None, typer.Option("--corpus", help="Corpus folder [env QA_CORPUS; default: the folder the index was built from, else corpus]")]  # fmt: skip
 IndexOpt = Annotated[Path | None, typer.Option("--index", help="Index folder [env QA_INDEX; default index]")]  # fmt: skip
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Local sentence-transformers folder [env QA_MODEL]")]  # fmt: skip
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of text")]
@@ -70,10 +70,18 @@ def friendly(command: Callable) -> Callable:
     return run
 
 
+def _settings(**options) -> Settings:
+    """Settings from the options given and QA_* variables; with no corpus chosen, the folder the
+    index was built from (qa/index/origin.py)."""
+    from qa.index.origin import with_own_corpus
+
+    return with_own_corpus(Settings.from_command_line(**options))
+
+
 def _assistant(corpus, index, model, llm=None, llm_model=None, store=None):
     from qa.answer.assistant import Assistant
 
-    settings = Settings().with_options(
+    settings = _settings(
         corpus=corpus, index=index, model=model, llm_url=llm, llm_model=llm_model, store=store
     )
     return Assistant(settings)
@@ -108,7 +116,7 @@ def index(
     from qa.ingest.corpus import max_file_bytes
     from qa.models.onnx_embedding import BuildEncoder
 
-    settings = Settings().with_options(
+    settings = _settings(
         corpus=corpus, index=index, store=store, model=model, max_file_mb=max_file_mb
     )
     watching = CorpusWatch(settings.corpus, max_file_bytes(settings.max_file_mb)) if watch else None
@@ -276,7 +284,7 @@ def serve(
     from qa.index.pipeline import counted
     from qa.surfaces.server import create_app
 
-    settings = Settings().with_options(
+    settings = _settings(
         corpus=corpus,
         index=index,
         store=store,
@@ -357,7 +365,7 @@ def info(corpus: CorpusOpt = None, index: IndexOpt = None, store: StoreOpt = Non
     from qa.index.store import describe
     from qa.surfaces.info import damaged, print_report
 
-    report = describe(Settings().with_options(corpus=corpus, index=index, model=model, store=store))
+    report = describe(_settings(corpus=corpus, index=index, model=model, store=store))
     if report["status"] == "missing":
         _fail(f"no index at {report['index']}: run `qa index`")
     if as_json:

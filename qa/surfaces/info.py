@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from qa.index.pipeline import counted
 from qa.surfaces.access import printable
 
@@ -13,7 +15,11 @@ def damaged(report: dict) -> bool:
 
 def print_report(report: dict) -> None:
     print(printable(f"index:   {report['index']} ({report['status']})"))
-    print(printable(f"corpus:  {report['corpus']}"))
+    built = report.get("built_from")
+    own = built is not None and Path(built) == Path(report["corpus"]).resolve()
+    print(printable(f"corpus:  {report['corpus']}" + (" (the folder the index was built from)" if own else "")))  # fmt: skip
+    if built is not None and not own:
+        print(printable(f"built from: {built}"))
     if report.get("model_damage"):
         print(f"warning: {report['model_damage']}")
     if report["status"] == "corrupt":

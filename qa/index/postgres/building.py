@@ -22,6 +22,7 @@ from qa.errors import CorpusEmpty, QAError
 from qa.index.freshness import FORMAT_VERSION, fingerprint
 from qa.index.lexical import VERSION as LEXICAL_VERSION
 from qa.index.lexical import tokenize
+from qa.index.origin import recorded
 from qa.index.pipeline import FORMATS, BuildReport, gather, index_text
 from qa.index.postgres import schema
 from qa.index.postgres.ranking import document_terms
@@ -72,7 +73,7 @@ def build(
         reason = _plan(conn, plan, rebuild)
         if reason is not None:
             embedded, staged = _work(conn, corpus, embedder, max_words, progress)
-            total = _finish(conn, plan)
+            total = _finish(conn, plan, corpus)
         else:
             total = schema.read_meta(conn, "manifest")["passages"]
     finally:
@@ -167,7 +168,7 @@ def _stage(conn, files: dict[str, str], documents: dict, passages: list, vectors
                 ))  # fmt: skip
 
 
-def _finish(conn, plan: dict) -> int | None:
+def _finish(conn, plan: dict, corpus: Path) -> int | None:
     """Swap the staged build in, if every file is done and this plan is still the one under
     way; returns the passages then live, or None when other workers still hold files."""
     with conn.transaction():
@@ -210,6 +211,7 @@ def _finish(conn, plan: dict) -> int | None:
             "chunking": {"max_words": plan["max_words"]},
             "lexical": LEXICAL_VERSION,
             "limits": {"max_file_bytes": plan["max_file_bytes"]},
+            "corpus": recorded(corpus),  # the worker that swaps the build in says where
             "files": files,
             "documents": len(files),
             "passages": total,

@@ -22,11 +22,12 @@ def describe(settings: Settings, model: str) -> dict:
         except QAError:
             return report
         try:
-            check_fresh(manifest, settings.corpus, model)
+            check_fresh(manifest, settings.corpus, model, index=schema.shown(database))
             report["status"] = "fresh"
         except IndexStale:
             report["status"] = "stale"
         report |= {
+            "built_from": manifest.get("corpus"),
             "model": manifest["model"]["name"],
             "dimension": manifest["model"]["dimension"],
             "built_at": manifest["built_at"],

@@ -51,7 +51,7 @@ class DatabaseIndex:
         self.manifest = self._readers.run(lambda conn: schema.check(conn, database))
         if self.manifest.get("format") is None or "lexicon" not in self.manifest:
             raise IndexStale(f"index in {schema.shown(database)} has an old format: run `qa index --store {schema.shown(database)}`")  # fmt: skip
-        check_fresh(self.manifest, corpus, model)
+        check_fresh(self.manifest, corpus, model, index=schema.shown(database))
         self._tables = self._readers.run(schema.passage_tables)
         self.folder = encoder_home(database)  # where this machine keeps the query encoder
         self.documents = _Documents(self)
