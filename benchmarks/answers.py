@@ -12,6 +12,11 @@ and answering through `Assistant.ask` / `Assistant.search`, as `POST /ask` and `
 - SQuAD 2.0: the questions of the part-A articles held out of both training and calibration
   (training/calibrate.py TEST), asked of all 17 part-A articles at once, answerable and
   unanswerable mixed: accuracy = (right answers + refusals of unanswerable questions) / all;
+- real folder: benchmarks/real-heldout.jsonl (60 questions over the 7 CRS reports' web versions
+  and the 3 White House pages in ../shared/benchmarks, written from the documents alone by a
+  session that saw no code: 42 answerable, 12 of them paraphrases; 18 not, 8 of them near
+  misses, 5 with a key swapped, 5 out of corpus): answer hit (answered, holding the answer),
+  false refusals, and per kind of unanswerable question the share declined;
 - SQuAD v1.1: a seeded sample of questions from the 35 articles outside training, asked of all
   48 articles at once: search hit@1 and hit@5 (a passage of the question's article holding an
   answer), and how often `ask` answers and holds an answer.
@@ -40,6 +45,8 @@ from calibrate import TEST, contains  # noqa: E402
 from reader import SQUAD1, SQUAD1_ALLOWED, SQUAD2, articles  # noqa: E402
 
 BRIEF = ROOT / "corpus" / "eu-nato-relationship.txt"
+REAL_SET = HERE / "real-heldout.jsonl"
+REAL_FOLDERS = (SHARED / "benchmarks" / "real-pdfs" / "web-version", SHARED / "benchmarks" / "real-markdown")  # fmt: skip
 BRIEF_SETS = {"brief held-out": HERE / "brief-heldout.jsonl", "brief dev": SHARED / "eval" / "dev.jsonl"}  # fmt: skip
 
 
@@ -100,6 +107,9 @@ def worker(root: Path, work: Path, squad: int, seed: int) -> dict:
         results[name] = json.loads(done.stdout)["systems"]["qa"]
         log(f"  {name}: {results[name]}")
 
+    results["real folder"] = real_folder(root, work)
+    log(f"  real folder: {results['real folder']}")
+
     documents, questions = squad_corpus(articles(SQUAD2))
     asked = [q for q in questions if q["article"] in TEST]
     assistant = assistant_over(root, documents, work / "squad2")
@@ -144,6 +154,30 @@ def worker(root: Path, work: Path, squad: int, seed: int) -> dict:
     }
     log(f"  squad1: {results['squad1']}")
     return results
+
+
+def real_folder(root: Path, work: Path) -> dict:
+    documents = {p.name: p.read_text(encoding="utf-8") for f in REAL_FOLDERS for p in sorted(f.glob("*.md"))}  # fmt: skip
+    assistant = assistant_over(root, documents, work / "real")
+    rows = [json.loads(line) for line in REAL_SET.read_text(encoding="utf-8").splitlines() if line.strip()]  # fmt: skip
+    judged = []
+    for q in rows:
+        a = assistant.ask(q["question"])
+        hit = a.answerable and contains(a.answer, [q["answer"], q["evidence"]]) if q["answerable"] else not a.answerable  # fmt: skip
+        judged.append((q, a.answerable, hit))
+    answerable = [(q, x, h) for q, x, h in judged if q["answerable"]]
+    out = {
+        "questions": len(judged),
+        "answer hit": sum(h for _, _, h in answerable) / len(answerable),
+        "false refusals": sum(not x for _, x, _ in answerable) / len(answerable),
+        "unanswerable declined": sum(h for q, _, h in judged if not q["answerable"])
+        / (len(judged) - len(answerable)),  # fmt: skip
+    }
+    for kind in ("paraphrase", "near_miss", "swapped", "out_of_corpus"):
+        rows_of = [h for q, _, h in judged if q.get("kind") == kind]
+        label = "paraphrases answered right" if kind == "paraphrase" else f"{kind.replace('_', ' ')} declined"  # fmt: skip
+        out[label] = sum(rows_of) / len(rows_of)
+    return out
 
 
 # --- the driver --------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ own paragraph, and once more with a seeded paragraph of the other article (out o
 - AUC out of scope: answerable with their own paragraph above questions with another article's.
 - span right: on answerable questions, the best span has SQuAD F1 >= 0.5 with a gold answer
   (forced to answer).
-- ms/read: median time of one question-passage reading (one window), this machine.
+- ms/read: median time of one question-passage reading (one window), this machine; load ms:
+  the time to load the model (float16 weights are restored then); MB: the model file.
 
 Several --reader folders are judged on the same pairs, side by side.
 """
@@ -78,7 +79,9 @@ def pairs(seed: int = 0) -> list[dict]:
 def judge(folder: Path, questions: list[dict]) -> dict:
     from qa.models.reading import Reader
 
+    started = time.perf_counter()
     reader = Reader(folder)
+    load = time.perf_counter() - started
     answerable, adversarial, out_of_scope = [], [], []
     margin_yes, margin_no, right, times = [], [], [], []
     for q in questions:
@@ -100,6 +103,8 @@ def judge(folder: Path, questions: list[dict]) -> dict:
         "AUC out of scope": round(auc(answerable, out_of_scope), 3),
         "span right": round(float(np.mean(right)), 3),
         "ms/read": round(1000 * statistics.median(times), 1),
+        "load ms": round(1000 * load),
+        "MB": round((folder / "model.onnx").stat().st_size / 1e6, 1),
         "answerable": len(answerable),
         "unanswerable": len(adversarial),
     }
@@ -113,7 +118,7 @@ def main() -> None:
 
     questions = pairs()
     print(f"{machine()}; SQuAD 2.0 {', '.join(TEST)}, each question with its own paragraph")
-    columns = ["AUC", "AUC (span margin)", "AUC out of scope", "span right", "ms/read", "answerable", "unanswerable"]  # fmt: skip
+    columns = ["AUC", "AUC (span margin)", "AUC out of scope", "span right", "ms/read", "load ms", "MB", "answerable", "unanswerable"]  # fmt: skip
     print("| reader | " + " | ".join(columns) + " |")
     print("| --- |" + " ---: |" * len(columns))
     for folder in args.reader or [MODEL_DIR]:

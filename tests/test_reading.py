@@ -86,3 +86,37 @@ def test_each_assistant_has_its_own_reader(settings, embedder, assistant):
 
     other = Assistant(settings, embedder)
     assert other.reader is not assistant.reader
+
+
+def test_weights_stored_as_float16_are_restored_and_read_as_the_float_model_reads(tmp_path):
+    """training/export.py --weights float16 stores every float weight as float16 (half the file);
+    the reader restores them to float32 at load, so it reads exactly as the model it was made
+    from (here: the shipped model with its float weights rounded to float16's precision)."""
+    import json
+    import shutil
+
+    import onnx
+
+    meta = json.loads((reading.MODEL_DIR / "reader.json").read_text(encoding="utf-8"))
+    model = onnx.load(str(reading.MODEL_DIR / "model.onnx"))
+    assert reading.halve(model) > 10
+    halved = model.SerializeToString()
+    reference = onnx.load_from_string(reading.model_source_of(onnx.load_from_string(halved)))
+    folders = {}
+    for name, stored in (("restored", onnx.load_from_string(halved)), ("reference", reference)):
+        folder = tmp_path / name
+        folder.mkdir()
+        onnx.save(stored, str(folder / "model.onnx"))
+        shutil.copy(reading.MODEL_DIR / "tokenizer.json", folder / "tokenizer.json")
+        note = {"stored": "float16"} if name == "restored" else {}
+        (folder / "reader.json").write_text(json.dumps(meta | note), encoding="utf-8")
+        folders[name] = folder
+    question = "When did the Treaty of Lisbon enter into force?"
+    (half,) = Reader(folders["restored"]).read(question, [PASSAGE])
+    (full,) = Reader(folders["reference"]).read(question, [PASSAGE])
+    assert half.span == full.span and half.answer_logit == full.answer_logit
+    assert (folders["restored"] / "model.onnx").stat().st_size < (folders["reference"] / "model.onnx").stat().st_size  # fmt: skip
+    # Without the note in reader.json the float16 weights are not restored, and do not load.
+    (folders["restored"] / "reader.json").write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(Exception, match="does not load"):
+        Reader(folders["restored"])

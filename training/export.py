@@ -1,11 +1,20 @@
-"""Export a trained reader (training/reader.py) to ONNX with 8-bit weights, as qa loads it.
+"""Export a trained reader (training/reader.py) to ONNX, as qa loads it.
 
     .venv/bin/python training/export.py [--checkpoint training/checkpoint] [--out qa/models/reader]
+        [--weights int8|float32|float16|int8-static|int8-ffn] [--per-channel]
 
-Writes `model.onnx` (weights quantised to int8 by onnxruntime's dynamic quantisation),
-`tokenizer.json` (the base model's own) and `reader.json` (how it was made), then checks that the
-quantised model agrees with the float one on held-out calibration questions and prints by how
-much: the answer logits' largest difference and how often the best span is the same.
+Writes `model.onnx`, `tokenizer.json` (the base model's own) and `reader.json` (how it was
+made), then checks that the exported model agrees with the float one on held-out calibration
+questions and prints by how much: the answer logits' largest difference and how often the best
+span is the same. `--weights`:
+
+- `float32`: the model as trained (about 90 MB: over the repository's 50 MB for a model file);
+- `float16`: every float weight stored as float16 and restored to float32 when qa loads it
+  (reader.json "stored": "float16"), so that it computes as the float model does;
+- `int8`: onnxruntime's dynamic quantisation, one scale per output channel with --per-channel;
+- `int8-static`: static quantisation in QDQ form, activations' ranges from 256 calibration
+  questions (Packet_switching, Black_Death);
+- `int8-ffn`: dynamic int8 on the feed-forward layers only, the rest stored as float16.
 """
 
 from __future__ import annotations
@@ -19,6 +28,90 @@ from pathlib import Path
 import numpy as np
 from reader import MAX_LENGTH, ROOT, build_model, split
 
+WEIGHTS = ("int8", "float32", "float16", "int8-static", "int8-ffn")
+NAMES = ["input_ids", "attention_mask", "token_type_ids"]
+
+
+def store(full: Path, out: Path, weights: str, per_channel: bool, tokenizer) -> str:
+    """Write the float model at `full` to `out` as `weights` says; the type its float weights
+    are stored as."""
+    import onnx
+    from onnxruntime.quantization import QuantFormat, QuantType, quantize_dynamic, quantize_static
+
+    if weights == "float32":
+        onnx.save(onnx.load(str(full)), str(out))
+        return "float32"
+    if weights == "float16":
+        half(full, out)
+        return "float16"
+    if weights == "int8":
+        quantize_dynamic(str(full), str(out), weight_type=QuantType.QInt8, per_channel=per_channel)
+        return "float32"
+    if weights == "int8-static":
+        quantize_static(
+            str(full),
+            str(out),
+            Calibration(tokenizer),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+        )
+        return "float32"
+    graph = onnx.load(str(full)).graph
+    feed_forward = [
+        n.name
+        for n in graph.node
+        if n.op_type == "MatMul"
+        and (
+            "intermediate" in n.name or ("/output/" in n.name and "attention" not in n.name)
+        )  # fmt: skip
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        quantised = Path(tmp) / "ffn.onnx"
+        quantize_dynamic(str(full), str(quantised), weight_type=QuantType.QInt8, per_channel=per_channel, nodes_to_quantize=feed_forward)  # fmt: skip
+        half(quantised, out)
+    return "float16"
+
+
+def half(source: Path, out: Path) -> None:
+    """The model with its float32 weights stored as float16 (qa.models.reading restores them)."""
+    import onnx
+
+    from qa.models.reading import halve
+
+    model = onnx.load(str(source))
+    halve(model)
+    onnx.save(model, str(out))
+
+
+class Calibration:
+    """Activations' ranges for static quantisation: calibration questions with their own
+    paragraphs (held out of training), in batches of 8."""
+
+    def __init__(self, tokenizer, count: int = 256) -> None:
+        _, calibration = split()
+        pairs = [(q["question"], p["context"]) for a in calibration for p in a["paragraphs"] for q in p["qas"]]  # fmt: skip
+        pairs = random.Random(1).sample(pairs, count)
+        self._feeds = iter(
+            {n: enc[n].astype(np.int64) for n in NAMES}
+            for enc in (
+                tokenizer(
+                    [q for q, _ in chunk],
+                    [c for _, c in chunk],
+                    truncation="only_second",
+                    max_length=MAX_LENGTH,
+                    padding="longest",
+                    return_tensors="np",
+                )  # fmt: skip
+                for chunk in (pairs[i : i + 8] for i in range(0, len(pairs), 8))
+            )
+        )
+
+    def get_next(self) -> dict | None:
+        return next(self._feeds, None)
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -28,14 +121,15 @@ def main() -> None:
     parser.add_argument(
         "--per-channel", action="store_true", help="one int8 scale per output channel"
     )
+    parser.add_argument("--weights", choices=WEIGHTS, default="int8")
     args = parser.parse_args()
 
     import onnxruntime as ort
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoTokenizer
 
     from qa.models.embedding import default_model_path
+    from qa.models.reading import model_source
 
     base = default_model_path()
     model = build_model(base)
@@ -59,14 +153,10 @@ def main() -> None:
             dynamic_axes=axes,
             opset_version=17,
         )
-        quantize_dynamic(
-            str(full),
-            str(args.out / "model.onnx"),
-            weight_type=QuantType.QInt8,
-            per_channel=args.per_channel,
-        )
+        stored = store(full, args.out / "model.onnx", args.weights, args.per_channel, tokenizer)
         float_session = ort.InferenceSession(str(full), providers=["CPUExecutionProvider"])
-        int8_session = ort.InferenceSession(str(args.out / "model.onnx"), providers=["CPUExecutionProvider"])  # fmt: skip
+        source = model_source(args.out / "model.onnx", {"stored": stored})
+        int8_session = ort.InferenceSession(source, providers=["CPUExecutionProvider"])
 
         _, calibration = split()
         pairs = [(q["question"], p["context"]) for a in calibration for p in a["paragraphs"] for q in p["qas"]]  # fmt: skip
@@ -86,13 +176,13 @@ def main() -> None:
         "same_end": float(np.mean(e32.argmax(1) == e8.argmax(1))),
         "pairs": args.check,
     }
-    meta = {"format": 1, "max_length": MAX_LENGTH, "training": training, "int8_vs_float": agreement}
+    meta = {"format": 1, "max_length": MAX_LENGTH, "training": training, "weights": args.weights, "stored": stored, "int8_vs_float": agreement}  # fmt: skip
     reader_json = args.out / "reader.json"
     if reader_json.is_file():  # keep the calibration that training/calibrate.py wrote
         meta = json.loads(reader_json.read_text(encoding="utf-8")) | meta
     reader_json.write_text(json.dumps(meta, indent=1) + "\n", encoding="utf-8")
     size = (args.out / "model.onnx").stat().st_size / 1e6
-    print(f"{args.out / 'model.onnx'}: {size:.1f} MB; int8 against float: {agreement}")
+    print(f"{args.out / 'model.onnx'}: {size:.1f} MB ({args.weights}); against float: {agreement}")
 
 
 if __name__ == "__main__":

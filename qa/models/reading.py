@@ -51,6 +51,53 @@ class Reading:
         return self.span_logit - self.null_logit
 
 
+def model_source(path: Path, meta: dict) -> str | bytes:
+    """The ONNX model as onnxruntime runs it: weights stored as float16 (half the file, where
+    reader.json says "stored": "float16") are restored to float32 first, so that every sum is
+    the float model's (training/export.py)."""
+    if meta.get("stored") != "float16":
+        return str(path)
+    import onnx
+
+    try:
+        model = onnx.load(str(path))
+    except Exception as exc:  # protobuf's DecodeError and onnx's own: a damaged file
+        raise ValueError(f"not an ONNX model: {exc}") from exc
+    return model_source_of(model)
+
+
+def model_source_of(model) -> bytes:
+    """The model with its float16 weights restored to float32 (in place), serialised."""
+    import onnx
+    from onnx import numpy_helper
+
+    halves = [t for t in model.graph.initializer if t.data_type == onnx.TensorProto.FLOAT16]
+    for tensor in halves:
+        restored = numpy_helper.to_array(tensor).astype(np.float32)
+        tensor.CopyFrom(numpy_helper.from_array(restored, tensor.name))
+    return model.SerializeToString()
+
+
+# Operators whose float inputs are quantisation parameters: they stay float32.
+_QUANTISED = {"DequantizeLinear", "QuantizeLinear", "MatMulInteger", "DynamicQuantizeMatMul", "QLinearMatMul", "DynamicQuantizeLinear", "ConvInteger"}  # fmt: skip
+
+
+def halve(model) -> int:
+    """Store the model's float32 weights as float16, in place (training/export.py), all but the
+    scales of its quantised operators; how many were halved. `model_source` restores them."""
+    import onnx
+    from onnx import numpy_helper
+
+    kept = {i for n in model.graph.node if n.op_type in _QUANTISED for i in n.input}
+    halved = 0
+    for tensor in model.graph.initializer:
+        if tensor.data_type == onnx.TensorProto.FLOAT and tensor.dims and tensor.name not in kept:
+            array = numpy_helper.to_array(tensor).astype(np.float16)
+            tensor.CopyFrom(numpy_helper.from_array(array, tensor.name))
+            halved += 1
+    return halved
+
+
 class Reader:
     """The ONNX reader with its tokenizer, and a bounded cache that threads can share."""
 
@@ -70,9 +117,11 @@ class Reader:
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
             self._session = ort.InferenceSession(
-                str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+                model_source(folder / "model.onnx", self.meta),
+                options,
+                providers=["CPUExecutionProvider"],
             )
-        except (OSError, ValueError, KeyError) as exc:
+        except Exception as exc:  # onnxruntime raises its own (Fail, InvalidProtobuf): one line
             raise QAError(
                 f"the reader model in {folder} does not load ({exc}): reinstall qa"
             ) from exc
