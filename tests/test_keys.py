@@ -90,3 +90,22 @@ def test_captions_source_lines_and_notes_are_found(text: str) -> None:
 def test_a_statement_is_no_caption() -> None:
     text = "The Space Force was established on December 20, 2019. Its sources of funding vary."
     assert not in_caption(text, 10) and not in_caption(text, len(text) - 5)
+
+
+def _hit(text: str):
+    from qa.ingest.passages import Passage
+    from qa.search.hybrid import Hit
+
+    passage = Passage("d.txt#1.1", "d.txt", 0, len(text), text, "Intro", 1, (), "A report", "2025-06-19")  # fmt: skip
+    return Hit(passage, 0.5, 1, 0.5, 0.5)
+
+
+def test_a_passage_that_tells_its_time_by_pointing_back_is_not_held_to_a_year() -> None:
+    from qa.answer.answering import unstated
+
+    pointing = _hit("In the same year, both Finland and Sweden applied for NATO membership.")
+    assert unstated("Which countries applied for NATO membership in 2022?", pointing) == []
+    plain = _hit("In 2023, both Finland and Sweden applied for NATO membership.")
+    assert [k.text for k in unstated("Which countries applied in 2022?", plain)] == ["2022"]
+    # The document's own date is evidence: a report of 2025 states 2025.
+    assert unstated("What did the alliance do in 2025?", plain) == []

@@ -148,8 +148,8 @@ def swap(question: str, article: str, names: list[str], rng: random.Random) -> s
 
 def read_candidates(retriever, questions: list[dict]) -> list[list[dict]]:
     """Per question, its reranking candidates with the reader's scores and answer sentences."""
-    from qa.answer.answering import answer_sentence, evidence, features, leads
-    from qa.answer.keys import NameLikeness, unstated
+    from qa.answer.answering import answer_sentence, features, leads, unstated
+    from qa.answer.keys import NameLikeness
     from qa.search.reranking import DEPTH, rerank
 
     likeness = NameLikeness(retriever.embedder.encode)
@@ -161,7 +161,7 @@ def read_candidates(retriever, questions: list[dict]) -> list[list[dict]]:
         out.append([
             features(q["question"], h, likeness) | {
                 "probability": h.reading.probability,
-                "unstated": bool(unstated(q["question"], evidence(h))),
+                "unstated": bool(unstated(q["question"], h)),
                 "right_passage": h.passage.source == q["source"] and contains(h.passage.text, q["answers"]),  # fmt: skip
                 "right_sentence": h.passage.source == q["source"] and contains(answer_sentence(h), q["answers"]),  # fmt: skip
             }

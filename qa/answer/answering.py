@@ -131,6 +131,26 @@ def evidence(hit: Hit) -> str:
     return f"{p.title or ''} {p.date or ''} {p.section or ''} {p.text} {notes}"
 
 
+# A time told by pointing at another ("in the same year", "a year earlier", "that month").
+_REFERS_BACK = re.compile(
+    r"\b(?:(?:the\s+(?:same|following|next|previous|preceding)|that|later\s+that|earlier\s+that)"
+    r"\s+(?:year|month|fiscal\s+year|decade|summer|spring|autumn|fall|winter)"
+    r"|(?:a|one|two|three|four|five|\d+)\s+(?:years?|months?|decades?)\s+(?:earlier|later|before|after))\b",
+    re.IGNORECASE,
+)
+
+
+def unstated(question: str, hit: Hit) -> list[keys.Key]:
+    """The question's years and figures (written in figures) that the passage's evidence never
+    states. Where the passage tells a time by pointing at another ("in the same year"), its
+    years cannot be checked and none is held against it: the brief's "Finland and Sweden
+    applied for NATO membership" "in the same year" as documents "a year earlier" than 2023."""
+    missing = keys.unstated(question, evidence(hit))
+    if _REFERS_BACK.search(hit.passage.text):
+        missing = [k for k in missing if k.kind != "year"]
+    return missing
+
+
 def features(question: str, hit: Hit, likeness: keys.NameLikeness | None = None) -> dict[str, float]:  # fmt: skip
     """The scores the decision weighs, for a hit read and given its span (`leads`)."""
     r = hit.reading
@@ -195,7 +215,7 @@ def compose(
     if not scored:
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), {"reason": "no passages"})  # fmt: skip
     passing = [(p, h) for p, h in scored if p >= refusal.threshold]
-    stating = [(p, h) for p, h in passing if not keys.unstated(question, evidence(h))]
+    stating = [(p, h) for p, h in passing if not unstated(question, h)]
     p, best = (stating or passing or scored)[0]
     signals = _signals(question, p, best, refusal, likeness)
     if not passing:
@@ -236,7 +256,7 @@ def _signals(question: str, p: float, best: Hit, refusal: Refusal, likeness) -> 
 def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> Answer:
     """The refusal of a question whose years or figures the evidence never states: what the
     documents do state in their place, quoted and cited, where they state one."""
-    asked = keys.unstated(question, evidence(best))[0]
+    asked = unstated(question, best)[0]
     text = best.passage.text
     s, e = _sentence_around(best)
     # The reader's sentence first, then the passage's others, then the passage's evidence.

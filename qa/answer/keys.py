@@ -89,7 +89,7 @@ def quantities(text: str) -> list[Key]:
     for m in _ISO_DATE.finditer(text):
         if free(*m.span()):
             y, mo, d = (int(g) for g in m.groups())
-            add(m, [Key("year", y, m.group(0)), Key("number", mo, m.group(0), mo), Key("number", d, m.group(0), d)])  # fmt: skip
+            add(m, [Key("year", y, str(y)), Key("number", mo, m.group(0), mo), Key("number", d, m.group(0), d)])  # fmt: skip
     for m in _YEAR_RANGE.finditer(text):
         first, second = int(m.group(1)), m.group(2)
         last = _full_year(second, first)
