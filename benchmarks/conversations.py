@@ -9,8 +9,8 @@ conversation's `answer` (normalised as `qa eval` does). Beside it, the same last
 alone, and the baseline several chat platforms use: all the conversation's questions joined
 into one query. Conversations of corpus "brief" run over the brief; "real" over the White House
 fact sheets (../shared/benchmarks/real-markdown) and the CRS reports' web versions
-(../shared/benchmarks/real-pdfs/web-version), read from ../shared and indexed in a temporary
-folder.
+(../shared/benchmarks/real-pdfs/web-version); "folder" over those and the reports' PDFs too, as
+a new user's folder holds them; all read from ../shared and indexed in a temporary folder.
 
 With `--llm-rewrite URL` (an OpenAI-compatible server, e.g. `python tests/smollm_server.py --port
 8080`), the model also writes each follow-up standing alone, as `qa --llm` does; the answers stay
@@ -35,6 +35,9 @@ REAL = [
     *sorted((SHARED / "benchmarks" / "real-markdown").glob("*.md")),
     *sorted((SHARED / "benchmarks" / "real-pdfs" / "web-version").glob("*.md")),
 ]
+# A new user's folder: the CRS reports as PDF and as web page side by side, and the White House
+# pages (conversations of corpus "folder").
+FOLDER = [*REAL, *sorted((SHARED / "benchmarks" / "real-pdfs" / "pdf").glob("*.pdf"))]
 
 
 def assistant_over(files: list[Path], folder: Path):
@@ -81,7 +84,7 @@ def main() -> None:
 
     rows: dict[str, dict[str, list[bool]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        files = {"brief": [BRIEF], "real": REAL}
+        files = {"brief": [BRIEF], "real": REAL, "folder": FOLDER}
         needed = sorted({c["corpus"] for c in conversations})  # index only what is asked
         assistants = {name: assistant_over(files[name], Path(tmp) / name) for name in needed}
         for a in assistants.values():
@@ -107,7 +110,7 @@ def main() -> None:
     print(f"\nLast-turn answer hit, {len(conversations)} conversations ({args.file.name})\n")
     print("| corpus | n | with history | last question alone | questions joined | last turns rewritten |")  # fmt: skip
     print("| --- | ---: | ---: | ---: | ---: | ---: |")
-    for corpus in ("brief", "real", "all"):
+    for corpus in ("brief", "real", "folder", "all"):
         if corpus not in rows:
             continue
         r = rows[corpus]
