@@ -7,7 +7,8 @@ import dataclasses
 import pytest
 from fastapi.testclient import TestClient
 
-from qa.surfaces.server import CSP, DRAIN_BYTES, MAX_BODY_BYTES, MAX_DEPTH, create_app, too_deep
+from qa.surfaces.limits import DRAIN_BYTES, MAX_BODY_BYTES, MAX_DEPTH, too_deep
+from qa.surfaces.server import CSP, create_app
 
 HUGE = "x" * 5000
 
@@ -56,6 +57,14 @@ def detail(response) -> str:
         ("/ask", "just a string", "body"),
         ("/ask", b'{"question": "\\ud800 lone surrogate"}', "question"),
         ("/search", b'{"query": "\\u0000"}', "empty"),
+        # top_k as strict as stream: an integer, not a boolean or a numeral in a string
+        ("/ask", {"question": "NATO?", "top_k": True}, "top_k"),
+        ("/search", {"query": "NATO", "top_k": False}, "top_k"),
+        ("/search", {"query": "NATO", "top_k": "5"}, "top_k"),
+        ("/ask", {"question": "NATO?", "top_k": 5.0}, "top_k"),
+        # invisible characters alone are as empty as spaces
+        ("/ask", {"question": "\u200b\u200c\u200d\ufeff"}, "empty"),
+        ("/search", {"query": "\u2060\u200e\u00ad \u3164"}, "empty"),
     ],
 )
 def test_bad_bodies_get_422_with_a_short_message(client, path, body, says):
@@ -338,3 +347,46 @@ def test_serve_binds_loopback_by_default_and_warns_beyond_it_without_a_key(
 
     result = runner.invoke(app, ["serve", "--host", "0.0.0.0", *where], env={"QA_API_KEY": "k"})
     assert "warning" not in result.stderr
+
+
+def test_an_invisible_character_beside_a_question_does_not_empty_it(client):
+    response = client.post("/search", json={"query": "\u200bNATO\u200d"})
+    assert response.status_code == 200 and response.json()["results"]
+
+
+@pytest.fixture(scope="module")
+def cors(settings, assistant):
+    shared = dataclasses.replace(settings, cors_origins=("https://allowed.example",))
+    with TestClient(create_app(shared, assistant)) as client:
+        yield client
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b'{"question": "' + b"x" * (MAX_BODY_BYTES + 10) + b'"}', b"[" * 100 + b"]" * 100],
+)
+def test_the_servers_own_refusals_carry_cors_headers(cors, content):
+    """The body's 413 and 422 (qa/surfaces/limits.py) are read by the widget as the app's are."""
+    origin = {"Origin": "https://allowed.example", "Content-Type": "application/json"}
+    response = cors.post("/ask", content=content, headers=origin)
+    assert response.status_code in (413, 422)
+    assert response.headers["access-control-allow-origin"] == "https://allowed.example"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    validation = cors.post("/ask", json={"question": ""}, headers=origin)
+    assert validation.headers["access-control-allow-origin"] == "https://allowed.example"
+
+
+def test_a_404_does_not_echo_a_huge_name(client):
+    name = "x" * 60_000  # as long as a URL the client sends may be
+    response = client.get(f"/documents/{name}")
+    assert response.status_code == 404
+    assert len(response.content) < 1_000
+    assert detail(response) == f"no document {'x' * 200}…[59,800 more characters] in the corpus"
+    search = client.post("/search", json={"query": "NATO", "sources": ["y" * 120_000]})
+    assert search.status_code == 404 and len(search.content) < 1_000
+
+
+def test_a_404_escapes_what_it_repeats(client):
+    response = client.get("/documents/a%1b[2Jb%07c.txt")
+    assert response.status_code == 404
+    assert detail(response) == "no document a\\x1b[2Jb\\x07c.txt in the corpus"

@@ -33,12 +33,17 @@ MAX_QUESTION_CHARS = 2000
 FOLLOWUP_DEPTH = 6
 OTHER_DEPTH = 2
 MAX_TOP_K = 50
-VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"  # a question needs one such character (also in the API schema)
+# A question needs one visible character (also in the API schema): not a space, a control or an
+# invisible one (zero-width spaces and joiners, direction marks, soft hyphen, fillers, BOM).
+VISIBLE = (
+    r"[^\s\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    r"\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
 
 
 def check_query(query: str, k: int) -> str:
     query = query.strip() if isinstance(query, str) else ""
-    if not re.search(VISIBLE, query):  # nothing but spaces and control characters
+    if not re.search(VISIBLE, query):  # nothing but spaces, controls and invisible characters
         raise BadInput("the question is empty: type a question")
     if not query.isprintable() and _unencodable(query):
         raise BadInput("the question is not valid text (it holds unpaired surrogates)")

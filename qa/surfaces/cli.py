@@ -282,6 +282,7 @@ def serve(
 
     from qa.answer.assistant import Assistant
     from qa.index.pipeline import counted
+    from qa.surfaces.limits import Limits, uvicorn_options
     from qa.surfaces.server import create_app
 
     settings = _settings(
@@ -319,9 +320,10 @@ def serve(
     )
     if watch:
         print(f"watching {settings.corpus}: changes are indexed and served", file=sys.stderr)
-    app_ = create_app(settings, assistant, watch=watch)
+    limits = Limits()  # the body's size and time, the headers' time, connections at once
+    app_ = create_app(settings, assistant, watch=watch, limits=limits)
     _log_requests(log_level.value)
-    uvicorn.run(app_, host=host, port=port, log_level=log_level.value, access_log=False)
+    uvicorn.run(app_, host=host, port=port, log_level=log_level.value, access_log=False, **uvicorn_options(limits))  # fmt: skip
 
 
 def _check_port(host: str, port: int) -> None:

@@ -17,8 +17,10 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 
 from qa.errors import BadInput, UnknownDocument
 from qa.surfaces import layout
+from qa.surfaces.access import printable
 
 SERVED_AS_FILE = {".pdf": "application/pdf"}
+SHOWN_NAME = 200  # characters of a requested name repeated in a 404
 # A PDF is shown by the browser's viewer, which Chrome builds as a page embedding the file with
 # inline styles: the server's CSP (object-src 'none', style-src 'self') would leave it blank
 # (chromium issue 271452). Nothing else may load or run in it.
@@ -32,7 +34,7 @@ def opened(assistant, source: str, start: int | None, end: int | None) -> Respon
     """The answer to `GET /documents/{source}` from this assistant's index and corpus (None:
     `qa serve --watch` still waiting for documents)."""
     if assistant is None:
-        raise UnknownDocument(f"no document {source} in the corpus")
+        raise UnknownDocument(f"no document {_named(source)} in the corpus")
     kept = assistant.index.documents
     path = corpus_file(assistant.settings.corpus, kept, source)
     kind = media_type(source)
@@ -40,7 +42,9 @@ def opened(assistant, source: str, start: int | None, end: int | None) -> Respon
         html = page(source, kept[source], start, end)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
     if path is None:
-        raise UnknownDocument(f"{source} is indexed but no longer in the corpus: run `qa index`")
+        raise UnknownDocument(
+            f"{_named(source)} is indexed but no longer in the corpus: run `qa index`"
+        )
     headers = {"Content-Disposition": "inline", "Content-Security-Policy": PDF_CSP}
     return FileResponse(path, media_type=kind, headers=headers)
 
@@ -49,15 +53,21 @@ def corpus_file(corpus: Path, documents: dict, source: str) -> Path | None:
     """The corpus file behind an indexed source, or None where it is missing; UnknownDocument
     for a source the index does not hold or one whose path resolves out of the corpus."""
     if source not in documents or source.startswith("/") or ".." in Path(source).parts:
-        raise UnknownDocument(f"no document {source} in the corpus")
+        raise UnknownDocument(f"no document {_named(source)} in the corpus")
     root = corpus.resolve()
     path = corpus / source
     if not path.exists():
         return None
     resolved = path.resolve()
     if not resolved.is_relative_to(root):  # a symbolic link out of the corpus
-        raise UnknownDocument(f"no document {source} in the corpus")
+        raise UnknownDocument(f"no document {_named(source)} in the corpus")
     return resolved
+
+
+def _named(source: str) -> str:
+    """A requested name as an answer repeats it: escaped, and cut (a 70 KB path asked for got a
+    70 KB answer)."""
+    return printable(source, SHOWN_NAME)
 
 
 def media_type(source: str) -> str | None:

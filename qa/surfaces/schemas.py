@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from qa.answer.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, VISIBLE
 from qa.answer.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
@@ -30,7 +30,7 @@ class SearchRequest(BaseModel):
     # The pattern (and emptiness) is checked by the assistant, whose message is plainer than
     # pydantic's and the same for "" as for "   ".
     query: str = Field(max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE})
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
+    top_k: StrictInt = Field(5, ge=1, le=MAX_TOP_K)  # as strict as stream: no true, no "5"
     sources: list[str] | None = None
     history: list[TurnIn] = History
 
@@ -39,7 +39,7 @@ class AskRequest(BaseModel):
     # The pattern (and emptiness) is checked by the assistant, whose message is plainer than
     # pydantic's and the same for "" as for "   ".
     question: str = Field(max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE})
-    top_k: int = Field(5, ge=1, le=MAX_TOP_K)
+    top_k: StrictInt = Field(5, ge=1, le=MAX_TOP_K)  # as strict as stream: no true, no "5"
     sources: list[str] | None = None
     history: list[TurnIn] = History
     stream: StrictBool = Field(

@@ -5,12 +5,10 @@ from __future__ import annotations
 import hmac
 import json
 import os
-import re
 import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import numpy as np
 from anyio import CapacityLimiter, to_thread
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -37,6 +35,7 @@ from qa.errors import (
 from qa.index.inventory import encoder_warning
 from qa.settings import Settings
 from qa.surfaces.access import AccessLog, printable
+from qa.surfaces.limits import MAX_BODY_BYTES, BodyLimit, Limits
 from qa.surfaces.schemas import (
     AskRequest,
     AskResponse,
@@ -48,11 +47,7 @@ from qa.surfaces.schemas import (
 )
 
 WEB = Path(__file__).parent / "web"
-MAX_BODY_BYTES = 128 * 1024  # a question with its history (qa/answer/conversation.py) fits
-DRAIN_BYTES = 1024 * 1024  # of a refused body, read and dropped so that the client hears its 413
-# A good body nests 3 deep (the object, its history, a turn); past about 1,000 Python's parser
-# hits its recursion limit, and a body is refused long before that.
-MAX_DEPTH = 32
+MAX_DETAIL = 500  # characters of an error's detail: a 70 KB name asked for is not echoed whole
 PROTECTED_PATHS = frozenset({"/search", "/ask"})
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -84,6 +79,7 @@ def status_of(exc: QAError) -> int:
 
 PROBLEMS = {
     404: {"model": Problem, "description": "A document named in `sources` is not in the index"},
+    408: {"model": Problem, "description": "The request body did not arrive in time"},
     413: {"model": Problem, "description": f"Request body over {MAX_BODY_BYTES // 1024} KB"},
     422: {
         "model": Problem,
@@ -95,23 +91,17 @@ PROBLEMS = {
 }
 
 
-class Guard:
-    """Pure ASGI middleware: bounds the request body and puts security headers on every response.
+class SecurityHeaders:
+    """Pure ASGI middleware, outside all but the access log: security headers on every answer
+    (a CORS preflight's, a 413's, a 401's too)."""
 
-    The body is read here, up to MAX_BODY_BYTES, before the app sees it, so an oversized upload
-    (a declared Content-Length or a chunked stream alike) gets its 413 without being kept; at
-    most DRAIN_BYTES of it are read (and dropped), never all of a huge one.
-    """
-
-    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY_BYTES) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-
         own = {"Content-Security-Policy": DOCS_CSP} if scope["path"] in DOCS_PATHS else {}
 
         async def send_with_headers(message: Message) -> None:
@@ -121,79 +111,7 @@ class Guard:
                     headers.setdefault(name, value)
             await send(message)
 
-        length = Headers(scope=scope).get("content-length", "")
-        if length.isdigit() and int(length) > self.max_body:
-            drained = int(length) <= DRAIN_BYTES and await _drain(receive, 0)
-            await self._too_large(scope, send_with_headers, drained)
-            return
-        chunks, size, more = [], 0, True
-        while more:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            chunks.append(message.get("body", b""))
-            size += len(chunks[-1])
-            more = message.get("more_body", False)
-            if size > self.max_body:
-                drained = not more or await _drain(receive, size)
-                await self._too_large(scope, send_with_headers, drained)
-                return
-        body = b"".join(chunks)
-        if too_deep(body, MAX_DEPTH):
-            message = f"the body nests arrays or objects more than {MAX_DEPTH} deep"
-            await JSONResponse({"detail": message}, 422)(scope, _no_body, send_with_headers)
-            return
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if replayed:
-                return await receive()
-            replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
-
-        await self.app(scope, replay, send_with_headers)
-
-    async def _too_large(self, scope: Scope, send: Send, drained: bool) -> None:
-        response = JSONResponse(
-            {"detail": f"request body over {self.max_body // 1024} KB"},
-            status_code=413,
-            headers={} if drained else {"Connection": "close"},
-        )
-        await response(scope, _no_body, send)
-
-
-async def _drain(receive: Receive, received: int) -> bool:
-    """Read and drop the rest of a refused body while the whole stays under DRAIN_BYTES; True if
-    it ended. A client still sending when the server closes the connection gets a reset, and
-    with it may lose the 413 it was sent; past DRAIN_BYTES that is the lesser evil."""
-    while received <= DRAIN_BYTES:
-        message = await receive()
-        if message["type"] != "http.request":
-            return False
-        received += len(message.get("body", b""))
-        if not message.get("more_body", False):
-            return True
-    return False
-
-
-# A JSON string, escapes and all; one left open runs to the end (so the scan stays linear).
-_STRING = re.compile(rb'"(?:[^"\\]++|\\.)*+(?:"|\Z)', re.DOTALL)
-_STEP = np.zeros(256, dtype=np.int32)  # by byte: +1 opens a level, -1 closes one
-_STEP[[ord("["), ord("{")]], _STEP[[ord("]"), ord("}")]] = 1, -1
-
-
-def too_deep(body: bytes, limit: int) -> bool:
-    """Whether body, read as JSON, nests arrays and objects more than limit deep, by its brackets
-    outside strings: no parser recurses into a hostile body (128 KB of them: a few ms)."""
-    if body.count(b"[") + body.count(b"{") <= limit:
-        return False
-    outside = np.frombuffer(_STRING.sub(b"", body), dtype=np.uint8)
-    return int(np.cumsum(_STEP[outside]).max(initial=0)) > limit
-
-
-async def _no_body() -> Message:
-    return {"type": "http.disconnect"}
+        await self.app(scope, receive, send_with_headers)
 
 
 class RequireKey:
@@ -239,7 +157,7 @@ def _unreadable(cause: BaseException | None) -> str | None:
         return "the body is not valid JSON (not UTF-8 text)"
     if isinstance(cause, ValueError) and "integer string conversion" in str(cause):
         return f"a number in the body is too long (at most {sys.get_int_max_str_digits()} digits)"
-    if isinstance(cause, RecursionError):  # Guard refuses such bodies first (MAX_DEPTH)
+    if isinstance(cause, RecursionError):  # BodyLimit refuses such bodies first (MAX_DEPTH)
         return "the body nests arrays or objects too deeply"
     if isinstance(cause, ValueError):
         return "the body could not be read as JSON"
@@ -310,11 +228,15 @@ def _watch(app: FastAPI, settings: Settings):
 
 
 def create_app(
-    settings: Settings | None = None, assistant: Assistant | None = None, watch: bool = False
+    settings: Settings | None = None,
+    assistant: Assistant | None = None,
+    watch: bool = False,
+    limits: Limits | None = None,
 ) -> FastAPI:
     """The app over one assistant; the index and model load once, at start-up. With watch, a
     change to the corpus is indexed and a new assistant swapped in whole: each request keeps
-    the assistant it started with, so none fails or mixes two indexes."""
+    the assistant it started with, so none fails or mixes two indexes. limits bound what a
+    request's body may cost (qa/surfaces/limits.py)."""
     settings = settings or Settings()
 
     @asynccontextmanager
@@ -336,10 +258,12 @@ def create_app(
             stop.set()
 
     app = FastAPI(title="qa", summary="Cited answers from a document corpus", lifespan=lifespan)
-    # Outermost last: the access log, Guard, then CORS (so that a 401 still carries its CORS
-    # headers), then keys.
+    # Outermost last: the access log, security headers, CORS (so that the body's 408, 413 and
+    # 422 and a key's 401 carry CORS headers, and the widget can read them), the body's limits,
+    # then keys.
     if settings.api_key:
         app.add_middleware(RequireKey, key=settings.api_key, paths=PROTECTED_PATHS)
+    app.add_middleware(BodyLimit, limits=limits)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -347,12 +271,12 @@ def create_app(
             allow_methods=["GET", "POST"],
             allow_headers=["Content-Type", "Authorization"],
         )
-    app.add_middleware(Guard)
+    app.add_middleware(SecurityHeaders)
     app.add_middleware(AccessLog)
 
     @app.exception_handler(QAError)
     async def domain_error(request: Request, exc: QAError):
-        return JSONResponse({"detail": str(exc)}, status_code=status_of(exc))
+        return JSONResponse({"detail": printable(str(exc), MAX_DETAIL)}, status_code=status_of(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
