@@ -2,10 +2,24 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, StrictBool, StrictInt
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, Field, StrictBool
+from pydantic_core import PydanticCustomError
 
 from qa.answer.assistant import MAX_QUESTION_CHARS, MAX_TOP_K, VISIBLE
 from qa.answer.conversation import MAX_ANSWER_CHARS, MAX_TURN_CHARS, MAX_TURNS
+
+
+def _no_bool_or_text(value):
+    """top_k is an integer as JSON Schema says (5, or 5.0): not true, not "5", which pydantic's
+    lax int would take as 1 and 5."""
+    if isinstance(value, bool | str):
+        raise PydanticCustomError("int_type", "Input should be a valid integer")
+    return value
+
+
+TopK = Annotated[int, BeforeValidator(_no_bool_or_text)]
 
 
 class TurnIn(BaseModel):
@@ -30,7 +44,7 @@ class SearchRequest(BaseModel):
     # The pattern (and emptiness) is checked by the assistant, whose message is plainer than
     # pydantic's and the same for "" as for "   ".
     query: str = Field(max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE})
-    top_k: StrictInt = Field(5, ge=1, le=MAX_TOP_K)  # as strict as stream: no true, no "5"
+    top_k: TopK = Field(5, ge=1, le=MAX_TOP_K)
     sources: list[str] | None = None
     history: list[TurnIn] = History
 
@@ -39,7 +53,7 @@ class AskRequest(BaseModel):
     # The pattern (and emptiness) is checked by the assistant, whose message is plainer than
     # pydantic's and the same for "" as for "   ".
     question: str = Field(max_length=MAX_QUESTION_CHARS, json_schema_extra={"pattern": VISIBLE})
-    top_k: StrictInt = Field(5, ge=1, le=MAX_TOP_K)  # as strict as stream: no true, no "5"
+    top_k: TopK = Field(5, ge=1, le=MAX_TOP_K)
     sources: list[str] | None = None
     history: list[TurnIn] = History
     stream: StrictBool = Field(
