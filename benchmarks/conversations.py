@@ -47,9 +47,10 @@ def assistant_over(files: list[Path], folder: Path):
     from qa.settings import Settings
 
     corpus, index = folder / "corpus", folder / "index"
-    corpus.mkdir(parents=True)
+    corpus.mkdir(parents=True, exist_ok=True)
     for f in files:
-        shutil.copy(f, corpus / f.name)
+        if not (corpus / f.name).is_file():
+            shutil.copy(f, corpus / f.name)
     build(corpus, index, BuildEncoder(None), progress=log)
     return Assistant(
         Settings(corpus=corpus, index=index, model=None, cors_origins=(), api_key=None)
@@ -77,6 +78,7 @@ def main() -> None:
         "--show", action="store_true", help="print each last turn's query and answer"
     )
     parser.add_argument("--llm-rewrite", metavar="URL", help="an LLM writes each follow-up standing alone")  # fmt: skip
+    parser.add_argument("--work", type=Path, help="keep the indexes here, to reuse (default: a temporary folder)")  # fmt: skip
     args = parser.parse_args()
     conversations = [
         json.loads(line) for line in args.file.read_text().splitlines() if line.strip()
@@ -84,6 +86,7 @@ def main() -> None:
 
     rows: dict[str, dict[str, list[bool]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
+        tmp = args.work or tmp
         files = {"brief": [BRIEF], "real": REAL, "folder": FOLDER}
         needed = sorted({c["corpus"] for c in conversations})  # index only what is asked
         assistants = {name: assistant_over(files[name], Path(tmp) / name) for name in needed}

@@ -14,6 +14,7 @@ from qa.answer.answering import Answer, compose
 from qa.answer.checking import Evidence
 from qa.answer.conversation import check_history, standalone
 from qa.answer.keys import NameLikeness
+from qa.answer.lists import items_after
 from qa.answer.llm import LLMConfig, standalone_question
 from qa.answer.resolution import readings
 from qa.answer.writing import NOT_ASKED, write
@@ -149,7 +150,8 @@ class Assistant:
     def _resolve(self, question: str, turns: list, k: int, wanted: list[str] | None) -> Answer:
         """The extractive answer to the reading of `question` the reader answers best
         (qa.answer.resolution), each reading's candidates found with the conversation too."""
-        found = readings(question, turns, self.reader, self._written(question, turns))
+        following = partial(items_after, self.index)  # the lists an earlier answer opened
+        found = readings(question, turns, self.reader, self._written(question, turns), following)
         rewrites = found.rewrites
         retriever = self.retriever
         if found.context:
@@ -171,6 +173,9 @@ class Assistant:
                 answered.append(answer.answer)
             if best is None or _strength(answer) > _strength(best):
                 best, chosen = answer, rewrite
+            if rewrite.sure and answer.answerable:  # the item its list names: no other reading
+                best, chosen = answer, rewrite
+                break
         # Say which reading was taken where another reading gave another answer.
         unsure = len(set(answered)) > 1 or chosen is not rewrites[0]
         return replace(

@@ -12,8 +12,12 @@ The rules (qa.answer.followups) write one standalone query. Beside it:
   probability chooses.
 - where it asks for one by its place ("the second one", "the last of them") and the earlier
   answer gave a list of as many items as the question counted, that item itself: "What does
-  Space Training and Readiness Command (STARCOM) do?". The reader often still answers from the
-  list's own sentence (IF12610), but the reading taken names the item.
+  Space Training and Readiness Command (STARCOM) do?"; where the answer only opened a list that
+  its document goes on to give (bullets, or labelled paragraphs after a colon: qa.answer.lists),
+  the item there. Such a reading is read first and taken where it answers ("sure").
+- where "that" or "this" is a verb's subject or object after a question about an event ("When
+  did Australia adopt the 1931 Statute of Westminster?" + "What did that give it?"), the event:
+  "What did adopting the 1931 Statute of Westminster give Australia?".
 - where an LLM is configured, the question as the model wrote it standing alone, where it passes
   `checked`: its names and numbers all said in the conversation, the question's own kept, and
   something of the earlier turns brought in; a rewrite that fails is dropped, never searched.
@@ -28,9 +32,10 @@ dropped: on benchmarks/conversations.jsonl they changed no hit for the better an
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
+from qa.answer import lists
 from qa.answer.conversation import READ_TURNS, Turn, standalone
 from qa.answer.followups import pointer, subject_of
 from qa.answer.keys import terms, terms_held
@@ -41,6 +46,7 @@ from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reader
 
+Following = Callable[[str], list[str]]  # a sentence -> the items of the list it opens
 MAX_WRITTEN = 300  # a standalone question; a longer reply is the model answering instead
 _REFUSED = re.compile(r"does not answer|not in the corpus", re.IGNORECASE)
 # "the second one", "the one before it", "the previous ones", "the others": one of the series
@@ -71,6 +77,7 @@ class Rewrite:
     pointer: str | None = None  # the word that points back ("it")
     referent: str | None = None  # what it was taken to mean
     written: bool = False  # written by the LLM
+    sure: bool = False  # an item its list names ("the second one"): taken where it answers
 
     @property
     def taking(self) -> str | None:
@@ -92,8 +99,9 @@ class Readings:
     said: tuple[str, ...] = ()  # sentences the answer may not repeat ("What else did she write?")
 
 
-def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str | None = None) -> Readings:  # fmt: skip
-    """The readings of `question` asked after `turns`; `written`: the LLM's standalone question."""
+def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str | None = None, following: Following | None = None) -> Readings:  # fmt: skip
+    """The readings of `question` asked after `turns`; `written`: the LLM's standalone question;
+    `following`: the items of the list a sentence opens in its document (qa.answer.lists)."""
     rule = standalone(question, turns)
     if not turns:
         return Readings([Rewrite(rule)])
@@ -106,11 +114,13 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str 
     points = pointer(question, earlier, "" if refused else last.answer)
     word, referent = points or (None, None)
     found = [Rewrite(rule, word, referent)]
-    series = _one_of_series(question, earlier, short)
-    item = None if refused else _listed(question, earlier, last.answer)
+    series = _one_of_series(question, earlier, short) or _event(question, word, earlier, turns)
+    item = None if refused else _listed(question, earlier, last.answer, following)
     for other in (series, item):
         if other and other.query not in {r.query for r in found}:
             found.append(other)
+    if item and item.sure:  # the place in a list the answer gave or opened: read it first
+        found.sort(key=lambda r: not r.sure)
     written = checked(written or "", question, turns)
     if written and written not in {r.query for r in found}:
         found.insert(0, Rewrite(written, written=True))
@@ -160,20 +170,76 @@ def _one_of_series(question: str, earlier: str, short: str = "") -> Rewrite | No
     return _placed(question, one, earlier, about, phrase, singular)
 
 
-def _listed(question: str, earlier: str, answer: str) -> Rewrite | None:
+# "When did Australia adopt the 1931 Statute of Westminster?": an event, which a following
+# "that" ("What did that give it?") may mean rather than the thing it was about.
+_EVENT = re.compile(
+    r"^\s*(?:when|where|why|how)\s+(?:did|does|do|has|have|had)\s+(?P<rest>.+?)\s*\?*\s*$",
+    re.IGNORECASE,
+)
+
+
+def _event(question: str, word: str | None, earlier: str, turns: Sequence[Turn]) -> Rewrite | None:  # fmt: skip
+    """'When did Australia adopt the 1931 Statute of Westminster?' + 'What did that give it?'
+    -> 'What did adopting the 1931 Statute of Westminster give Australia?': "that" as the event
+    the earlier question asked about, its subject's other pointers read as the rules read them."""
+    m, about = _EVENT.match(earlier), subject_of(earlier)
+    if not (m and about and word and word.lower() in ("that", "this")):
+        return None
+    rest = m.group("rest")
+    if not rest.lower().startswith(about.lower() + " "):
+        return None
+    verb, _, tail = rest[len(about) + 1 :].partition(" ")
+    adverb = ""
+    if verb.lower() in _ADVERBS or verb.endswith("ly"):  # "first test": "first testing"
+        adverb, (verb, _, tail) = f"{verb} ", tail.partition(" ")
+    if not verb.isalpha() or not verb.islower():
+        return None
+    event = f"{adverb}{_gerund(verb)} {tail}".strip()
+    at = re.search(rf"\b{re.escape(word)}\b", question)
+    before = question[: at.start()].split()
+    if before and before[-1].lower() in _PREPOSITIONS_AFTER | {"before", "after", "since", "until"}:
+        return None  # "two years before that": its time, which the rules read
+    asked = question[: at.start()] + event + question[at.end() :]
+    return Rewrite(standalone(asked, turns), word, event)
+
+
+_ADVERBS = {"first", "last", "also", "ever", "never", "still", "just", "already", "again", "then", "once"}  # fmt: skip
+
+
+def _gerund(verb: str) -> str:
+    """adopt -> adopting, decide -> deciding, agree -> agreeing, apply -> applying."""
+    if verb.endswith("e") and not verb.endswith(("ee", "ye", "oe")):
+        return verb[:-1] + "ing"
+    if re.fullmatch(r"[^aeiou]*[aeiou][bdgmnpt]", verb):  # one short syllable: stop -> stopping
+        return verb + verb[-1] + "ing"
+    return verb + "ing"
+
+
+def _listed(question: str, earlier: str, answer: str, following: Following | None = None) -> Rewrite | None:  # fmt: skip
     """'What are the Space Force’s three field commands?', answered by a list, + 'What does the
     second one do?' -> 'What does Space Training and Readiness Command (STARCOM) do?': the item
-    at that place in the list the earlier answer gave."""
+    at that place in the list the earlier answer gave; or, where the answer only opened a list
+    that its document goes on to give ("... included the following:", then bullets), the item
+    there: 'What does The National Security Space Launch (NSSL) program do?'."""
     at, about = _POSITION.search(question), subject_of(earlier)
-    head = re.split(r"\s(?:of|on|in|for|to|from|with|about|between)\s", about or "")[0]
-    if not (at and about and re.search(r"[^s’']s$", head)):  # one of a plural subject
+    if not at:
         return None
-    items = _items(answering_sentence(answer))
-    count = next((_COUNT[w] for w in about.lower().split() if w in _COUNT), len(items))
     place = _PLACES[at.group("place").lower()]
-    if len(items) < 2 or count != len(items) or place >= len(items):
+    head = re.split(r"\s(?:of|on|in|for|to|from|with|about|between)\s", about or "")[0]
+    if about and re.search(r"[^s’']s$", head):  # one of a plural subject
+        items = _items(answering_sentence(answer))
+        count = next((_COUNT[w] for w in about.lower().split() if w in _COUNT), len(items))
+        if len(items) >= 2 and count == len(items) and place < len(items):
+            return replace(_placed(question, at, earlier, about, items[place], singular=True), sure=True)  # fmt: skip
+    said = _sentences(answer)
+    listed = following(said[-1]) if following and said else []
+    if not -len(listed) <= place < len(listed):
         return None
-    return _placed(question, at, earlier, about, items[place], singular=True)
+    phrase = lists.head(listed[place])
+    pointed = at.group(0)
+    if not question[at.end() :].strip(" ?.!") or not about:  # "And the third one?": the item
+        return Rewrite(f"What about {phrase}?", pointed, phrase, sure=True)
+    return Rewrite(question[: at.start()] + phrase + question[at.end() :], pointed, phrase, sure=True)  # fmt: skip
 
 
 def _items(sentence: str) -> list[str]:
