@@ -106,7 +106,9 @@ def test_a_year_the_report_never_states_is_a_near_miss_that_says_what_it_does_st
     assert "$26.1 billion" in cited.text and miss["citation"]["id"] == cited.id
     # The same question in the report's own year, in another of its forms, is answered.
     for year in ("FY2026", "fiscal year 2026", "FY26"):
-        asked = space_force.ask(f"How much did Congress appropriate for the Space Force for {year}?")
+        asked = space_force.ask(
+            f"How much did Congress appropriate for the Space Force for {year}?"
+        )
         assert asked.answerable and "$26.1 billion" in asked.answer, (year, asked.signals)
         assert asked.near_miss is None
 
