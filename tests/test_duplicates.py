@@ -128,8 +128,10 @@ def test_search_and_a_refusal_show_each_passage_once_in_the_terminal_and_over_ht
         assert copy["url"] == f"/documents/{copy['source']}?start={copy['start']}&end={copy['end']}" + (f"#page={copy['page']}" if copy["source"].endswith(".pdf") else "")  # fmt: skip
 
         answer = client.post("/ask", json={"question": question}).json()
-        assert answer["answerable"] and "four launchers" in answer["answer"]
-        assert len(answer["citations"]) == 1 and answer["citations"][0]["also_in"]
+        assert answer["answerable"]
+        cited = answer["citations"]  # one file's copy of each passage, naming the other file
+        assert not any(shown_twice(a["text"], b["text"]) for a, b in combinations(cited, 2))
+        assert all(c["also_in"] and c["also_in"][0]["source"] != c["citation"]["source"] for c in cited)  # fmt: skip
 
         refused = client.post("/ask", json={"question": "What is the population of Estonia?"})
         refusal = refused.json()
