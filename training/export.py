@@ -176,7 +176,7 @@ def main() -> None:
         "same_end": float(np.mean(e32.argmax(1) == e8.argmax(1))),
         "pairs": args.check,
     }
-    meta = {"format": 1, "max_length": MAX_LENGTH, "training": training, "weights": args.weights, "stored": stored, "int8_vs_float": agreement}  # fmt: skip
+    meta = {"format": 1, "max_length": MAX_LENGTH, "training": training, "weights": args.weights, "per_channel": args.per_channel, "stored": stored, "int8_vs_float": agreement}  # fmt: skip
     reader_json = args.out / "reader.json"
     if reader_json.is_file():  # keep the calibration that training/calibrate.py wrote
         meta = json.loads(reader_json.read_text(encoding="utf-8")) | meta

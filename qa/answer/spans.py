@@ -41,6 +41,8 @@ from qa.models.reading import Reading
 # weight is the largest that costs at most 0.004 there, the size the brief's "second joint
 # declaration" needs (its 2023 outscores 2018 by 1.8 logits).
 TYPE_WEIGHT = 2.0
+# The longest date or quantity a short answer is ("between 2014 and 2020", "$26.1 billion").
+MAX_QUANTITY_WORDS = 6
 MATCH_WEIGHT = 4.0
 KEY_WEIGHT = 2.0
 
@@ -88,6 +90,8 @@ def fits(kind: str | None, text: str) -> bool | None:
     """Whether text is the kind of thing asked for (None when the question asks for no kind)."""
     if kind is None:
         return None
+    if kind in ("date", "number") and len(text.split()) > MAX_QUANTITY_WORDS:
+        return False  # a clause that holds a date or a number is not one
     if kind == "date":
         return bool(_DATE.search(text))
     if kind == "number":

@@ -28,6 +28,7 @@ CACHE_SIZE = 4096  # readings kept per reader: a conversation asks about the sam
 # often in the wrong sentence (the brief's "second joint declaration": 2023 scores 10.3, the
 # right 2018 8.5), so qa.answer.spans weighs the runners-up too.
 CANDIDATE_SPANS = 5
+NESTED_SPANS = 2  # candidates inside the best span, beside the CANDIDATE_SPANS apart
 
 
 @dataclass(frozen=True)
@@ -200,7 +201,10 @@ class Reader:
 
 def _best_spans(start: np.ndarray, end: np.ndarray, k: int = CANDIDATE_SPANS) -> list[tuple[int, int, float]]:  # fmt: skip
     """Up to k token spans (i, j), i <= j < i + MAX_ANSWER_TOKENS, by start[i] + end[j], best
-    first, each sharing no token with a better one."""
+    first, each sharing no token with a better one; and up to NESTED_SPANS more that lie inside
+    a better one ("74" inside "74 joint EU and NATO proposals ... in seven", whose start is the
+    one and whose end is the other of two answers), so that qa.answer.spans may take the one
+    the question asks for."""
     n = len(start)
     if n == 0:
         return []
@@ -210,13 +214,17 @@ def _best_spans(start: np.ndarray, end: np.ndarray, k: int = CANDIDATE_SPANS) ->
     flat_scores = scores.ravel()
     top = np.argpartition(-flat_scores, min(64 * k, flat_scores.size - 1))[: 64 * k]
     out: list[tuple[int, int, float]] = []
+    kept = nested = 0
     for flat in top[np.argsort(-flat_scores[top], kind="stable")]:
         a, b = divmod(int(flat), n)
         if not np.isfinite(scores[a, b]):
             break
-        if all(b < x or a > y for x, y, _ in out):
+        apart = all(b < x or a > y for x, y, _ in out)
+        inside = not apart and any(x <= a and b <= y and (a, b) != (x, y) for x, y, _ in out[:1])
+        if (apart and kept < k) or (inside and nested < NESTED_SPANS):
             out.append((a, b, float(scores[a, b])))
-            if len(out) == k:
+            kept, nested = kept + apart, nested + inside
+            if kept == k and nested == NESTED_SPANS:
                 break
     return out
 
