@@ -10,6 +10,9 @@ own paragraph, and once more with a seeded paragraph of the other article (out o
 - AUC: the answer logit ranks answerable questions above SQuAD 2.0's unanswerable ones (written
   to look answerable); `AUC (span margin)` the same with the best span's margin over no answer.
 - AUC out of scope: answerable with their own paragraph above questions with another article's.
+- AUC near miss: the same, against the paragraph of its own article that shares most of its
+  words but holds none of its answers; AUC swapped: against the question with a year, number
+  or name swapped for one its paragraph never states (training/reader.py's `swap`, seeded).
 - span right: on answerable questions, the best span has SQuAD F1 >= 0.5 with a gold answer
   (forced to answer).
 - ms/read: median time of one question-passage reading (one window), this machine; load ms:
@@ -26,12 +29,15 @@ import random
 import re
 import statistics
 import string
+import sys
 import time
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from timing import SHARED, machine
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "training"))
 
 SQUAD2 = SHARED / "benchmarks" / "squad2" / "dev-v2.0-part-A.json"
 TEST = ("Geology", "Pharmacy")
@@ -64,15 +70,26 @@ def auc(positive: list[float], negative: list[float]) -> float:
 
 
 def pairs(seed: int = 0) -> list[dict]:
+    from reader import _NAME, _words, swap
+
     data = [a for a in json.loads(SQUAD2.read_text(encoding="utf-8"))["data"] if a["title"] in TEST]  # fmt: skip
     rng = random.Random(seed)
+    names = sorted({w for a in data for p in a["paragraphs"] for w in _NAME.findall(p["context"])})
     out = []
     for n, article in enumerate(data):
         others = [p["context"] for m, a in enumerate(data) if m != n for p in a["paragraphs"]]
-        for paragraph in article["paragraphs"]:
+        contexts = [p["context"] for p in article["paragraphs"]]
+        for i, paragraph in enumerate(article["paragraphs"]):
             for qa in paragraph["qas"]:
                 golds = [a["text"] for a in qa.get("answers") or []]
-                out.append({"question": qa["question"], "context": paragraph["context"], "golds": golds, "other": rng.choice(others)})  # fmt: skip
+                words = _words(qa["question"])
+                near = max(
+                    (c for j, c in enumerate(contexts) if j != i and not any(g.lower() in c.lower() for g in golds)),
+                    key=lambda c: len(words & _words(c)),
+                    default=None,
+                )  # fmt: skip
+                swapped = swap(qa["question"], paragraph["context"], names, rng) if golds else None
+                out.append({"question": qa["question"], "context": paragraph["context"], "golds": golds, "other": rng.choice(others), "near": near, "swapped": swapped})  # fmt: skip
     return out
 
 
@@ -82,7 +99,7 @@ def judge(folder: Path, questions: list[dict]) -> dict:
     started = time.perf_counter()
     reader = Reader(folder)
     load = time.perf_counter() - started
-    answerable, adversarial, out_of_scope = [], [], []
+    answerable, adversarial, out_of_scope, near, swapped = [], [], [], [], []
     margin_yes, margin_no, right, times = [], [], [], []
     for q in questions:
         started = time.perf_counter()
@@ -94,6 +111,10 @@ def judge(folder: Path, questions: list[dict]) -> dict:
             span = q["context"][reading.span[0] : reading.span[1]]
             right.append(max(f1(span, g) for g in q["golds"]) >= 0.5)
             out_of_scope.append(reader.read(q["question"], [q["other"]])[0].answer_logit)
+            if q["near"]:
+                near.append(reader.read(q["question"], [q["near"]])[0].answer_logit)
+            if q["swapped"]:
+                swapped.append(reader.read(q["swapped"], [q["context"]])[0].answer_logit)
         else:
             adversarial.append(reading.answer_logit)
             margin_no.append(reading.span_margin)
@@ -101,6 +122,8 @@ def judge(folder: Path, questions: list[dict]) -> dict:
         "AUC": round(auc(answerable, adversarial), 3),
         "AUC (span margin)": round(auc(margin_yes, margin_no), 3),
         "AUC out of scope": round(auc(answerable, out_of_scope), 3),
+        "AUC near miss": round(auc(answerable, near), 3),
+        "AUC swapped": round(auc(answerable, swapped), 3),
         "span right": round(float(np.mean(right)), 3),
         "ms/read": round(1000 * statistics.median(times), 1),
         "load ms": round(1000 * load),
@@ -118,7 +141,7 @@ def main() -> None:
 
     questions = pairs()
     print(f"{machine()}; SQuAD 2.0 {', '.join(TEST)}, each question with its own paragraph")
-    columns = ["AUC", "AUC (span margin)", "AUC out of scope", "span right", "ms/read", "load ms", "MB", "answerable", "unanswerable"]  # fmt: skip
+    columns = ["AUC", "AUC (span margin)", "AUC out of scope", "AUC near miss", "AUC swapped", "span right", "ms/read", "load ms", "MB", "answerable", "unanswerable"]  # fmt: skip
     print("| reader | " + " | ".join(columns) + " |")
     print("| --- |" + " ---: |" * len(columns))
     for folder in args.reader or [MODEL_DIR]:
