@@ -113,6 +113,13 @@ def test_a_year_the_report_never_states_is_a_near_miss_that_says_what_it_does_st
         assert asked.near_miss is None
 
 
+def test_a_name_the_passage_lacks_weighs_but_does_not_veto(space_force):
+    # "Washington" for Congress: the report never says Washington, and is right all the same.
+    answer = space_force.ask("How much did Washington appropriate for the Space Force for FY2026?")
+    assert answer.answerable and "$26.1 billion" in answer.answer, answer.signals
+    assert 0.0 < answer.signals["key_missing"] < 0.5  # missing, but like the names it holds
+
+
 def test_a_source_line_is_never_the_answer(space_force):
     # The figure's "Source: Adapted from U.S. Space Force Headquarters ... April 19, 2022" was
     # quoted for this question: a date, in a passage about the Space Force.
