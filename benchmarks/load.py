@@ -35,7 +35,7 @@ from pathlib import Path
 
 import httpx
 import psutil
-from timing import SHARED, brief_corpus, free_port, wait_ready
+from timing import SHARED, brief_corpus, free_port, stop, wait_ready
 
 DEV = SHARED / "eval" / "dev.jsonl"
 QA = [sys.executable, "-m", "qa"]
@@ -276,11 +276,7 @@ def main() -> int:
             probe = huge_upload(port)
             rss["after probe"] = psutil.Process(server.pid).memory_info().rss
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
         load = os.getloadavg()
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
               f"load average at the end {load[0]:.1f} (clients and server share the machine)")  # fmt: skip

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import httpx
 import psutil
-from timing import ROOT, brief_corpus, free_port, log, machine, qa_env, table, wait_ready
+from timing import ROOT, brief_corpus, free_port, log, machine, qa_env, stop, table, wait_ready
 
 DECLARED = 125_000  # under the server's 128 KB limit: a body it would read to the end
 
@@ -119,11 +119,7 @@ def main() -> int:
             after = process.memory_info().rss / 2**20
             rows.append(["2 s after they left", f"{after:.0f}", str(open_connections(process, port)), ""])  # fmt: skip
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop(server)
     print(machine())
     print(f"`qa serve` from {args.tree}: {args.clients:,} clients each stalled after "
           f"{args.body_kb} KB of a {DECLARED:,}-byte body")  # fmt: skip

@@ -58,6 +58,15 @@ def wait_ready(url: str, server: subprocess.Popen, timeout: float = 180) -> None
     raise SystemExit("qa serve did not answer /health in time")
 
 
+def stop(server: subprocess.Popen) -> None:
+    """End a server started for a benchmark: asked first, killed if it will not go."""
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 def brief_corpus(work: Path) -> tuple[Path, Path]:
     """A corpus folder under work holding only the brief, and where its index goes."""
     corpus = work / "corpus"

@@ -23,7 +23,7 @@ from pathlib import Path
 import httpx
 import psutil
 from common import DATA
-from timing import BIN, free_port, log, machine, qa_env, table, wait_ready
+from timing import BIN, free_port, log, machine, qa_env, stop, table, wait_ready
 
 QUESTIONS = ("Who founded the university?", "When was it built?", "What is the capital?")
 
@@ -98,11 +98,7 @@ def main() -> int:
             rows.append([f"after swap {swap}", passages, f"{rss:.0f}", f"{rss - start:+.0f}"])
             log(f"swap {swap}: {passages} passages, RSS {rss:.0f} MB")
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)
     print(machine())
