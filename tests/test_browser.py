@@ -422,6 +422,20 @@ def test_a_score_just_below_the_threshold_is_shown_apart_from_it(server: str, op
     SA.expect(page.locator(".qa-msg--refusal .qa-msg-why")).to_have_text(why)
 
 
+def test_a_near_miss_says_which_year_the_passages_state(server: str, open_page) -> None:
+    """A year the brief never states is not answered with another year's passage; the page says
+    so in the refusal's own words, with the passage it would have quoted cited."""
+    page = open_page().page
+    page.goto(server + "/")
+    # The brief speaks of joint declarations of 2016, 2018 and 2023.
+    refused = ask(page, "When was the 2021 joint declaration published?")
+    assert refused["answerable"] is False and refused["near_miss"]["asked"] == "2021", refused
+    found = refused["near_miss"]["found"]
+    why = f"A near miss: the passages never state 2021; they state {found}."
+    SA.expect(page.locator(".qa-msg--refusal .qa-msg-why")).to_have_text(why)
+    SA.expect(page.locator(".qa-msg--refusal .qa-msg-text")).to_contain_text("say nothing of 2021")
+
+
 def test_keyboard_only(server: str, open_page) -> None:
     page = open_page().page
     page.goto(server + "/")

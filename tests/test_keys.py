@@ -94,10 +94,12 @@ def test_a_statement_is_no_caption() -> None:
 
 def _hit(text: str):
     from qa.ingest.passages import Passage
+    from qa.models.reading import Reading
     from qa.search.hybrid import Hit
 
     passage = Passage("d.txt#1.1", "d.txt", 0, len(text), text, "Intro", 1, (), "A report", "2025-06-19")  # fmt: skip
-    return Hit(passage, 0.5, 1, 0.5, 0.5)
+    at = text.index("applied")  # the reader's span: in the sentence that answers
+    return Hit(passage, 0.5, 1, 0.5, 0.5, reading=Reading(1.0, (at, at + 7), 5.0, 0.0))
 
 
 def test_a_passage_that_tells_its_time_by_pointing_back_is_not_held_to_a_year() -> None:
@@ -106,6 +108,9 @@ def test_a_passage_that_tells_its_time_by_pointing_back_is_not_held_to_a_year() 
     pointing = _hit("In the same year, both Finland and Sweden applied for NATO membership.")
     assert unstated("Which countries applied for NATO membership in 2022?", pointing) == []
     plain = _hit("In 2023, both Finland and Sweden applied for NATO membership.")
+    # Only the sentence that answers counts: another that points back holds no year off.
+    elsewhere = _hit("It was adopted a year earlier. In 2023, Finland and Sweden applied.")
+    assert [k.text for k in unstated("Which countries applied in 2022?", elsewhere)] == ["2022"]
     assert [k.text for k in unstated("Which countries applied in 2022?", plain)] == ["2022"]
     # The document's own date is evidence: a report of 2025 states 2025.
     assert unstated("What did the alliance do in 2025?", plain) == []

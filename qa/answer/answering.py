@@ -142,11 +142,11 @@ _REFERS_BACK = re.compile(
 
 def unstated(question: str, hit: Hit) -> list[keys.Key]:
     """The question's years and figures (written in figures) that the passage's evidence never
-    states. Where the passage tells a time by pointing at another ("in the same year"), its
-    years cannot be checked and none is held against it: the brief's "Finland and Sweden
+    states. Where the sentence that answers tells its time by pointing at another ("in the same
+    year"), its years cannot be checked and none is held against it: the brief's "Finland and Sweden
     applied for NATO membership" "in the same year" as documents "a year earlier" than 2023."""
     missing = keys.unstated(question, evidence(hit))
-    if _REFERS_BACK.search(hit.passage.text):
+    if missing and _REFERS_BACK.search(answer_sentence(hit)):
         missing = [k for k in missing if k.kind != "year"]
     return missing
 
