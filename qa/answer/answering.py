@@ -211,13 +211,14 @@ def compose(
     candidates = leads(question, hits, retriever.index, given)
     if said:  # sentence_spans per candidate: only for a follow-up that asks for something else
         candidates = [h for h in candidates if answer_sentence(h) not in said] or candidates
-    scored = sorted(((refusal.probability(features(question, h, likeness)), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
+    weighed = {id(h): features(question, h, likeness) for h in candidates}
+    scored = sorted(((refusal.probability(weighed[id(h)]), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
     if not scored:
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), {"reason": "no passages"})  # fmt: skip
     passing = [(p, h) for p, h in scored if p >= refusal.threshold]
     stating = [(p, h) for p, h in passing if not unstated(question, h)]
     p, best = (stating or passing or scored)[0]
-    signals = _signals(question, p, best, refusal, likeness)
+    signals = _signals(p, best, refusal, weighed[id(best)])
     if not passing:
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), signals)
     if not stating:
@@ -237,7 +238,7 @@ def compose(
     return Answer(question, " ".join(parts), True, citations, signals, short_answer=short)
 
 
-def _signals(question: str, p: float, best: Hit, refusal: Refusal, likeness) -> dict:
+def _signals(p: float, best: Hit, refusal: Refusal, weighed: dict[str, float]) -> dict:
     return {
         "answer_probability": round(p, 3),
         "threshold": refusal.threshold,
@@ -245,11 +246,7 @@ def _signals(question: str, p: float, best: Hit, refusal: Refusal, likeness) -> 
         "passage states the question's years and figures",
         "passage_probability": round(best.reading.probability, 3),
         "span_margin": round(best.reading.span_margin, 3),
-        **{
-            name: round(value, 3)
-            for name, value in features(question, best, likeness).items()
-            if name != "answer_logit"
-        },
+        **{name: round(value, 3) for name, value in weighed.items() if name != "answer_logit"},
     }
 
 
