@@ -142,7 +142,8 @@ def choose(
     """The reading with its span replaced by the candidate that best answers the question;
     `given`: what the conversation already answered, passed over where another candidate is new.
     A caption, a source line or a note never answers: None where every candidate is in one."""
-    spans = [c for c in reading.candidates or ((*reading.span, reading.span_logit),) if not in_caption(text, c[0])]  # fmt: skip
+    sentences = sentence_spans(text) or [(0, len(text))]
+    spans = [c for c in reading.candidates or ((*reading.span, reading.span_logit),) if not in_caption(text, c[0], sentences)]  # fmt: skip
     if not spans:
         return None
     if len(spans) < 2:
@@ -152,7 +153,6 @@ def choose(
     kind = expected_kind(question)
     asked = keys.question_keys(question)  # no names: often a pronoun in the answer's sentence
     acronyms = expand_acronyms(text)
-    sentences = sentence_spans(text) or [(0, len(text))]
 
     def score(candidate: tuple[int, int, float]) -> float:
         a, b, logit = candidate
@@ -179,13 +179,14 @@ _CAPTION = re.compile(
 )
 
 
-def in_caption(text: str, at: int) -> bool:
+def in_caption(text: str, at: int, sentences: list[tuple[int, int]] | None = None) -> bool:
     """Whether position `at` of a passage lies in a caption, a source line or a note: its line,
-    or its sentence, opens like one."""
+    or its sentence (of `sentences`, the passage's, where the caller has them), opens like one."""
     line = text.rfind("\n", 0, at) + 1
     if _CAPTION.match(text, line):
         return True
-    sentence = next((s for s, e in sentence_spans(text) if s <= at < e), None)
+    sentences = sentence_spans(text) if sentences is None else sentences
+    sentence = next((s for s, e in sentences if s <= at < e), None)
     return sentence is not None and bool(_CAPTION.match(text, sentence))
 
 
