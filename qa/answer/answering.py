@@ -267,16 +267,16 @@ def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> An
     found = found or keys.nearest(asked, evidence(best))
     quoted = " ".join(MARKER.sub("", sentence).split())
     if found is None:
-        said = f"The documents do not mention {asked.label()}; the closest passage says: {quoted} [1]"  # fmt: skip
+        said = f"The documents do not mention {asked.text}; the closest passage says: {quoted} [1]"  # fmt: skip
     elif spans.expected_kind(question) == "number":
-        said = f"The documents do not give {asked.label()}'s figure; they give {found.label()}'s: {quoted} [1]"  # fmt: skip
+        said = f"The documents do not give {asked.text}'s figure; they give {found.text}'s: {quoted} [1]"  # fmt: skip
     else:
-        said = f"The documents say nothing of {asked.label()}; they speak of {found.label()}: {quoted} [1]"  # fmt: skip
+        said = f"The documents say nothing of {asked.text}; they speak of {found.text}: {quoted} [1]"  # fmt: skip
     others = [h for h in related if h.passage.id != best.passage.id]
     citations = [(1, best), *enumerate(others, start=2)]
     miss = {
-        "asked": asked.label(),
-        "found": found.label() if found else None,
+        "asked": asked.text,
+        "found": found.text if found else None,
         "marker": 1,
         "citation": best.to_dict()["citation"],
     }

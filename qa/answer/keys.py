@@ -64,9 +64,6 @@ class Key:
     written: bool = True  # written in figures: a key the evidence must state
     fiscal: bool = False
 
-    def label(self) -> str:
-        return self.text
-
 
 def quantities(text: str) -> list[Key]:
     """Every quantity and time the text states, normalised, in order."""
