@@ -11,6 +11,16 @@ requests/s, p50 and p99 per kind, errors (a good request that did not get a well
 one that did not get its 4xx), and the server's RSS after start-up, after the warm-up and at the
 end; then streams one 64 MB chunked upload over a raw socket to show it is cut short. Exit status
 1 if any request went wrong. A benchmark prints figures; it never fails on a time.
+
+    .venv/bin/python benchmarks/load.py --endpoints ask,search --clients 8 --seconds 30
+
+Speed under load (issue 28): over SQuAD v1.1 dev's 48 articles, one file each (the index is kept
+under --work, in a folder named by the corpus's content, and brought up to date by `qa index`),
+each endpoint in turn gets `--clients` concurrent keep-alive clients for `--seconds` seconds,
+after a short uncounted warm-up. Every request asks a different dev question (a seeded shuffle,
+none asked twice in a run, warm-up included), so no cache answers one. Prints req/s, p50, p99 and
+errors per endpoint beside the run saved in --last, with the machine, its load average before and
+at the end, and the qa commit; then saves this run in --last for the next.
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import hashlib
 import itertools
 import json
 import os
@@ -30,15 +41,22 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import psutil
-from timing import SHARED, brief_corpus, free_port, stop, wait_ready
+from answers import SQUAD1, articles, squad_corpus
+from common import write_corpus
+from timing import ROOT, SHARED, brief_corpus, cpu_model, free_port, log, stop, table, wait_ready
 
 DEV = SHARED / "eval" / "dev.jsonl"
 QA = [sys.executable, "-m", "qa"]
+LAST = Path(__file__).resolve().parent / "load-last.json"
+ENDPOINTS = {"ask": ("/ask", "question"), "search": ("/search", "query")}  # path, question field
+WARM_UP = 2  # uncounted requests per client on each endpoint, before any is measured
 FALLBACK_QUESTIONS = [
     "What did France and the UK push for?",
     "How many joint EU-NATO proposals were identified in 2016 and 2017?",
@@ -133,17 +151,20 @@ async def send(client: httpx.AsyncClient, kind: str, spec: dict) -> Outcome:
 
 
 async def run(
-    url: str, requests: list[tuple[str, dict]], clients: int
+    url: str, requests: list[tuple[str, dict]], clients: int, seconds: float | None = None
 ) -> tuple[list[Outcome], float]:
+    """Send requests in order from concurrent clients, until none is left or, with seconds, no
+    new one after that long (those in flight finish and count). Requests sent are a prefix."""
     queue: asyncio.Queue = asyncio.Queue()
     for item in requests:
         queue.put_nowait(item)
     outcomes: list[Outcome] = []
+    deadline = time.perf_counter() + seconds if seconds else float("inf")
 
     async def worker() -> None:
         # One keep-alive connection per client, as a browser tab or a script would hold.
         async with httpx.AsyncClient(base_url=url, timeout=60, limits=httpx.Limits(max_connections=1)) as client:  # fmt: skip
-            while not queue.empty():
+            while not queue.empty() and time.perf_counter() < deadline:
                 kind, spec = queue.get_nowait()
                 outcomes.append(await send(client, kind, spec))
 
@@ -243,6 +264,165 @@ async def measure(url: str, server: psutil.Process, args) -> tuple[list[Outcome]
     return warm + outcomes if args.count_warmup else outcomes, seconds, rss
 
 
+# --- speed per endpoint (issue 28) ---------------------------------------------------------------
+
+
+def squad_index(work: Path, env: dict) -> tuple[Path, Path, list[str]]:
+    """SQuAD v1.1 dev's articles as a corpus under work, in a folder named by their content (so a
+    later run reuses it), indexed by `qa index` (which does nothing if up to date); and the dev
+    questions, each once."""
+    documents, asked = squad_corpus(articles(SQUAD1))
+    key = hashlib.sha256(json.dumps(documents, sort_keys=True).encode()).hexdigest()[:12]
+    corpus, index = work / f"squad1-{key}" / "corpus", work / f"squad1-{key}" / "index"
+    write_corpus(corpus, documents)
+    log(f"indexing SQuAD v1.1 dev into {index} (kept as it is if up to date) ...")
+    build_index(corpus, index, env)
+    return corpus, index, list(dict.fromkeys(q["question"] for q in asked))
+
+
+def endpoint_plan(endpoint: str, asked: list[str]) -> list[tuple[str, dict]]:
+    path, field = ENDPOINTS[endpoint]
+    return [
+        (endpoint, {"method": "POST", "url": path, "json": {field: q}, "expect": 200})
+        for q in asked
+    ]
+
+
+async def measure_endpoints(
+    url: str, asked: list[str], endpoints: list[str], clients: int, seconds: float
+) -> dict[str, dict]:
+    """Each endpoint in turn for seconds, after every endpoint's warm-up; every request asks the
+    next question of asked, so none is asked twice."""
+    sent = 0
+    for endpoint in endpoints:
+        warm, _ = await run(
+            url, endpoint_plan(endpoint, asked[sent : sent + WARM_UP * clients]), clients
+        )
+        sent += len(warm)
+    figures = {}
+    for endpoint in endpoints:
+        outcomes, elapsed = await run(url, endpoint_plan(endpoint, asked[sent:]), clients, seconds)
+        sent += len(outcomes)
+        ms = [o.seconds * 1000 for o in outcomes]
+        figures[endpoint] = {
+            "requests": len(outcomes),
+            "req/s": round(len(outcomes) / elapsed, 1),
+            "p50 ms": round(percentile(ms, 50)),
+            "p99 ms": round(percentile(ms, 99)),
+            "errors": sum(not o.ok for o in outcomes),
+        }
+        for detail in sorted({o.detail for o in outcomes if not o.ok})[:10]:
+            log(f"{endpoint}: {detail}")
+    if sent == len(asked):
+        log(f"all {len(asked):,} questions were asked: the last endpoint's run ended early")
+    return figures
+
+
+def qa_commit() -> tuple[str, bool]:
+    """The commit the server ran at, and whether qa/ had changes not committed."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    return git("rev-parse", "--short", "HEAD"), bool(git("status", "--porcelain", "--", "qa"))
+
+
+def describe(run: dict) -> str:
+    """One line: which code, when, on what machine under what load, with how many clients."""
+    changed = " (qa/ with uncommitted changes)" if run.get("qa changed") else ""
+    load = run.get("load") or ["?", "?"]
+    return (
+        f"{run.get('commit') or '?'}{changed} at {run.get('date') or '?'}; {run['cpus']} CPUs, "
+        f"{run['machine']}; load average {load[0]} before, {load[1]} at the end; "
+        f"{run['clients']} clients, {run['seconds']} s per endpoint; {run['corpus']}"
+        + (f"; {run['note']}" if run.get("note") else "")
+    )
+
+
+def comparison(before: dict | None, now: dict) -> str:
+    rows = []
+    for endpoint in now["endpoints"]:
+        for label, run in (("before", before), ("now", now)):
+            if f := (run or {}).get("endpoints", {}).get(endpoint):
+                cells = [f"{f['req/s']:.1f}", f"{f['p50 ms']:,} ms", f"{f['p99 ms']:,} ms"]
+                rows.append([f"POST {ENDPOINTS[endpoint][0]}", label, *cells, str(f["errors"])])
+    return table(["endpoint", "run", "req/s", "p50", "p99", "errors"], rows)
+
+
+def speed(args, env: dict) -> int:
+    """--endpoints: req/s, p50, p99 and errors per endpoint over SQuAD v1.1 dev, beside the run
+    saved in --last; this run is then saved there."""
+    load_before = os.getloadavg()[0]  # before anything of ours runs: the machine's other work
+    corpus, index, asked = squad_index(args.work, env)
+    random.Random(args.seed).shuffle(asked)
+    with serving(corpus, index, env) as (url, server):
+        passages = httpx.get(f"{url}/health").json()["passages"]
+        log(f"qa serve on {url} (pid {server.pid}); {args.seconds} s on each of {args.endpoints}")
+        figures = asyncio.run(
+            measure_endpoints(url, asked, args.endpoints.split(","), args.clients, args.seconds)
+        )
+    commit, changed = qa_commit()
+    now = {
+        "commit": commit,
+        "qa changed": changed,
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": cpu_model(),
+        "cpus": os.cpu_count(),
+        "load": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "clients": args.clients,
+        "seconds": args.seconds,
+        "corpus": f"SQuAD v1.1 dev, {len(list(corpus.glob('*.txt')))} articles, {passages:,} passages",
+        "endpoints": figures,
+    }
+    before = json.loads(args.last.read_text()) if args.last.is_file() else None
+    print(f"now:    {describe(now)}")
+    print(f"before: {describe(before)}" if before else f"before: no run saved in {args.last}")
+    print("(load average: 1 minute; the server and the clients share the machine)\n")
+    print(comparison(before, now))
+    args.last.write_text(json.dumps(now, indent=2) + "\n")
+    log(f"this run saved in {args.last}")
+    return 0 if all(f["errors"] == 0 for f in figures.values()) else 1
+
+
+# --- shared ------------------------------------------------------------------------------------
+
+
+def build_index(corpus: Path, index: Path, env: dict) -> None:
+    done = subprocess.run(
+        [*QA, "index", "--corpus", str(corpus), "--index", str(index)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode:
+        raise SystemExit(f"qa index failed: {done.stderr[-2000:]}")
+
+
+@contextlib.contextmanager
+def serving(corpus: Path, index: Path, env: dict) -> Iterator[tuple[str, subprocess.Popen]]:
+    """A real `qa serve` on 127.0.0.1 over corpus and index, ready to answer; stopped after."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [*QA, "serve", "--host", "127.0.0.1", "--port", str(port), "--corpus", str(corpus), "--index", str(index)]  # fmt: skip
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        wait_ready(url, server)
+        yield url, server
+    finally:
+        stop(server)
+
+
+def endpoint_names(value: str) -> str:
+    unknown = set(value.split(",")) - set(ENDPOINTS)
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"not an endpoint: {', '.join(sorted(unknown))} (ask, search)"
+        )
+    return value
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--clients", type=int, default=16, help="concurrent clients (8-32)")
@@ -251,32 +431,49 @@ def main() -> int:
     parser.add_argument("--corpus", type=Path, help="with --index: serve this index as it is")
     parser.add_argument("--index", type=Path)
     parser.add_argument("--count-warmup", action="store_true", help=argparse.SUPPRESS)
+    speed_options = parser.add_argument_group("speed per endpoint over SQuAD v1.1 dev (issue 28)")
+    speed_options.add_argument(
+        "--endpoints",
+        type=endpoint_names,
+        help="e.g. ask,search: measure each in turn instead of the mixed run",
+    )
+    speed_options.add_argument("--seconds", type=int, default=30, help="per endpoint (default 30)")
+    speed_options.add_argument("--seed", type=int, default=2016, help="the questions' shuffle")
+    speed_options.add_argument(
+        "--work",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "qa-load",
+        help="keep the SQuAD corpus and index here between runs",
+    )
+    speed_options.add_argument(
+        "--last",
+        type=Path,
+        default=LAST,
+        help=f"the previous run, compared and then replaced (default {LAST.relative_to(ROOT)})",
+    )
     args = parser.parse_args()
+    if args.endpoints and (args.corpus or args.index):
+        parser.error(
+            "--endpoints measures over SQuAD v1.1 dev; --corpus and --index are for the mixed run"
+        )
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
     env.pop("QA_API_KEY", None)
+    if args.endpoints:
+        return speed(args, env)
     work = Path(tempfile.mkdtemp(prefix="qa-load-"))
     try:
         if args.index is None:
             corpus, index = brief_corpus(work)
             print("building an index of the brief ...", file=sys.stderr)
-            subprocess.run([*QA, "index", "--corpus", str(corpus), "--index", str(index)], env=env, check=True, capture_output=True)  # fmt: skip
+            build_index(corpus, index, env)
         else:
             corpus, index = args.corpus or Path("corpus"), args.index
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        command = [*QA, "serve", "--host", "127.0.0.1", "--port", str(port), "--corpus", str(corpus), "--index", str(index)]  # fmt: skip
-        server = subprocess.Popen(
-            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
-        try:
-            wait_ready(url, server)
+        with serving(corpus, index, env) as (url, server):
             print(f"qa serve on {url} (pid {server.pid}); {args.warmup} warm-up requests, then {args.requests}", file=sys.stderr)  # fmt: skip
             outcomes, seconds, rss = asyncio.run(measure(url, psutil.Process(server.pid), args))
-            probe = huge_upload(port)
+            probe = huge_upload(httpx.URL(url).port)
             rss["after probe"] = psutil.Process(server.pid).memory_info().rss
-        finally:
-            stop(server)
         load = os.getloadavg()
         print(f"machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}; "
               f"load average at the end {load[0]:.1f} (clients and server share the machine)")  # fmt: skip
