@@ -208,21 +208,23 @@ def _best_spans(start: np.ndarray, end: np.ndarray, k: int = CANDIDATE_SPANS) ->
     n = len(start)
     if n == 0:
         return []
-    scores = start[:, None] + end[None, :]
-    i, j = np.indices((n, n))
-    scores = np.where((j >= i) & (j < i + MAX_ANSWER_TOKENS), scores, -np.inf)
+    # scores[i, d]: the span from token i to token i + d (a band: a full n x n grid is 8x more)
+    width = min(n, MAX_ANSWER_TOKENS)
+    ends = np.concatenate([end, np.full(width - 1, -np.inf, dtype=end.dtype)])
+    scores = start[:, None] + np.lib.stride_tricks.sliding_window_view(ends, width)
     flat_scores = scores.ravel()
     top = np.argpartition(-flat_scores, min(64 * k, flat_scores.size - 1))[: 64 * k]
     out: list[tuple[int, int, float]] = []
     kept = nested = 0
     for flat in top[np.argsort(-flat_scores[top], kind="stable")]:
-        a, b = divmod(int(flat), n)
-        if not np.isfinite(scores[a, b]):
+        a, d = divmod(int(flat), width)
+        b = a + d
+        if not np.isfinite(scores[a, d]):
             break
         apart = all(b < x or a > y for x, y, _ in out)
         inside = not apart and any(x <= a and b <= y and (a, b) != (x, y) for x, y, _ in out[:1])
         if (apart and kept < k) or (inside and nested < NESTED_SPANS):
-            out.append((a, b, float(scores[a, b])))
+            out.append((a, b, float(scores[a, d])))
             kept, nested = kept + apart, nested + inside
             if kept == k and nested == NESTED_SPANS:
                 break
