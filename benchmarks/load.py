@@ -6,7 +6,7 @@ Starts `qa serve` as a subprocess (over a fresh index of the brief unless --inde
 a short warm-up, then `--requests` requests from `--clients` concurrent keep-alive clients: about
 45% `POST /search`, 35% `POST /ask` (the dev questions in turn, varied top_k) and 20% bad requests
 of nine kinds (empty and over-long questions, top_k out of range, wrong types, malformed JSON, a
-body that is not UTF-8, a 70 KB body, a 128 KB chunked upload, an unknown path). Prints
+body that is not UTF-8, a 200 KB body, a 256 KB chunked upload, an unknown path). Prints
 requests/s, p50 and p99 per kind, errors (a good request that did not get a well-formed 200, a bad
 one that did not get its 4xx), and the server's RSS after start-up, after the warm-up and at the
 end; then streams one 64 MB chunked upload over a raw socket to show it is cut short. Exit status
@@ -99,8 +99,8 @@ def plan(total: int, seed: int = 7) -> list[tuple[str, dict]]:
         ("bad: wrong type", {"method": "POST", "url": "/search", "json": {"query": 5, "top_k": "x"}}, 422),
         ("bad: malformed JSON", {"method": "POST", "url": "/ask", "content": b'{"question": ', "headers": json_type}, 422),
         ("bad: not UTF-8", {"method": "POST", "url": "/ask", "content": b'{"question": "\xff\xfe"}', "headers": json_type}, 422),
-        ("bad: 70 KB body", {"method": "POST", "url": "/ask", "content": b"a" * 70_000, "headers": json_type}, 413),
-        ("bad: 128 KB chunked", {"method": "POST", "url": "/ask", "chunks": 8, "headers": json_type}, 413),
+        ("bad: 200 KB body", {"method": "POST", "url": "/ask", "content": b"a" * 200_000, "headers": json_type}, 413),
+        ("bad: 256 KB chunked", {"method": "POST", "url": "/ask", "chunks": 16, "headers": json_type}, 413),
         ("bad: unknown path", {"method": "GET", "url": "/nope"}, 404),
     ]  # fmt: skip
     requests: list[tuple[str, dict]] = []
