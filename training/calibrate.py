@@ -217,13 +217,13 @@ def outcomes(candidates, questions, weights, bias) -> list[tuple[float, bool, bo
     return out
 
 
-def choose_threshold(results) -> dict:
-    """The highest threshold that refuses at most MAX_FALSE_REFUSALS of the answerable questions."""
+def choose_threshold(results, most: float = MAX_FALSE_REFUSALS) -> dict:
+    """The highest threshold that refuses at most `most` of the answerable questions."""
     grid = curve(results, np.round(np.arange(0.01, 0.99, 0.01), 2))
-    return max((r for r in grid if r["false_refusals"] <= MAX_FALSE_REFUSALS), key=lambda r: r["threshold"])  # fmt: skip
+    return max((r for r in grid if r["false_refusals"] <= most), key=lambda r: r["threshold"])
 
 
-def cross_check(candidates, questions, names: tuple[str, ...]) -> dict:
+def cross_check(candidates, questions, names: tuple[str, ...], most: float = MAX_FALSE_REFUSALS) -> dict:  # fmt: skip
     """Fitted and thresholded on one half of the questions, judged on the other, both ways."""
     judged = []
     for half in (0, 1):
@@ -231,7 +231,7 @@ def cross_check(candidates, questions, names: tuple[str, ...]) -> dict:
         other = [i for i in range(len(questions)) if i % 2 != half]
         weights, bias = fit_refusal([candidates[i] for i in fit], names)
         fitted = outcomes([candidates[i] for i in fit], [questions[i] for i in fit], weights, bias)
-        t = choose_threshold(fitted)["threshold"]
+        t = choose_threshold(fitted, most)["threshold"]
         judged_half = outcomes([candidates[i] for i in other], [questions[i] for i in other], weights, bias)  # fmt: skip
         judged += [((p >= t, a, r), questions[i]["kind"]) for (p, a, r), i in zip(judged_half, other, strict=True)]  # fmt: skip
     return by_kind(judged)
@@ -291,6 +291,7 @@ def main() -> None:
     parser.add_argument(
         "--limit", type=int, default=0, help="only this many questions (smoke runs)"
     )
+    parser.add_argument("--max-false-refusals", type=float, default=MAX_FALSE_REFUSALS, help="the share of answerable questions the threshold may refuse")  # fmt: skip
     args = parser.parse_args()
 
     from qa.ingest.passages import DEFAULT_MAX_WORDS
@@ -315,7 +316,7 @@ def main() -> None:
 
     weight, table = best_weight(candidates, questions)
     print("rerank weight -> hit@1 (answerable): " + ", ".join(f"{w}: {h:.3f}" for w, h in table.items()))  # fmt: skip
-    checks = {name: cross_check(candidates, questions, names) for name, names in FEATURE_SETS.items()}  # fmt: skip
+    checks = {name: cross_check(candidates, questions, names, args.max_false_refusals) for name, names in FEATURE_SETS.items()}  # fmt: skip
     columns = list(next(iter(checks.values())))
     print(
         "\nsignals, each fitted and thresholded on half the questions, judged on the other half:\n"
@@ -328,7 +329,7 @@ def main() -> None:
 
     weights, bias = fit_refusal(candidates, FEATURE_SETS[chosen_set])
     results = outcomes(candidates, questions, weights, bias)
-    best = choose_threshold(results)
+    best = choose_threshold(results, args.max_false_refusals)
     shown = curve(results, sorted({*np.round(np.arange(0.05, 0.96, 0.05), 2), best["threshold"]}))
     print(markdown(shown, best["threshold"]))
     per_kind = by_kind([((p >= best["threshold"], a, r), q["kind"]) for (p, a, r), q in zip(results, questions, strict=True)])  # fmt: skip
@@ -340,7 +341,7 @@ def main() -> None:
             "weights": weights,
             "bias": bias,
             "threshold": best["threshold"],
-            "criterion": f"at most {MAX_FALSE_REFUSALS:.0%} false refusals on held-out SQuAD 2.0 questions, calibrated with adversarial, out-of-corpus, same-article near-miss and swapped-key ones",  # fmt: skip
+            "criterion": f"at most {args.max_false_refusals:.0%} false refusals on held-out SQuAD 2.0 questions, calibrated with adversarial, out-of-corpus, same-article near-miss and swapped-key ones",  # fmt: skip
         },
         "chosen_point": best,
         "per_kind": per_kind,
