@@ -10,8 +10,9 @@ import pytest
 
 from qa.answer import keys, spans
 from qa.answer.answering import REFUSAL, Refusal, asks_for_thing
+from qa.answer.evaluation import load_questions
 from qa.ingest.documents import normalise
-from tests.conftest import SHARED
+from tests.conftest import DEV_SET, SHARED
 
 SPACE_FORCE = SHARED / "benchmarks" / "real-pdfs" / "pdf" / "IF12610.6.pdf"
 
@@ -226,9 +227,9 @@ def test_a_reference_list_does_not_crowd_the_body_out_of_an_answer(assistant):
     report whose reference list repeats its subject (R48883's 'Decentralized Finance') still
     answers from its text."""
     question = "Why does Maga world hate Europe?"
-    found = assistant.retriever.search(question, 8, read_all=True)
+    found = assistant.retriever.search(question, 8, depth=8)
     assert found[0].passage.is_endnote and "Maga" in found[0].passage.text
-    body = assistant.retriever.search(question, 8, read_all=True, notes=False)
+    body = assistant.retriever.search(question, 8, depth=8, notes=False)
     assert len(body) == 8 and not any(h.passage.is_endnote for h in body)
     answer = assistant.ask(question)
     assert not any(hit.passage.is_endnote for _, hit in answer.citations)
@@ -289,3 +290,38 @@ def test_a_short_answer_that_ends_a_name_is_the_whole_name(text, span, expected)
     passage = Passage("r.pdf#1.1", "r.pdf", 0, len(text), text, None, 1, ())
     hit = Hit(passage, 0.5, 1, 0.5, 0.5, reading=Reading(2.0, (a, a + len(span)), 9.0, 0.0))
     assert short_answer(hit).text == expected
+
+
+def test_answering_reads_the_rest_only_when_its_first_candidates_leave_it_unsure(settings, embedder):  # fmt: skip
+    """The top FIRST_READ candidates are read first; an answer they give with probability SURE
+    or more is the one reading all of them gives, and no other passage is read."""
+    from qa.answer.answering import CANDIDATE_PASSAGES, FIRST_READ, SURE, decide
+    from qa.answer.assistant import Assistant
+    from qa.models.reading import Reader
+
+    fresh = Assistant(settings, embedder, Reader())  # a reading cache of its own
+    questions = [q.question for q in load_questions(DEV_SET) if q.answerable]
+    stopped = 0
+    for question in questions:
+        fresh.reader._cache.clear()
+        answer = fresh.ask(question)
+        read = len(fresh.reader._cache)
+        everything = fresh.retriever.search(question, CANDIDATE_PASSAGES, depth=CANDIDATE_PASSAGES)
+        full, p = decide(question, everything, fresh.index, 5, Refusal.of(fresh.reader), likeness=fresh.likeness)  # fmt: skip
+        if read == FIRST_READ:
+            stopped += 1
+            assert answer.answerable and answer.signals["answer_probability"] >= SURE
+        else:
+            assert read == CANDIDATE_PASSAGES
+        assert (answer.answer, answer.answerable) == (full.answer, full.answerable), question
+    assert stopped > 0  # the dev set's questions are not all unsure
+
+
+def test_the_same_question_again_is_answered_from_what_was_kept(assistant):
+    question = "How many cross briefings have been held since 2016?"
+    first = assistant.extractive(question)
+    assert assistant.extractive(question) is first
+    assert assistant.extractive(question, k=3) is not first  # another request, another answer
+    assert assistant.refreshed().extractive(question) is not first  # a new index: answered anew
+    vector = assistant.retriever.encode_query(question)
+    assert assistant.retriever.encode_query(question) is vector and not vector.flags.writeable

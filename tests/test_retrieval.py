@@ -103,5 +103,5 @@ def test_search_reads_only_where_reading_helps(assistant):
     assert search_depth(question, clear) == 0
     assert search_depth(claim, close) == 0
     # Answering reads every candidate: the refusal is calibrated on all of them.
-    every = retriever.search(question, DEPTH, read_all=True)
+    every = retriever.search(question, DEPTH, depth=DEPTH)
     assert all(h.reading is not None for h in every)

@@ -6,6 +6,8 @@ Both surfaces (the CLI and the HTTP server) call these methods and nothing else.
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from functools import partial
@@ -34,6 +36,7 @@ MAX_QUESTION_CHARS = 2000
 FOLLOWUP_DEPTH = 6
 OTHER_DEPTH = 2
 MAX_TOP_K = 50
+ANSWERS_KEPT = 1024  # answers kept per assistant over a folder index: the same question again
 # A question needs one visible character (also in the API schema): not a space, a control or an
 # invisible one (zero-width spaces and joiners, direction marks, soft hyphen, fillers, BOM).
 VISIBLE = (
@@ -82,6 +85,10 @@ class Assistant:
         # How like a question's name the passages' names are: paraphrase weighs, never vetoes.
         self.likeness = NameLikeness(self.embedder.encode)
         self.llm = llm_config(settings)
+        # A folder index never changes under this assistant (a build makes a new one:
+        # `refreshed`), so its answers may be kept; PostgreSQL's may change at any time.
+        self._answers: OrderedDict[tuple, Answer] | None = None if settings.database else OrderedDict()  # fmt: skip
+        self._answers_lock = threading.Lock()
         _one_search_thread()
 
     def refreshed(self) -> Assistant:
@@ -149,7 +156,23 @@ class Assistant:
 
     def _resolve(self, question: str, turns: list, k: int, wanted: list[str] | None) -> Answer:
         """The extractive answer to the reading of `question` the reader answers best
-        (qa.answer.resolution), each reading's candidates found with the conversation too."""
+        (qa.answer.resolution), each reading's candidates found with the conversation too;
+        the same answer again, over a folder index, when the same is asked again."""
+        if self._answers is None or (turns and self.llm is not None):  # an LLM may answer anew
+            return self._resolved(question, turns, k, wanted)
+        key = (question, tuple(turns), k, tuple(wanted or ()), self.llm is not None)
+        with self._answers_lock:
+            if key in self._answers:
+                self._answers.move_to_end(key)
+                return self._answers[key]
+        answer = self._resolved(question, turns, k, wanted)
+        with self._answers_lock:
+            self._answers[key] = answer
+            while len(self._answers) > ANSWERS_KEPT:
+                self._answers.popitem(last=False)
+        return answer
+
+    def _resolved(self, question: str, turns: list, k: int, wanted: list[str] | None) -> Answer:
         following = partial(items_after, self.index)  # the lists an earlier answer opened
         found = readings(question, turns, self.reader, self._written(question, turns), following)
         rewrites = found.rewrites

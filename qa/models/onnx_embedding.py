@@ -217,10 +217,10 @@ def _progress_bar(total: int):
 
 
 def default_threads() -> int:
-    """onnxruntime threads per query encode: QA_ONNX_THREADS, else two (one on one core). On two
-    cores, two threads that wait rather than spin encode a query in 6.8 ms against 10.2 and
-    serve 119 searches/s against 110 (benchmarks/RESULTS.md); more would split a short query
-    too finely while the server runs several at once."""
+    """onnxruntime threads per model call (a query encode, a reading): QA_ONNX_THREADS, else two
+    (one on one core). On two cores, two threads that wait rather than spin encode a query in
+    6.8 ms against 10.2 and serve 119 searches/s against 110 (benchmarks/RESULTS.md); more
+    would split a short query too finely while the server runs several at once."""
     given = os.environ.get("QA_ONNX_THREADS", "")
     return int(given) if given.isdigit() and int(given) > 0 else min(2, os.cpu_count() or 1)
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from qa.errors import QAError
+from qa.models.onnx_embedding import default_threads
 
 MODEL_DIR = Path(__file__).parent / "reader"
 MAX_ANSWER_TOKENS = 30  # SQuAD answers are short; a "span" longer than this is a sentence
@@ -113,7 +114,7 @@ class Reader:
             self._tokenizer.no_padding()
             self._tokenizer.no_truncation()
             options = ort.SessionOptions()
-            options.intra_op_num_threads = threads or min(2, _cores())
+            options.intra_op_num_threads = threads or default_threads()
             options.inter_op_num_threads = 1
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             options.log_severity_level = 3
@@ -229,9 +230,3 @@ def _best_spans(start: np.ndarray, end: np.ndarray, k: int = CANDIDATE_SPANS) ->
             if kept == k and nested == NESTED_SPANS:
                 break
     return out
-
-
-def _cores() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -14,6 +15,9 @@ from qa.search.reranking import DEPTH, rerank, search_depth
 # Reciprocal-rank fusion constant, the usual 60 (Cormack, Clarke and Buettcher 2009); not tuned:
 # with two lists of eight it only orders a passage found by both above one found by either.
 RRF_K = 60
+# Query embeddings kept per retriever: answering searches a question twice when its first
+# candidates leave it unsure (qa.answer.answering), and a conversation searches its turns again.
+QUERY_CACHE = 1024
 
 if TYPE_CHECKING:
     from qa.models.reading import Reader
@@ -26,22 +30,29 @@ class Retriever:
         self.index = index
         self.embedder = embedder
         self.reader = reader
+        self._encode = lru_cache(maxsize=QUERY_CACHE)(self._encode_one)  # thread-safe
 
     def encode_query(self, query: str) -> np.ndarray:
-        return self.embedder.encode([query])[0]
+        """The query's embedding (read-only: it is cached)."""
+        return self._encode(query)
 
-    def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None, read_all: bool = False, notes: bool = True) -> list[Hit]:  # fmt: skip
-        """The top k hits, reranked where reading helps (reranking.search_depth), or with all
-        reranking.DEPTH candidates read when read_all (as answering needs); endnotes among
-        them unless `notes` is false."""
+    def _encode_one(self, query: str) -> np.ndarray:
+        vector = self.embedder.encode([query])[0]
+        vector.setflags(write=False)
+        return vector
+
+    def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None, depth: int | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
+        """The top k hits, reranked where reading helps (reranking.search_depth), or with the
+        top `depth` candidates read (at most reranking.DEPTH), as answering asks; endnotes
+        among them unless `notes` is false."""
         vector = self.encode_query(query)
-        return self.search_vector(query, vector, k, sources, read_all, notes)
+        return self.search_vector(query, vector, k, sources, depth, notes)
 
-    def search_vector(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None, read_all: bool = False, notes: bool = True) -> list[Hit]:  # fmt: skip
+    def search_vector(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None, depth: int | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
         if self.reader is None:
             return self.hybrid(query, vector, k, sources, notes)
         hits = self.hybrid(query, vector, max(k, DEPTH), sources, notes)
-        depth = DEPTH if read_all else search_depth(query, hits)
+        depth = search_depth(query, hits) if depth is None else min(depth, DEPTH)
         return rerank(query, hits, self.reader, depth=depth)[:k] if depth else hits[:k]
 
     def hybrid(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
@@ -70,8 +81,9 @@ class ContextRetriever:
         view.__dict__.update(self.__dict__, depth=depth)
         return view
 
-    def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None, read_all: bool = True, notes: bool = True) -> list[Hit]:  # fmt: skip
-        """The top k of the fused candidates; `depth` of them are always read (answering's use)."""
+    def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None, depth: int | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
+        """The top k of the fused candidates, the first `depth` of them read (this view's depth
+        at most, and all of it when not given: answering's use)."""
         n = max(k, self.depth)
         r = self.retriever
         queries = zip([query, *self.also], [r.encode_query(query), *self._vectors], strict=True)
@@ -87,4 +99,5 @@ class ContextRetriever:
         ordered = distinct([h for _, h in sorted(fused.values(), key=lambda x: -x[0])])[:n]
         if self.reader is None:
             return ordered[:k]
-        return rerank(query, ordered, self.reader, depth=self.depth)[:k]
+        depth = self.depth if depth is None else min(depth, self.depth)
+        return rerank(query, ordered, self.reader, depth=depth)[:k]
