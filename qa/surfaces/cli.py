@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable
 from enum import StrEnum
@@ -279,6 +280,10 @@ def serve(
     import uvicorn
 
     _check_port(host, port)
+    # The server answers as many requests at once as there are cores, so one onnxruntime
+    # thread each (issue 28, 8 clients on 2 cores: /ask 15.2 -> 17.2 requests/s, /search 54.3
+    # -> 57.1; benchmarks/RESULTS-load.md); QA_ONNX_THREADS still decides where it is set.
+    os.environ.setdefault("QA_ONNX_THREADS", "1")
 
     from qa.answer.assistant import Assistant
     from qa.index.pipeline import counted
