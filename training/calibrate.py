@@ -34,7 +34,10 @@ For each question the top reranking.DEPTH candidates are read once, given their 
    0.64), and balanced accuracy is flat (0.52 +- 0.01 from 0.15 to 0.45), so it cannot choose:
    the reader barely tells SQuAD 2.0's unanswerable questions, written to look answerable, from
    the others. A cap on false refusals keeps what it does tell (weak evidence is declined)
-   without refusing answerable questions it cannot judge.
+   without refusing answerable questions it cannot judge. The cap is 5%, the brief's own target
+   for false refusals: SQuAD's answerable questions share more words with their paragraph than
+   a real folder's do, so a 10% cap here refused 14% of benchmarks/real-heldout.jsonl's answerable
+   questions with the 80k reader, a 5% cap 2% (benchmarks/RESULTS-quality.md).
 
 The two remaining part-A articles (TEST) are left for benchmarks/answers.py to report on. The
 chosen values go into qa/models/reader/reader.json under "calibration", the precision/recall
@@ -74,7 +77,7 @@ SWAPPED = 200
 NEAR_MISS_SHARE = 0.15  # of the CALIBRATION articles' paragraphs, left out of the corpus
 KINDS = ("answerable", "adversarial", "out of corpus", "near miss", "swapped")
 WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
-MAX_FALSE_REFUSALS = 0.10
+MAX_FALSE_REFUSALS = 0.05
 
 
 def corpus_and_questions(titles: tuple[str, ...], seed: int = 11) -> tuple[dict[str, str], list[dict]]:  # fmt: skip
