@@ -512,3 +512,40 @@ def test_what_else_is_not_what_was_said(assistant):
     other = assistant.ask("What else did she write?", history=[{"question": first, "answer": said.answer}])  # fmt: skip
     assert other.answerable and "Strengthening the Industry" in other.answer
     assert other.answer.split(" [")[0] not in said.answer
+
+
+@pytest.mark.parametrize(
+    "question,previous,short,expected",
+    [
+        # a "which" question's answer is its short answer where that is a name, not the
+        # longest name of the sentence that gave it (the agency that sanctioned it)
+        (
+            "When was it delisted?",
+            "Which defi application did Treasury's Office of Foreign Assets Control sanction in August 2022?",  # fmt: skip
+            "Tornado Cash",
+            "When was Tornado Cash delisted?",
+        ),
+        (
+            "Who leads its government?",
+            "Which country brokered the ceasefire?",
+            "Pakistan",
+            "Who leads Pakistan’s government?",
+        ),  # fmt: skip
+        # "what is X" is answered by a description: "it" is still X
+        ("What does it do?", "What is the Space Force?", "Guardians", None),
+        # a short answer that is no name is no referent
+        ("Where was it signed?", "Which agreement did they sign?", "in 2022", None),
+    ],
+)
+def test_a_pronoun_after_which_means_the_short_answer(question, previous, short, expected):
+    from qa.answer.followups import refer
+    from qa.answer.names import is_name
+
+    referred = refer(question, previous, short) if is_name(short) else None
+    assert referred == expected
+
+
+def test_a_plural_pronoun_is_not_one_short_answer():
+    from qa.answer.followups import refer
+
+    assert refer("Who else reacted, besides them?", "Which Gulf states were attacked?", "Kuwait") is None  # fmt: skip

@@ -304,9 +304,22 @@ def pointer(question: str, previous: str, answer: str) -> tuple[str, str | None]
     return None if i is None else (words[i], _referent(previous, answer, words[i].lower()))
 
 
-def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer: str) -> str:
+def refer(question: str, previous: str, referent: str) -> str | None:
+    """`question` with the word that points back read as `referent`, the thing a "what" or
+    "which" question (`previous`) was answered with; None where nothing points back or the
+    earlier question asked for no such thing."""
+    text = question.strip()
+    words = _words(text)
+    i = _find_anaphor(words)
+    plural = {"they", "them", "their", "these", "those"}  # a span is one of them, not all
+    if i is None or words[i].lower() in _PERSONAL | plural or not _asks_for_thing(previous):
+        return None
+    return _replace_anaphor(text, words, i, previous, "", referent)
+
+
+def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer: str, referent: str | None = None) -> str:  # fmt: skip
     w = words[i].lower()
-    referent = _referent(previous, answer, w)
+    referent = referent or _referent(previous, answer, w)
     spans = list(WORD.finditer(text))
     if referent is None:
         context = _content(previous)

@@ -38,6 +38,15 @@ def words(text: str) -> list[str]:
     return WORD.findall(text)
 
 
+def is_name(text: str) -> bool:
+    """Whether the text is one name and nothing else ("Tornado Cash", "Pakistan", "Golden Dome
+    for America (GDA)"), not a year, a month or a clause."""
+    name = re.sub(r"\s*\([A-Z][\w.&-]*\)$", "", text.strip())
+    return (
+        bool(NAME_RUN.fullmatch(name)) and not YEAR.search(name) and name.lower() not in _CALENDAR
+    )
+
+
 def is_person(name: str) -> bool:
     """Whether a name reads as a person's: titles and then a name open it ("General Chance
     Saltzman", not the office "Secretary of the Air Force"), or a middle initial or a "Jr."

@@ -37,9 +37,9 @@ from dataclasses import dataclass, field, replace
 
 from qa.answer import lists
 from qa.answer.conversation import READ_TURNS, Turn, standalone
-from qa.answer.followups import pointer, subject_of
+from qa.answer.followups import pointer, refer, subject_of
 from qa.answer.keys import terms, terms_held
-from qa.answer.names import answering_sentence
+from qa.answer.names import answering_sentence, is_name
 from qa.answer.series import member, reselect
 from qa.index.lexical import tokenize
 from qa.ingest.documents import MARKER
@@ -112,6 +112,12 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str 
     short = "" if refused else (last.short_answer or _short_answer(earlier, last.answer, reader))
     context = [f"{earlier} {short} {question}".strip()]
     points = pointer(question, earlier, "" if refused else last.answer)
+    referred = refer(question, earlier, short) if points and is_name(short) else None
+    if referred:
+        # The thing a "which" question was answered with is its short answer where that is a
+        # name, not the longest name of its sentence: "Tornado Cash", not "the U.S. Treasury's
+        # Office of Foreign Assets Control" that sanctioned it.
+        rule, points = referred, (points[0], short)
     word, referent = points or (None, None)
     found = [Rewrite(rule, word, referent)]
     series = _one_of_series(question, earlier, short) or _event(question, word, earlier, turns)
