@@ -9,6 +9,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 
@@ -74,13 +75,16 @@ class Assistant:
         reader: Reader | None = None,
     ) -> None:
         self.settings = settings
+        # The reader loads beside the index and the encoder (onnxruntime builds its session
+        # outside the GIL): a cold `qa ask` waits for the slower of them, not for both.
+        loading = None if reader else ThreadPoolExecutor(1).submit(Reader)
         name = embedder.name if embedder else resolve_model(settings.model)[0]
         self.index = open_index(settings, name)  # the folder or PostgreSQL (qa/index/store.py)
         # The index's ONNX export when valid: queries then never import torch.
         self.embedder = embedder or load_embedder(self.index.folder, settings.model)
         # The learned reader reranks candidates and finds answers; it holds this assistant's
         # reading cache, which threads share safely.
-        self.reader = reader or Reader()
+        self.reader = reader or loading.result()
         self.retriever = Retriever(self.index, self.embedder, self.reader)
         # How like a question's name the passages' names are: paraphrase weighs, never vetoes.
         self.likeness = NameLikeness(self.embedder.encode)
