@@ -164,7 +164,7 @@ class Assistant:
         the same answer again, over a folder index, when the same is asked again."""
         if self._answers is None or (turns and self.llm is not None):  # an LLM may answer anew
             return self._resolved(question, turns, k, wanted)
-        key = (question, tuple(turns), k, tuple(wanted or ()), self.llm is not None)
+        key = (question, tuple(turns), k, tuple(wanted or ()))  # one assistant, one LLM or none
         with self._answers_lock:
             if key in self._answers:
                 self._answers.move_to_end(key)
