@@ -239,6 +239,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (ignored on a GPU)")
     parser.add_argument("--limit", type=int, default=MAX_EXAMPLES, help="at most this many examples (0: all)")  # fmt: skip
+    parser.add_argument("--offset", type=int, default=0, help="skip the first OFFSET of the seeded draw: with the same seed and shares, a run that goes on from one of --limit OFFSET sees only examples it never did")  # fmt: skip
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke runs)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "training" / "checkpoint")
     parser.add_argument(
@@ -270,8 +271,10 @@ def main() -> None:
         raise SystemExit(f"unknown --data {sorted(unknown)}: choose from {', '.join(SOURCES)}")
     train, calibration = split(sources)
     data = examples(train, rng, args.negatives, args.other, args.swapped)
-    if args.limit:
-        data = rng.sample(data, min(len(data), args.limit))
+    if args.limit or args.offset:
+        # random.sample draws one by one, so the first N of a longer draw are the draw of N.
+        end = args.offset + args.limit if args.limit else len(data)
+        data = rng.sample(data, min(len(data), end))[args.offset :]
     kinds = Counter(e["kind"] for e in data)
     positives = sum(e["span"] is not None for e in data)
     print(f"training on {len(train)} articles ({', '.join(sources)}), {device}: {len(data)} examples, "
@@ -350,6 +353,7 @@ def main() -> None:
         "device": str(device),
         "data": list(sources),
         "examples": len(data),
+        "offset": args.offset,
         "negatives_made": dict(kinds),
         "train_articles": len(train),
         "calibration_articles": [a["title"] for a in calibration],
