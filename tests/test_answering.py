@@ -114,6 +114,16 @@ def test_a_year_the_report_never_states_is_a_near_miss_that_says_what_it_does_st
         assert asked.near_miss is None
 
 
+def test_a_budget_sentence_answers_only_for_its_own_fiscal_year(space_force):
+    # The passage names FY2025 further on ("600 (6%) more than in FY2025"), but the sentence
+    # with the RDT&E figure belongs to FY2026, the year the passage stated before it.
+    answer = space_force.ask("What did the Space Force receive for RDT&E in FY2025?")
+    assert not answer.answerable, answer.answer
+    assert answer.near_miss is not None and answer.near_miss["found"] == "FY2026", answer.answer
+    asked = space_force.ask("What did the Space Force receive for RDT&E in FY2026?")
+    assert asked.answerable and asked.near_miss is None, asked.signals
+
+
 def test_a_name_the_passage_lacks_weighs_but_does_not_veto(space_force):
     # "Washington" for Congress: the report never says Washington, and is right all the same.
     answer = space_force.ask("How much did Washington appropriate for the Space Force for FY2026?")

@@ -114,3 +114,27 @@ def test_a_passage_that_tells_its_time_by_pointing_back_is_not_held_to_a_year() 
     assert [k.text for k in unstated("Which countries applied in 2022?", plain)] == ["2022"]
     # The document's own date is evidence: a report of 2025 states 2025.
     assert unstated("What did the alliance do in 2025?", plain) == []
+
+
+def test_a_fiscal_year_is_the_answer_sentences_own_period() -> None:
+    # The sentence states FY2027: asked for FY2026, it answers another year.
+    asked = "How much is the Army requesting for RDT&E in FY2026?"
+    sentence = "For FY2027 RDT&E funding, the Army is requesting $212 million."
+    assert [k.text for k in keys.out_of_period(asked, sentence, [])] == ["FY2026"]
+    # Stating none, it belongs to the one its passage last stated before it, not to one further on.
+    before = ["Congress appropriated $26.1 billion for FY2026.", "It funded accounts unevenly."]
+    sentence = "For the Space Force, the act provided $14.9 billion for RDT&E."
+    assert [k.text for k in keys.out_of_period("How much for RDT&E in FY2025?", sentence, before)] == ["FY2025"]  # fmt: skip
+    assert keys.out_of_period("How much for RDT&E in fiscal year 2026?", sentence, before) == []
+    # Nothing states a period: nothing to hold it to (the passage-wide check still applies).
+    assert keys.out_of_period("How much for RDT&E in FY2025?", sentence, []) == []
+    # Calendar years often name an event, not the sentence's period: never held to this.
+    assert keys.out_of_period("What followed the 2014 annexation?", "In 2016, they signed.", []) == []  # fmt: skip
+
+
+def test_a_reports_date_does_not_state_a_fiscal_year() -> None:
+    evidence = (
+        "The U.S. Army's Typhon 2026-04-20 For FY2027 funding, the Army requests $212 million."
+    )
+    assert [k.text for k in keys.unstated("How much for FY2026?", evidence)] == ["FY2026"]
+    assert keys.unstated("What did the Army do in 2026?", evidence) == []  # a calendar year, dated

@@ -38,6 +38,10 @@ For each question the top reranking.DEPTH candidates are read once, given their 
    for false refusals: SQuAD's answerable questions share more words with their paragraph than
    a real folder's do, so a 10% cap here refused 14% of benchmarks/real-heldout.jsonl's answerable
    questions with the 80k reader, a 5% cap 2% (benchmarks/RESULTS-quality.md).
+4. where the likeliest candidate is a near miss (it answers for another year or figure) and a
+   less likely one states the question's keys, that one answers only with at least a share of
+   the near miss's probability (qa.answer.answering.Refusal.near_share): of NEAR_SHARES, the one
+   that declines most at the cap, the largest where they tie.
 
 The two remaining part-A articles (TEST) are left for benchmarks/answers.py to report on. The
 chosen values go into qa/models/reader/reader.json under "calibration", the precision/recall
@@ -78,6 +82,7 @@ NEAR_MISS_SHARE = 0.15  # of the CALIBRATION articles' paragraphs, left out of t
 KINDS = ("answerable", "adversarial", "out of corpus", "near miss", "swapped")
 WEIGHTS = [round(0.1 * i, 1) for i in range(11)]
 MAX_FALSE_REFUSALS = 0.05
+NEAR_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # qa.answer.answering.Refusal.near_share
 
 
 def corpus_and_questions(titles: tuple[str, ...], seed: int = 11) -> tuple[dict[str, str], list[dict]]:  # fmt: skip
@@ -201,7 +206,7 @@ def fit_refusal(candidates: list[list[dict]], names: tuple[str, ...] = FEATURES)
     return dict(zip(names, map(float, model.coef_[0]), strict=True)), float(model.intercept_[0])
 
 
-def outcomes(candidates, questions, weights, bias) -> list[tuple[float, bool, bool]]:
+def outcomes(candidates, questions, weights, bias, near_share: float = 0.0) -> list[tuple[float, bool, bool]]:  # fmt: skip
     """(best probability, answerable, the best candidate's sentence is right) per question."""
     out = []
     for cs, q in zip(candidates, questions, strict=True):
@@ -216,6 +221,10 @@ def outcomes(candidates, questions, weights, bias) -> list[tuple[float, bool, bo
             out.append((0.0, bool(q["answers"]), False))
             continue
         i = max(stating, key=lambda i: probs[i])
+        likeliest = max(range(len(cs)), key=lambda j: probs[j])
+        if cs[likeliest].get("unstated") and probs[i] < near_share * probs[likeliest]:
+            out.append((0.0, bool(q["answers"]), False))  # the near miss stands
+            continue
         out.append((float(probs[i]), bool(q["answers"]), bool(cs[i]["right_sentence"])))
     return out
 
@@ -331,7 +340,9 @@ def main() -> None:
     print(f"\nchosen: {chosen_set} (most declined, mean over the four unanswerable kinds)\n")
 
     weights, bias = fit_refusal(candidates, FEATURE_SETS[chosen_set])
-    results = outcomes(candidates, questions, weights, bias)
+    near_share, shares = choose_near_share(candidates, questions, weights, bias, args.max_false_refusals)  # fmt: skip
+    print("near-miss share -> mean declined at the cap: " + ", ".join(f"{s}: {d:.3f}" for s, d in shares.items()))  # fmt: skip
+    results = outcomes(candidates, questions, weights, bias, near_share)
     best = choose_threshold(results, args.max_false_refusals)
     shown = curve(results, sorted({*np.round(np.arange(0.05, 0.96, 0.05), 2), best["threshold"]}))
     print(markdown(shown, best["threshold"]))
@@ -344,6 +355,7 @@ def main() -> None:
             "weights": weights,
             "bias": bias,
             "threshold": best["threshold"],
+            "near_share": near_share,
             "criterion": f"at most {args.max_false_refusals:.0%} false refusals on held-out SQuAD 2.0 questions, calibrated with adversarial, out-of-corpus, same-article near-miss and swapped-key ones",  # fmt: skip
         },
         "chosen_point": best,
@@ -359,6 +371,19 @@ def main() -> None:
         json.dumps(meta | {"calibration": calibration}, indent=1) + "\n", encoding="utf-8"
     )
     print(f"rerank weight {weight}, refusal {weights} bias {bias:.3f}, threshold {best['threshold']}: accuracy {best['accuracy']:.3f}, balanced {best['balanced_accuracy']:.3f}")  # fmt: skip
+
+
+def choose_near_share(candidates, questions, weights, bias, most: float) -> tuple[float, dict]:
+    """Of NEAR_SHARES, the one that declines most (mean over the unanswerable kinds) at its own
+    threshold for the false-refusal cap; where they tie, the largest: the issue's rule, that a
+    question whose year the likeliest passage does not state is not answered, stands unless
+    the data shows it costs."""
+    table = {}
+    for share in NEAR_SHARES:
+        results = outcomes(candidates, questions, weights, bias, share)
+        t = choose_threshold(results, most)["threshold"]
+        table[share] = _declined(by_kind([((p >= t, a, r), q["kind"]) for (p, a, r), q in zip(results, questions, strict=True)]))  # fmt: skip
+    return max(NEAR_SHARES, key=lambda s: (round(table[s], 6), s)), table
 
 
 def _declined(figures: dict) -> float:

@@ -117,12 +117,16 @@ class Refusal:
     bias: float
     threshold: float
     criterion: str
+    # Where the likeliest passage answers for another year or figure (a near miss), another
+    # passage that states the question's keys answers only with at least this share of its
+    # probability; else the near miss is what the documents say.
+    near_share: float = 0.0
 
     @classmethod
     def of(cls, reader: Reader) -> Refusal:
         """The decision calibrated for this reader's model (training/calibrate.py)."""
         c = reader.calibration["refusal"]
-        return cls(c["weights"], c["bias"], c["threshold"], c["criterion"])
+        return cls(c["weights"], c["bias"], c["threshold"], c["criterion"], c.get("near_share", 0.0))  # fmt: skip
 
     def probability(self, features: dict[str, float]) -> float:
         z = self.bias + sum(w * features[name] for name, w in self.weights.items())
@@ -148,10 +152,14 @@ _REFERS_BACK = re.compile(
 
 def unstated(question: str, hit: Hit) -> list[keys.Key]:
     """The question's years and figures (written in figures) that the passage's evidence never
-    states. Where the sentence that answers tells its time by pointing at another ("in the same
+    states, and its fiscal years that are not the answer sentence's own (keys.out_of_period). Where the sentence that answers tells its time by pointing at another ("in the same
     year"), its years cannot be checked and none is held against it: the brief's "Finland and Sweden
     applied for NATO membership" "in the same year" as documents "a year earlier" than 2023."""
     missing = keys.unstated(question, evidence(hit))
+    s, e = _sentence_around(hit)
+    text = hit.passage.text
+    before = [text[a:b] for a, b in sentence_spans(text) if b <= s]
+    missing += [k for k in keys.out_of_period(question, text[s:e], before) if k not in missing]
     if missing and _REFERS_BACK.search(answer_sentence(hit)):
         missing = [k for k in missing if k.kind != "year"]
     return missing
@@ -245,6 +253,8 @@ def decide(
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), {"reason": "no passages"}), 0.0  # fmt: skip
     passing = [(p, h) for p, h in scored if p >= refusal.threshold]
     stating = [(p, h) for p, h in passing if not unstated(question, h)]
+    if stating and stating[0] is not passing[0]:  # the likeliest is a near miss
+        stating = [(p, h) for p, h in stating if p >= refusal.near_share * passing[0][0]]
     p, best = (stating or passing or scored)[0]
     signals = _signals(p, best, refusal, weighed[id(best)])
     if not passing:
@@ -284,8 +294,11 @@ def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> An
     asked = unstated(question, best)[0]
     text = best.passage.text
     s, e = _sentence_around(best)
-    # The reader's sentence first, then the passage's others, then the passage's evidence.
-    places = [text[s:e], *(text[a:b] for a, b in sentence_spans(text) if (a, b) != (s, e))]
+    # The reader's sentence first, then the passage's others, the nearest before it first (the
+    # period it belongs to), then the passage's evidence.
+    others = [(a, b) for a, b in sentence_spans(text) if (a, b) != (s, e)]
+    ordered = [*reversed([x for x in others if x[1] <= s]), *(x for x in others if x[1] > s)]
+    places = [text[s:e], *(text[a:b] for a, b in ordered)]
     found, sentence = None, places[0]
     for place in places:
         found = keys.nearest(asked, place)

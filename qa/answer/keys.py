@@ -63,6 +63,7 @@ class Key:
     figure: float | None = None  # the number as written, before its scale ("26.1" of "$26.1 bn")
     written: bool = True  # written in figures: a key the evidence must state
     fiscal: bool = False
+    dated: bool = False  # the year of a date written 2026-04-20 (a document's date, often)
 
 
 def quantities(text: str) -> list[Key]:
@@ -86,7 +87,7 @@ def quantities(text: str) -> list[Key]:
     for m in _ISO_DATE.finditer(text):
         if free(*m.span()):
             y, mo, d = (int(g) for g in m.groups())
-            add(m, [Key("year", y, str(y)), Key("number", mo, m.group(0), mo), Key("number", d, m.group(0), d)])  # fmt: skip
+            add(m, [Key("year", y, str(y), dated=True), Key("number", mo, m.group(0), mo), Key("number", d, m.group(0), d)])  # fmt: skip
     for m in _YEAR_RANGE.finditer(text):
         first, second = int(m.group(1)), m.group(2)
         last = _full_year(second, first)
@@ -162,6 +163,8 @@ def _same(q: Key, e: Key) -> bool:
     if q.kind == "word" or e.kind == "word":
         return q.kind == e.kind and q.text.lower() == e.text.lower()
     if q.kind == "year" or e.kind == "year":  # "1866" may be a year or a count: equal values
+        if (q.fiscal and e.dated) or (e.fiscal and q.dated):
+            return False  # a report dated 2026-04-20 says nothing of fiscal year 2026
         other = e if q.kind == "year" else q
         plain = other.kind == "year" or (other.kind == "number" and other.figure == other.value)
         return plain and q.value == e.value
@@ -182,6 +185,24 @@ def unstated(question: str, evidence: str) -> list[Key]:
     """The question's keys written in figures that the evidence never states in any form."""
     held = quantities(evidence)
     return [k for k in question_keys(question) if k.written and not states(k, held)]
+
+
+def out_of_period(question: str, sentence: str, before: list[str]) -> list[Key]:
+    """The question's fiscal years that the sentence's own period is not. A budget sentence
+    belongs to the fiscal year it states or, stating none, to the one its passage last stated
+    before it ("Congress appropriated $26.1 billion for FY2026 ... For the Space Force, the act
+    provided $14.9 billion for RDT&E"): asked for FY2025, that sentence answers another year,
+    though the passage names FY2025 further on. Calendar years are not held to this: "after the
+    2014 annexation" often names an event, not the sentence's period."""
+    asked = [k for k in question_keys(question) if k.fiscal and k.written]
+    if not asked:
+        return []
+    period = next((found for text in (sentence, *reversed(before)) if (found := _fiscal_years(text))), [])  # fmt: skip
+    return [k for k in asked if period and not states(k, period)]
+
+
+def _fiscal_years(text: str) -> list[Key]:
+    return [k for k in quantities(text) if k.fiscal]
 
 
 def nearest(key: Key, evidence: str) -> Key | None:
