@@ -225,8 +225,9 @@ def compose(
     refusal = refusal or Refusal.of(retriever.reader)
     notes = bool(_ASKS_FOR_SOURCE.search(question))  # else only body passages may answer
     n = max(k, CANDIDATE_PASSAGES)
+    found = retriever.candidates(question, n, sources, notes=notes)  # found once, read twice
     for depth in (FIRST_READ, CANDIDATE_PASSAGES):
-        hits = retriever.search(question, n, sources, depth=depth, notes=notes)
+        hits = retriever.read(question, found, n, depth)
         answer, p = decide(question, hits, retriever.index, k, refusal, given, said, likeness)
         if answer.answerable and p >= SURE:
             break

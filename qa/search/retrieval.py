@@ -49,11 +49,22 @@ class Retriever:
         return self.search_vector(query, vector, k, sources, depth, notes)
 
     def search_vector(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None, depth: int | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
+        n = max(k, DEPTH) if self.reader else k
+        return self.read(query, self.hybrid(query, vector, n, sources, notes), k, depth)
+
+    def candidates(self, query: str, k: int = 5, sources: Iterable[str] | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
+        """What `search` reads from, unread: `read` them at one depth and then a deeper one
+        without finding them twice."""
+        n = max(k, DEPTH) if self.reader else k
+        return self.hybrid(query, self.encode_query(query), n, sources, notes)
+
+    def read(self, query: str, candidates: list[Hit], k: int = 5, depth: int | None = None) -> list[Hit]:  # fmt: skip
+        """The top k of `candidates`, the first `depth` of them read and reranked (at most
+        reranking.DEPTH; where not given, as far as reading helps: reranking.search_depth)."""
         if self.reader is None:
-            return self.hybrid(query, vector, k, sources, notes)
-        hits = self.hybrid(query, vector, max(k, DEPTH), sources, notes)
-        depth = search_depth(query, hits) if depth is None else min(depth, DEPTH)
-        return rerank(query, hits, self.reader, depth=depth)[:k] if depth else hits[:k]
+            return candidates[:k]
+        depth = search_depth(query, candidates) if depth is None else min(depth, DEPTH)
+        return rerank(query, candidates, self.reader, depth=depth)[:k] if depth else candidates[:k]
 
     def hybrid(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
         """Dense and BM25 scores fused, overlapping passages removed: the reranker's candidates."""
@@ -84,6 +95,10 @@ class ContextRetriever:
     def search(self, query: str, k: int = 5, sources: Iterable[str] | None = None, depth: int | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
         """The top k of the fused candidates, the first `depth` of them read (this view's depth
         at most, and all of it when not given: answering's use)."""
+        return self.read(query, self.candidates(query, k, sources, notes), k, depth)
+
+    def candidates(self, query: str, k: int = 5, sources: Iterable[str] | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
+        """The candidates found with the query and with the conversation, fused, unread."""
         n = max(k, self.depth)
         r = self.retriever
         queries = zip([query, *self.also], [r.encode_query(query), *self._vectors], strict=True)
@@ -96,8 +111,12 @@ class ContextRetriever:
                 kept = kept.with_copy(other)  # the files each search found it in, together
                 fused[hit.passage.id] = (share + 1.0 / (RRF_K + rank), kept)
         # one hit per passage: each search kept the first file it found it in, perhaps another
-        ordered = distinct([h for _, h in sorted(fused.values(), key=lambda x: -x[0])])[:n]
+        return distinct([h for _, h in sorted(fused.values(), key=lambda x: -x[0])])[:n]
+
+    def read(self, query: str, candidates: list[Hit], k: int = 5, depth: int | None = None) -> list[Hit]:  # fmt: skip
+        """The top k of `candidates`, the first `depth` of them read and reranked (this view's
+        depth at most, and all of it when not given)."""
         if self.reader is None:
-            return ordered[:k]
+            return candidates[:k]
         depth = self.depth if depth is None else min(depth, self.depth)
-        return rerank(query, ordered, self.reader, depth=depth)[:k]
+        return rerank(query, candidates, self.reader, depth=depth)[:k]
