@@ -335,3 +335,32 @@ def test_the_same_question_again_is_answered_from_what_was_kept(assistant):
     assert assistant.refreshed().extractive(question) is not first  # a new index: answered anew
     vector = assistant.retriever.encode_query(question)
     assert assistant.retriever.encode_query(question) is vector and not vector.flags.writeable
+
+
+def test_what_else_may_be_the_other_figure_of_the_sentence_already_said(tmp_path, embedder):
+    """'What else ..., besides that?' after a figure: the sentence said holds another figure of
+    the same kind, which answers; the one given is passed over."""
+    from qa.answer.assistant import Assistant
+    from qa.index import build
+    from qa.settings import Settings
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "scanners.md").write_text(
+        "# Scanners at the border\n\n"
+        "The agency bought its first scanners in 2006. An audit office has found that, between "
+        "2008 and 2017, the agency used scanners to arrest 1,700 smugglers and to deny 92,000 "
+        "travellers entry at its crossings. Scanners are also used by the police to find missing "
+        "persons.\n\nThe scanners cost 40 million euros. They were replaced in 2019.\n",
+        encoding="utf-8",
+    )
+    build(corpus, index, embedder)
+    settings = Settings(corpus=corpus, index=index, model=None, cors_origins=(), api_key=None)
+    assistant = Assistant(settings, embedder)
+    first = "According to the audit office, how many smugglers did the agency arrest with scanners between 2008 and 2017?"  # fmt: skip
+    said = assistant.ask(first)
+    assert said.answerable and "1,700" in said.answer, said.signals
+    history = [{"question": first, "answer": said.answer}]
+    other = assistant.ask("What else did scanners let the agency do over that period, besides that?", history=history)  # fmt: skip
+    assert other.answerable and "92,000" in other.answer, (other.query_used, other.answer)
+    assert other.short_answer is None or "1,700" not in other.short_answer.text

@@ -163,6 +163,18 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ("When was the first city charter signed?", "In 1901. [1]"),
             "When was the next city charter signed?",
         ),
+        # "besides that": the earlier answer set aside (the answerer passes over it), not a referent
+        (
+            "Besides those, which other towns were flooded?",
+            ("Which towns were flooded in the storm?", "Arles and Nîmes were flooded. [1]"),
+            "Which other towns were flooded?",
+        ),
+        # "that period": the time the earlier question named
+        (
+            "What else did the council build during that period, besides that?",
+            ("How many schools did the council build between 1998 and 2004?", "Nine. [1]"),
+            "What else did the council build during that period? (between 1998 and 2004)",
+        ),
     ],
 )
 def test_follow_ups_become_standalone(question, previous, expected):

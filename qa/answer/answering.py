@@ -247,7 +247,8 @@ def decide(
     """The answer that the read ones of `hits` give, and its probability of being right."""
     candidates = leads(question, hits, index, given)
     if said:  # sentence_spans per candidate: only for a follow-up that asks for something else
-        candidates = [h for h in candidates if answer_sentence(h) not in said] or candidates
+        fresh = [h for h in candidates if answer_sentence(h) not in said or _another(h, given)]
+        candidates = fresh or candidates
     weighed = {id(h): features(question, h, likeness) for h in candidates}
     scored = sorted(((refusal.probability(weighed[id(h)]), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
     if not scored:
@@ -275,6 +276,18 @@ def decide(
     if short is not None:
         short = replace(short, page=index.page_at(short.source, short.start))
     return Answer(question, " ".join(parts), True, citations, signals, short_answer=short), p
+
+
+def _another(hit: Hit, given: Collection[str]) -> bool:
+    """Whether a hit's span is another figure or date where one was given: a sentence already
+    said may answer "What else ...?" where it states two ("to capture or kill 1,700 individuals
+    and deny 92,000 individuals access"), with the one not given (leads passed over what was).
+    Not for names: after "Who wrote X?", "What else did she write?" asks for another work than
+    the one her sentence already named."""
+    r = hit.reading
+    span = hit.passage.text[r.span[0] : r.span[1]]
+    kinds = [kind for kind in ("date", "number") for g in given if spans.fits(kind, g)]
+    return bool(kinds) and any(spans.holds(kind, span) for kind in kinds)
 
 
 def _signals(p: float, best: Hit, refusal: Refusal, weighed: dict[str, float]) -> dict:

@@ -46,6 +46,20 @@ _ABOUT = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
+# "..., besides that?", "other than those": the earlier answer, set aside; what the question
+# asks is read without it (the answerer passes over what was given and said: qa.answer.resolution).
+_BESIDES = re.compile(
+    r"[\s,]*\b(?:besides|other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|in\s+addition\s+to)"
+    r"\s+(?:that|those|this|these|it|them)\b",
+    re.IGNORECASE,
+)
+# "that period", "the same year": the time the earlier question named.
+_TIME_NOUNS = {"period", "year", "years", "time", "month", "decade", "date", "day", "week", "quarter"}  # fmt: skip
+_TIME = re.compile(
+    r"\b(?:between|from)\s+(?:[\w,]+\s+){0,3}?(?:FY\s?)?(?:1[89]|20)\d\d\s+(?:and|to|through)\s+(?:[\w,]+\s+){0,3}?(?:FY\s?)?(?:1[89]|20)\d\d\b"
+    r"|\b(?:in|on|during|since|by|for|as\s+of)\s+(?:[A-Z][a-z]+\s+)?(?:\d{1,2},?\s+)?(?:FY\s?|fiscal\s+year\s+)?(?:1[89]|20)\d\d\b",
+    re.IGNORECASE,
+)
 _REFUSALS = ("does not answer", "doesn't answer", "not in the corpus", "cannot answer")
 
 
@@ -55,7 +69,9 @@ def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
     previous, answer = earlier[-1]
     if _is_refusal(answer):
         answer = ""
-    text = question.strip()
+    text = _BESIDES.sub("", question.strip()).strip(" ,")
+    text = text[:1].upper() + text[1:]
+    plain = question if text == question.strip() else text  # as typed, unless set aside
     words = _words(text)
     lower = [w.lower() for w in words]
 
@@ -83,7 +99,7 @@ def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
 
     anaphor = _find_anaphor(words)
     if anaphor is None:
-        return question
+        return plain
     return _replace_anaphor(text, words, anaphor, previous, answer)
 
 
@@ -319,6 +335,10 @@ def refer(question: str, previous: str, referent: str) -> str | None:
 
 def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer: str, referent: str | None = None) -> str:  # fmt: skip
     w = words[i].lower()
+    after = words[i + 1].lower() if i + 1 < len(words) else ""
+    when = _TIME.search(previous) if w in ("that", "this") and after in _TIME_NOUNS else None
+    if when:  # "over that period" after "... between 2008 and 2017?"
+        return f"{text.rstrip()} ({when.group(0)})"
     referent = referent or _referent(previous, answer, w)
     spans = list(WORD.finditer(text))
     if referent is None:

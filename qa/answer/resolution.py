@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
-from qa.answer import lists
+from qa.answer import lists, spans
 from qa.answer.conversation import READ_TURNS, Turn, standalone
 from qa.answer.followups import pointer, refer, subject_of
 from qa.answer.keys import terms, terms_held
@@ -280,9 +280,12 @@ def _sentences(answer: str) -> tuple[str, ...]:
 
 
 def _short_answer(query: str, answer: str, reader: Reader) -> str:
-    """The reader's own answer span in the earlier answer, read with the earlier query."""
+    """The reader's answer span in the earlier answer, read with the earlier query and chosen
+    as answering chooses it (qa.answer.spans: the kind asked for first), so that a "how many"
+    question's answer is its figure, not the agency its sentence names first."""
     text = MARKER.sub("", answer)
     (reading,) = reader.read(query, [text])
+    reading = spans.choose(query, text, reading, idf=lambda term: 1.0) or reading
     a, b = reading.span
     # only where the reader finds an answer there at all (P > 0.5)
     return text[a:b].strip(" ,.;:") if reading.answer_logit > 0 else ""

@@ -101,6 +101,11 @@ def fits(kind: str | None, text: str) -> bool | None:
     return bool(words) and named * 2 >= len(words) and len(words) <= 8
 
 
+def holds(kind: str, text: str) -> bool:
+    """Whether text holds a date or a number (kind "date", "number"), maybe within a clause."""
+    return bool((_DATE if kind == "date" else _NUMBER).search(text))
+
+
 def match(question: str, sentence: str, idf: Callable[[str], float]) -> float:
     """The share of the question's content words (weighted by idf) that the sentence holds."""
     wanted = set(tokenize(question))
