@@ -512,6 +512,9 @@ def test_which_things_a_question_asked_for_are_its_subject(assistant):
     earlier = "Which city charters does the report discuss?"
     assert subject_of(earlier) == "the city charters"
     assert subject_of("Which mayor leads the council?") == "the council"  # no auxiliary: the object
+    # an -ed word after "of" is an adjective, not the participle that closes the subject
+    assert subject_of("What are the four pillars of integrated deterrence?") == "the four pillars of integrated deterrence"  # fmt: skip
+    assert subject_of("When was the old museum built?") == "the old museum"
     found = readings("On what date was the first one signed?", [Turn(earlier, "Three charters. [1]")], assistant.reader)  # fmt: skip
     assert "On what date was the first city charter signed?" in [r.query for r in found.rewrites]
 

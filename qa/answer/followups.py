@@ -200,9 +200,12 @@ def subject_of(query: str) -> str | None:
     while end < len(words) and end - start <= 8:
         w = words[end].lower()
         joins = w in ("and", "&") and end + 1 < len(words) and words[end + 1][:1].isupper()
-        if (w in _BOUNDARY and not joins) or (
-            w.endswith("ed") and end > start + 1 and not words[end][:1].isupper()
-        ):
+        # a participle closes it ("the old museum | built"), not an adjective after a
+        # preposition or article ("the building blocks of | decentralized finance")
+        participle = w.endswith("ed") and end > start + 1 and not words[end][:1].isupper()
+        if participle and words[end - 1].lower() in PREPOSITIONS | DETERMINERS | {"of"}:
+            participle = False
+        if (w in _BOUNDARY and not joins) or participle:
             break
         if w in PREPOSITIONS and w not in ("of", "on", "between", "for", "about", "in", "to"):
             break
