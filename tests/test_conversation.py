@@ -560,6 +560,35 @@ def test_a_pronoun_after_which_means_the_short_answer(question, previous, short,
     assert referred == expected
 
 
+@pytest.mark.parametrize(
+    "question,previous,answer,short,expected",
+    [
+        # "that" after "what did X <verb>": the thing acted on, not the country its sentence
+        # names first
+        (
+            "What will that lead to at the summit?",
+            "What did the three ministers sign in May?",
+            "Portugal welcomes the accord signed in May by the three ministers. [1]",
+            "accord",
+            "(the accord)",
+        ),
+        # "what is X" is answered by a description: "it" is still X
+        (
+            "When was it founded?",
+            "What is the harbour board?",
+            "The harbour board is a public body that runs the port of Leith. [1]",
+            "a public body",
+            "the harbour board",
+        ),
+    ],
+)
+def test_that_after_what_did_means_the_thing_acted_on(question, previous, answer, short, expected):
+    from qa.answer.resolution import readings
+
+    found = readings(question, [Turn(previous, answer, short)], reader=None)
+    assert expected in found.rewrites[0].query, found.rewrites[0].query
+
+
 def test_a_plural_pronoun_is_not_one_short_answer():
     from qa.answer.followups import refer
 

@@ -112,12 +112,13 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str 
     short = "" if refused else (last.short_answer or _short_answer(earlier, last.answer, reader))
     context = [f"{earlier} {short} {question}".strip()]
     points = pointer(question, earlier, "" if refused else last.answer)
-    referred = refer(question, earlier, short) if points and is_name(short) else None
+    thing = (short if is_name(short) else _acted_on(earlier, short, points[0])) if points else ""
+    referred = refer(question, earlier, thing) if thing else None
     if referred:
         # The thing a "which" question was answered with is its short answer where that is a
         # name, not the longest name of its sentence: "Tornado Cash", not "the U.S. Treasury's
         # Office of Foreign Assets Control" that sanctioned it.
-        rule, points = referred, (points[0], short)
+        rule, points = referred, (points[0], thing)
     word, referent = points or (None, None)
     found = [Rewrite(rule, word, referent)]
     series = _one_of_series(question, earlier, short) or _event(question, word, earlier, turns)
@@ -132,6 +133,22 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str 
         found.insert(0, Rewrite(written, written=True))
     said = () if refused or not _ELSE.search(question) else _sentences(last.answer)
     return Readings(found, context, (short,) if short else (), said)
+
+
+# "What did Turkey, Sweden and Finland sign?": the answer is what the subject acted on.
+_ACTED_ON = re.compile(r"^\s*(?:what|which)\s+(?:\w+\s+)?(?:did|does|do|has|have|had|will|would)\b", re.IGNORECASE)  # fmt: skip
+
+
+def _acted_on(earlier: str, short: str, word: str) -> str:
+    """The thing, as a noun phrase, that a "what did X <verb>" question was answered with, where
+    a singular "that"/"it" then means it ("What will that pave the way for?" after "What did they
+    sign?": the agreement, not the country its sentence names first); "" otherwise."""
+    words = short.split()
+    if word.lower() not in ("that", "it", "this") or not _ACTED_ON.match(earlier):
+        return ""
+    if not 1 <= len(words) <= 6 or any(c.isdigit() for c in short) or not short[:1].islower():
+        return ""
+    return short if words[0].lower() in ("the", "a", "an", "its", "their") else f"the {short}"
 
 
 def checked(written: str, question: str, turns: Sequence[Turn]) -> str | None:
