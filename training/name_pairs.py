@@ -53,9 +53,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "training"))
 
 from reader import OUT_OF_CORPUS_ARTICLES, split  # noqa: E402
+from siblings import listed  # noqa: E402
 
 from qa.answer.keys import MAX_NAMES, _fold, _names  # noqa: E402
-from qa.answer.names import _NAME_WORD, DETERMINERS, NAME_RUN, PREPOSITIONS, is_name  # noqa: E402
+from qa.answer.names import NAME_RUN  # noqa: E402
 from qa.models.name_pairs import FOLDER, bare, features  # noqa: E402
 
 SOURCES = ("squad1-train", "squad2-train", "tydi")
@@ -68,10 +69,6 @@ HELD_OUT = 0.2  # of the articles, by title
 C_GRID = np.logspace(-5, 2, 15)
 BAND = (0.55, 0.75)  # cosine band reported apart: where the brief's metonyms and swaps both sit
 STRATA = 5  # held-out pairs are also judged within fifths of the which-names control's score
-# A list's item: a name without "and"/"&" inside (NAME_RUN keeps "France and Germany" whole).
-_ITEM = rf"{_NAME_WORD}(?:\s+(?:(?:of|the|for|de|von|der)\s+)*{_NAME_WORD})*"
-_LIST = re.compile(rf"(?<![\w’'])({_ITEM})((?:,\s+{_ITEM})*),?\s+(and|or)\s+({_ITEM})(?![\w’'])")
-_OPENERS = DETERMINERS | PREPOSITIONS | {"both", "either", "neither"}
 # Illustrations only (printed, never used to choose anything).
 DEMONSTRATION = (
     ("Beijing", "China"), ("Ankara", "Türkiye"), ("the bloc", "the EU"),
@@ -91,26 +88,6 @@ class Pair:
     def key(self) -> tuple[str, str]:
         x, y = self.a.lower(), self.b.lower()
         return (x, y) if x <= y else (y, x)
-
-
-def listed(text: str) -> list[list[str]]:
-    """The names the text lists together as alternatives, one list each."""
-    lists = []
-    for m in _LIST.finditer(text):
-        items = [m.group(1), *m.group(2).split(",")[1:], m.group(4)]
-        if m.group(3) == "or" and len(items) < 3:
-            continue
-        items = [bare(_strip_openers(i)) for i in items]
-        if all(i and is_name(i) for i in items):
-            lists.append(items)
-    return lists
-
-
-def _strip_openers(item: str) -> str:
-    words = item.split()
-    while words and words[0].lower() in _OPENERS:
-        words = words[1:]
-    return " ".join(words)
 
 
 def shown(text: str) -> str:

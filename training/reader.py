@@ -42,6 +42,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from siblings import siblings, swap_sibling
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "benchmarks"
 SQUAD2 = SHARED / "squad2" / "dev-v2.0-part-A.json"
@@ -101,8 +103,11 @@ def examples(
     negatives: float = NEGATIVE_SHARE,
     other: float = 0.0,
     swapped: float = 0.0,
+    known: dict[str, list[str]] | None = None,
 ) -> list[dict]:
-    """(question, context, answer char span or None, kind) examples."""
+    """(question, context, answer char span or None, kind) examples. With `known` (siblings.
+    siblings), a swapped name is a sibling where one is listed; the choice draws on its own
+    random state, so that the examples and their order are those of a run without it."""
     out = []
     # TyDi holds one paragraph per "article": its out-of-scope negatives come from any other.
     every = [(n, p["context"]) for n, a in enumerate(train) for p in a["paragraphs"]]
@@ -132,6 +137,9 @@ def examples(
                         out.append({"question": qa["question"], "context": context, "span": None, "kind": "out of scope"})  # fmt: skip
                 if span is not None and rng.random() < swapped:
                     changed = swap(qa["question"], contexts[i], names, rng)
+                    if changed and known:
+                        own = random.Random(f"{n}:{i}:{qa['question']}")
+                        changed = swap_sibling(qa["question"], contexts[i], known, own) or changed
                     if changed:
                         out.append({"question": changed, "context": contexts[i], "span": None, "kind": "swapped"})  # fmt: skip
     return out
@@ -239,6 +247,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--threads", type=int, default=2, help="CPU threads (ignored on a GPU)")
     parser.add_argument("--limit", type=int, default=MAX_EXAMPLES, help="at most this many examples (0: all)")  # fmt: skip
+    parser.add_argument("--swap-siblings", action="store_true", help="swap a name for one the data lists beside it (training/siblings.py), not a random one")  # fmt: skip
     parser.add_argument("--offset", type=int, default=0, help="skip the first OFFSET of the seeded draw: with the same seed and shares, a run that goes on from one of --limit OFFSET sees only examples it never did")  # fmt: skip
     parser.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (smoke runs)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=ROOT / "training" / "checkpoint")
@@ -270,7 +279,8 @@ def main() -> None:
     if unknown := set(sources) - set(SOURCES):
         raise SystemExit(f"unknown --data {sorted(unknown)}: choose from {', '.join(SOURCES)}")
     train, calibration = split(sources)
-    data = examples(train, rng, args.negatives, args.other, args.swapped)
+    known = siblings(p["context"] for a in train for p in a["paragraphs"]) if args.swap_siblings else None  # fmt: skip
+    data = examples(train, rng, args.negatives, args.other, args.swapped, known)
     if args.limit or args.offset:
         # random.sample draws one by one, so the first N of a longer draw are the draw of N.
         end = args.offset + args.limit if args.limit else len(data)
@@ -363,6 +373,7 @@ def main() -> None:
         "negatives": args.negatives,
         "other": args.other,
         "swapped": args.swapped,
+        "swap_siblings": args.swap_siblings,
         "bf16": args.bf16,
         "threads": args.threads,
     }
