@@ -515,6 +515,9 @@ def test_which_things_a_question_asked_for_are_its_subject(assistant):
     # an -ed word after "of" is an adjective, not the participle that closes the subject
     assert subject_of("What are the four pillars of integrated deterrence?") == "the four pillars of integrated deterrence"  # fmt: skip
     assert subject_of("When was the old museum built?") == "the old museum"
+    assert subject_of("What is the largest covered market by floor area?") == "the largest covered market"  # fmt: skip
+    # a source named first is not the subject
+    assert subject_of("According to the council's annual report, where was the first lending library opened?") == "the first lending library"  # fmt: skip
     found = readings("On what date was the first one signed?", [Turn(earlier, "Three charters. [1]")], assistant.reader)  # fmt: skip
     assert "On what date was the first city charter signed?" in [r.query for r in found.rewrites]
 

@@ -46,6 +46,7 @@ _ABOUT = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
+_SOURCE_FIRST = re.compile(r"^\s*(?:according\s+to|per|in)\s+(?:the\s+)?[^,?]{3,80}?,\s*(?=(?:what|which|who|whom|whose|when|where|why|how)\b)", re.IGNORECASE)  # fmt: skip
 # "..., besides that?", "other than those": the earlier answer, set aside; what the question
 # asks is read without it (the answerer passes over what was given and said: qa.answer.resolution).
 _BESIDES = re.compile(
@@ -168,7 +169,9 @@ def _frame_end(words: list[str]) -> int:
 def subject_of(query: str) -> str | None:
     """The earlier question's subject, where it can be read cleanly: the noun phrase after the
     question's frame ("When was | the latest joint declaration | published?", "Who wrote | the
-    ICDS brief on military mobility?", "What did | France and the UK | push for?")."""
+    ICDS brief on military mobility?", "What did | France and the UK | push for?"); a source
+    named first ("According to the fact sheet, where was ...") is not it."""
+    query = _SOURCE_FIRST.sub("", query)
     words = _words(query)
     start = _frame_end(words)
     aux = words[start - 1].lower() if 0 < start <= len(words) and words[start - 1].lower() in _AUX else ""  # fmt: skip
@@ -200,10 +203,15 @@ def subject_of(query: str) -> str | None:
     while end < len(words) and end - start <= 8:
         w = words[end].lower()
         joins = w in ("and", "&") and end + 1 < len(words) and words[end + 1][:1].isupper()
-        # a participle closes it ("the old museum | built"), not an adjective after a
+        # a participle closes it ("the old museum | built", "the treaty | signed in Lisbon"),
+        # not an adjective before its noun ("the largest | decentralized exchange") or after a
         # preposition or article ("the building blocks of | decentralized finance")
         participle = w.endswith("ed") and end > start + 1 and not words[end][:1].isupper()
-        if participle and words[end - 1].lower() in PREPOSITIONS | DETERMINERS | {"of"}:
+        after = words[end + 1].lower() if end + 1 < len(words) else "?"
+        if participle and (
+            words[end - 1].lower() in PREPOSITIONS | DETERMINERS | {"of"}
+            or not (after in _BOUNDARY or after in PREPOSITIONS or after in ("by", "of"))
+        ):
             participle = False
         if (w in _BOUNDARY and not joins) or participle:
             break
