@@ -364,3 +364,39 @@ def test_what_else_may_be_the_other_figure_of_the_sentence_already_said(tmp_path
     other = assistant.ask("What else did scanners let the agency do over that period, besides that?", history=history)  # fmt: skip
     assert other.answerable and "92,000" in other.answer, (other.query_used, other.answer)
     assert other.short_answer is None or "1,700" not in other.short_answer.text
+
+
+def _read(text: str, span: str):
+    from qa.ingest.passages import Passage
+    from qa.models.reading import Reading
+    from qa.search.hybrid import Hit
+
+    passage = Passage("d.txt#1.1", "d.txt", 0, len(text), text, "Intro", 1, (), "A report", None)
+    at = text.index(span)
+    return Hit(passage, 0.5, 1, 0.5, 0.5, reading=Reading(1.0, (at, at + len(span)), 5.0, 0.0))
+
+
+def test_a_sentence_said_answers_what_else_only_with_what_was_neither_answered_nor_asked():
+    from qa.answer.answering import _another
+
+    text = "Agencies such as the Secret Service use scanners to investigate crimes and to find missing persons."  # fmt: skip
+    asked = "Which agencies use scanners to investigate crimes?"
+    question = "What else do those agencies use scanners for?"
+    assert _another(
+        question, _read(text, "to find missing persons"), ("the Secret Service",), asked
+    )
+    assert not _another(question, _read(text, "the Secret Service"), ("the Secret Service",), asked)
+    assert not _another(
+        question, _read(text, "to investigate crimes"), ("the Secret Service",), asked
+    )
+    # after "Who wrote ...?", her sentence names the piece asked about and a date: nothing else
+    cited = "Jo Park, “The Harbour Plan,” ICDS, 7 April 2025."
+    asked = "Who wrote the ICDS piece on the Harbour Plan?"
+    for span in ("The Harbour Plan", "7 April 2025", "ICDS"):
+        assert not _another("What else did she write?", _read(cited, span), ("Jo Park",), asked), (
+            span
+        )
+    # a figure given: another figure of the sentence, not a clause without one
+    text = "It arrested 1,700 smugglers and denied 92,000 travellers entry, a record."
+    assert _another("What else did it do?", _read(text, "92,000 travellers"), ("1,700 smugglers",), "How many smugglers did it arrest?")  # fmt: skip
+    assert not _another("What else did it do?", _read(text, "a record"), ("1,700 smugglers",), "How many smugglers did it arrest?")  # fmt: skip

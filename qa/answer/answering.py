@@ -213,6 +213,7 @@ def compose(
     given: Collection[str] = (),
     said: Collection[str] = (),
     likeness: keys.NameLikeness | None = None,
+    asked: str = "",
 ) -> Answer:
     """The answer to `question`: its best candidate's sentence where the refusal lets it answer
     and the candidate states the question's quantities and times; a near miss where the only
@@ -228,7 +229,9 @@ def compose(
     found = retriever.candidates(question, n, sources, notes=notes)  # found once, read twice
     for depth in (FIRST_READ, CANDIDATE_PASSAGES):
         hits = retriever.read(question, found, n, depth)
-        answer, p = decide(question, hits, retriever.index, k, refusal, given, said, likeness)
+        answer, p = decide(
+            question, hits, retriever.index, k, refusal, given, said, likeness, asked
+        )
         if answer.answerable and p >= SURE:
             break
     return answer
@@ -243,11 +246,12 @@ def decide(
     given: Collection[str] = (),
     said: Collection[str] = (),
     likeness: keys.NameLikeness | None = None,
+    asked: str = "",
 ) -> tuple[Answer, float]:
     """The answer that the read ones of `hits` give, and its probability of being right."""
     candidates = leads(question, hits, index, given)
     if said:  # sentence_spans per candidate: only for a follow-up that asks for something else
-        fresh = [h for h in candidates if answer_sentence(h) not in said or _another(h, given)]
+        fresh = [h for h in candidates if answer_sentence(h) not in said or _another(question, h, given, asked)]  # fmt: skip
         candidates = fresh or candidates
     weighed = {id(h): features(question, h, likeness) for h in candidates}
     scored = sorted(((refusal.probability(weighed[id(h)]), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
@@ -278,16 +282,22 @@ def decide(
     return Answer(question, " ".join(parts), True, citations, signals, short_answer=short), p
 
 
-def _another(hit: Hit, given: Collection[str]) -> bool:
-    """Whether a hit's span is another figure or date where one was given: a sentence already
-    said may answer "What else ...?" where it states two ("to capture or kill 1,700 individuals
-    and deny 92,000 individuals access"), with the one not given (leads passed over what was).
-    Not for names: after "Who wrote X?", "What else did she write?" asks for another work than
-    the one her sentence already named."""
+def _another(question: str, hit: Hit, given: Collection[str], asked: str) -> bool:
+    """Whether a sentence already said may answer "What else ...?" with this hit's span: a
+    second figure or date beside the one given ("to capture or kill 1,700 individuals and deny
+    92,000 individuals access"); else a name or a clause that neither the earlier answer nor
+    the earlier question (`asked`) holds ("will increase its funding to the Erasmus+ programme,
+    and will double EU support to the Fulbright-Schuman programme"; "... to assist in the
+    investigation of crimes and to identify missing persons"). After "Who wrote the piece on
+    X?", the sentence that named her holds nothing else of that kind: X was asked about."""
     r = hit.reading
     span = hit.passage.text[r.span[0] : r.span[1]]
+    if not spans.says_something_new(question, span, (*given, asked)):
+        return False
     kinds = [kind for kind in ("date", "number") for g in given if spans.fits(kind, g)]
-    return bool(kinds) and any(spans.holds(kind, span) for kind in kinds)
+    if kinds:
+        return any(spans.holds(kind, span) for kind in kinds)
+    return not (spans.fits("date", span) or spans.fits("number", span))
 
 
 def _signals(p: float, best: Hit, refusal: Refusal, weighed: dict[str, float]) -> dict:

@@ -194,6 +194,7 @@ class Assistant:
                 wanted,
                 given=found.given,
                 said=found.said,
+                asked=found.asked,
                 likeness=self.likeness,
             )
             if answer.answerable:

@@ -57,7 +57,8 @@ _ONE = re.compile(
     re.IGNORECASE,
 )
 _SERIES = {"first", "second", "third", "fourth", "fifth", "last", "latest", "previous", "next", "other", "earlier", "later", "before", "after"}  # fmt: skip
-_ELSE = re.compile(r"\b(?:else|another)\b", re.IGNORECASE)  # asks for what was not answered yet
+# asks for what was not answered yet ("Which other programme ...?"; "the other one" is a place)
+_ELSE = re.compile(r"\b(?:else|another|(?<!the\s)(?<!each\s)other)\b", re.IGNORECASE)
 _PREPOSITIONS_AFTER = {"on", "about", "of", "for", "in", "from", "by", "with", "to"}
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # "the second one", "the last of them", "And the third?": a place in a list.
@@ -97,6 +98,7 @@ class Readings:
     context: list[str] = field(default_factory=list)
     given: tuple[str, ...] = ()
     said: tuple[str, ...] = ()  # sentences the answer may not repeat ("What else did she write?")
+    asked: str = ""  # the earlier question, where `said` is given: what is already known
 
 
 def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str | None = None, following: Following | None = None) -> Readings:  # fmt: skip
@@ -132,7 +134,7 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str 
     if written and written not in {r.query for r in found}:
         found.insert(0, Rewrite(written, written=True))
     said = () if refused or not _ELSE.search(question) else _sentences(last.answer)
-    return Readings(found, context, (short,) if short else (), said)
+    return Readings(found, context, (short,) if short else (), said, earlier if said else "")
 
 
 # "What did Turkey, Sweden and Finland sign?": the answer is what the subject acted on.
