@@ -13,7 +13,9 @@ are asked of the whole corpus through qa's retrieval, a mix of the four kinds a 
   out of the corpus (a seeded NEAR_MISS_SHARE of those articles' paragraphs), where no other
   paragraph of the article holds an answer: the article's other paragraphs share their words;
 - swapped keys: answerable CALIBRATION questions with a year, number or name swapped for one
-  their article never states ("Who will host the 2030 summit?" over documents about 2024).
+  their article never states ("Who will host the 2030 summit?" over documents about 2024); a
+  name for a sibling that the corpus or the training data list beside it where there is one
+  (training/siblings.py: "England" for "France"), else for a random name of the corpus.
 
 A candidate whose passage never states a year or figure the question writes in figures cannot
 answer (qa.answer.keys: a near miss), as at run time.
@@ -60,7 +62,8 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from reader import ROOT, SQUAD1_TRAIN, SQUAD2, articles
+from reader import ROOT, SOURCES, SQUAD1_TRAIN, SQUAD2, articles, split
+from siblings import siblings, swap_sibling
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from common import build_qa, log, write_corpus  # noqa: E402
@@ -117,9 +120,12 @@ def corpus_and_questions(titles: tuple[str, ...], seed: int = 11) -> tuple[dict[
         questions.append({"question": q, "source": None, "answers": [], "kind": "out of corpus"})
     lower = {w for d in documents.values() for w in re.findall(r"\b[a-z]+\b", d)}
     pool = sorted({w for d in documents.values() for w in _NAME.findall(d)} - {w.title() for w in lower})  # fmt: skip
+    # siblings as the training data lists them (a map of names only: no question or answer)
+    known = siblings([*documents.values(), *(p["context"] for a in split(SOURCES)[0] for p in a["paragraphs"])])  # fmt: skip
     answerable = [q for q in questions if q["kind"] == "answerable"]
     for q in rng.sample(answerable, len(answerable)):
-        swapped = swap(q["question"], documents[q["source"]], pool, rng)
+        article = documents[q["source"]]
+        swapped = swap_sibling(q["question"], article, known, rng) or swap(q["question"], article, pool, rng)  # fmt: skip
         if swapped:
             questions.append({"question": swapped, "source": q["source"], "answers": [], "kind": "swapped"})  # fmt: skip
         if sum(x["kind"] == "swapped" for x in questions) == SWAPPED:
