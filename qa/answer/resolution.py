@@ -57,8 +57,9 @@ _ONE = re.compile(
     re.IGNORECASE,
 )
 _SERIES = {"first", "second", "third", "fourth", "fifth", "last", "latest", "previous", "next", "other", "earlier", "later", "before", "after"}  # fmt: skip
-# asks for what was not answered yet ("Which other programme ...?"; "the other one" is a place)
-_ELSE = re.compile(r"\b(?:else|another|(?<!the\s)(?<!each\s)other)\b", re.IGNORECASE)
+# asks for what was not answered yet; not "other", which often asks for the rest of a list the
+# sentence already said gave ("And what other strategic subject?": space, beside the technologies)
+_ELSE = re.compile(r"\b(?:else|another)\b", re.IGNORECASE)
 _PREPOSITIONS_AFTER = {"on", "about", "of", "for", "in", "from", "by", "with", "to"}
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # "the second one", "the last of them", "And the third?": a place in a list.
