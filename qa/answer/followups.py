@@ -54,7 +54,7 @@ _BESIDES = re.compile(
     r"\s+(?:that|those|this|these|it|them)\b",
     re.IGNORECASE,
 )
-# "that period", "the same year": the time the earlier question named.
+# "that period", "this year": the time the earlier question named.
 _TIME_NOUNS = {"period", "year", "years", "time", "month", "decade", "date", "day", "week", "quarter"}  # fmt: skip
 _TIME = re.compile(
     r"\b(?:between|from)\s+(?:[\w,]+\s+){0,3}?(?:FY\s?)?(?:1[89]|20)\d\d\s+(?:and|to|through)\s+(?:[\w,]+\s+){0,3}?(?:FY\s?)?(?:1[89]|20)\d\d\b"
