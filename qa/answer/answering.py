@@ -156,10 +156,11 @@ def unstated(question: str, hit: Hit) -> list[keys.Key]:
     year"), its years cannot be checked and none is held against it: the brief's "Finland and Sweden
     applied for NATO membership" "in the same year" as documents "a year earlier" than 2023."""
     missing = keys.unstated(question, evidence(hit))
-    s, e = _sentence_around(hit)
-    text = hit.passage.text
-    before = [text[a:b] for a, b in sentence_spans(text) if b <= s]
-    missing += [k for k in keys.out_of_period(question, text[s:e], before) if k not in missing]
+    if keys.asks_fiscal_year(question):  # else no period to hold the sentence to
+        s, e = _sentence_around(hit)
+        text = hit.passage.text
+        before = [text[a:b] for a, b in sentence_spans(text) if b <= s]
+        missing += [k for k in keys.out_of_period(question, text[s:e], before) if k not in missing]
     if missing and _REFERS_BACK.search(answer_sentence(hit)):
         missing = [k for k in missing if k.kind != "year"]
     return missing

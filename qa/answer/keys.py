@@ -194,11 +194,20 @@ def out_of_period(question: str, sentence: str, before: list[str]) -> list[Key]:
     provided $14.9 billion for RDT&E"): asked for FY2025, that sentence answers another year,
     though the passage names FY2025 further on. Calendar years are not held to this: "after the
     2014 annexation" often names an event, not the sentence's period."""
-    asked = [k for k in question_keys(question) if k.fiscal and k.written]
+    asked = _fiscal_asked(question)
     if not asked:
         return []
     period = next((found for text in (sentence, *reversed(before)) if (found := _fiscal_years(text))), [])  # fmt: skip
     return [k for k in asked if period and not states(k, period)]
+
+
+def asks_fiscal_year(question: str) -> bool:
+    """Whether the question names a fiscal year in figures ("FY2026", "fiscal year 2026")."""
+    return bool(_FISCAL.search(question)) and bool(_fiscal_asked(question))
+
+
+def _fiscal_asked(question: str) -> list[Key]:
+    return [k for k in question_keys(question) if k.fiscal and k.written]
 
 
 def _fiscal_years(text: str) -> list[Key]:

@@ -49,14 +49,13 @@ class Retriever:
         return self.search_vector(query, vector, k, sources, depth, notes)
 
     def search_vector(self, query: str, vector: np.ndarray, k: int = 5, sources: Iterable[str] | None = None, depth: int | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
-        n = max(k, DEPTH) if self.reader else k
-        return self.read(query, self.hybrid(query, vector, n, sources, notes), k, depth)
+        return self.read(query, self.candidates(query, k, sources, notes, vector), k, depth)
 
-    def candidates(self, query: str, k: int = 5, sources: Iterable[str] | None = None, notes: bool = True) -> list[Hit]:  # fmt: skip
+    def candidates(self, query: str, k: int = 5, sources: Iterable[str] | None = None, notes: bool = True, vector: np.ndarray | None = None) -> list[Hit]:  # fmt: skip
         """What `search` reads from, unread: `read` them at one depth and then a deeper one
         without finding them twice."""
-        n = max(k, DEPTH) if self.reader else k
-        return self.hybrid(query, self.encode_query(query), n, sources, notes)
+        vector = self.encode_query(query) if vector is None else vector
+        return self.hybrid(query, vector, max(k, DEPTH) if self.reader else k, sources, notes)
 
     def read(self, query: str, candidates: list[Hit], k: int = 5, depth: int | None = None) -> list[Hit]:  # fmt: skip
         """The top k of `candidates`, the first `depth` of them read and reranked (at most
