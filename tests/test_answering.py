@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 
-from qa.answer import keys, spans
+from qa.answer import keys, overview, spans
 from qa.answer.answering import REFUSAL, Refusal, asks_for_thing
 from qa.answer.evaluation import load_questions
 from qa.ingest.documents import normalise
@@ -400,3 +400,22 @@ def test_a_sentence_said_answers_what_else_only_with_what_was_neither_answered_n
     text = "It arrested 1,700 smugglers and denied 92,000 travellers entry, a record."
     assert _another("What else did it do?", _read(text, "92,000 travellers"), ("1,700 smugglers",), "How many smugglers did it arrest?")  # fmt: skip
     assert not _another("What else did it do?", _read(text, "a record"), ("1,700 smugglers",), "How many smugglers did it arrest?")  # fmt: skip
+
+
+def test_a_question_naming_a_whole_document_is_answered_with_its_opening(assistant, space_force):
+    """ "What does <title> say?" (the page's example questions) quotes the document's first body
+    passage; a question about something in it, or naming no title, is read as ever."""
+    brief = assistant.index.documents["eu-nato-relationship.txt"]["title"]
+    answer = assistant.ask(f"What is the {brief} about?")
+    first = answer.citations[0][1].passage
+    assert answer.answerable and first.source == "eu-nato-relationship.txt"
+    body = [p for p in assistant.index.passages if p.source == first.source and not p.is_endnote and len(p.text.split()) >= 12]  # fmt: skip
+    assert first.start == min(p.start for p in body)
+    quoted = answer.answer.removesuffix(" [1]")
+    assert quoted and " ".join(first.text.split()).startswith(quoted)
+    title = space_force.index.documents["IF12610.6.pdf"]["title"]
+    answer = space_force.ask(f"What does {title} say?")
+    assert answer.answerable and answer.citations[0][1].passage.source == "IF12610.6.pdf"
+    assert overview.named_document(f"What does {brief} say about Russia?", {"a": brief}) is None
+    assert overview.named_document("What does the report say?", {"a": brief}) is None
+    assert overview.named_document(f"what does the {brief.upper()} say", {"a": brief, "b": "Other"}) == "a"  # fmt: skip

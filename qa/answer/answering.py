@@ -17,7 +17,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 
-from qa.answer import keys, spans
+from qa.answer import keys, overview, spans
 from qa.answer.names import NAME_RUN
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
@@ -236,6 +236,28 @@ def compose(
         if answer.answerable and p >= SURE:
             break
     return answer
+
+
+def overview_of(question: str, retriever: Retriever, k: int = 5, sources: Iterable[str] | None = None) -> Answer | None:  # fmt: skip
+    """The answer to a question that asks what a document (named by its whole title) says: its
+    opening sentences, cited (qa.answer.overview); None for any other question."""
+    if not overview.asks_overview(question):
+        return None
+    wanted = set(sources) if sources is not None else None
+    documents = retriever.index.documents
+    titles = {s: documents[s].get("title") for s in documents if wanted is None or s in wanted}
+    source = overview.named_document(question, titles)
+    if source is None:
+        return None
+    found = retriever.candidates(titles[source] or source, overview.LOOKED_AT, [source], notes=False)  # fmt: skip
+    first = overview.opening([h.passage for h in found])
+    if first is None:
+        return None
+    ordered = sorted(found, key=lambda h: h.passage is not first)[:k]  # the opening first
+    hits = [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
+    text = overview.quoted(first, overview.lead(first))
+    signals = {"overview": source, "rule": "a question asking what one document says is answered with its opening"}  # fmt: skip
+    return Answer(question, f"{text} [1]", True, list(enumerate(hits, 1)), signals)
 
 
 def decide(
