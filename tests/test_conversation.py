@@ -549,6 +549,27 @@ def test_what_else_is_not_what_was_said(assistant):
             "Pakistan",
             "Who leads Pakistan’s government?",
         ),  # fmt: skip
+        # "that department" after "Which department ...?" is the department it named
+        (
+            "Who heads that department?",
+            "Which department put out a report in March 2026 on illicit finance?",
+            "Treasury",
+            "Who heads Treasury?",
+        ),
+        # a committee's name may list its fields with commas, and is still one name
+        (
+            "Who chairs it?",
+            "Which Senate committee released a draft bill in January 2026?",
+            "Senate Banking, Housing, and Urban Affairs Committee",
+            "Who chairs Senate Banking, Housing, and Urban Affairs Committee?",
+        ),
+        # "that" as a relative pronoun, or before another noun, is no pointer to the answer
+        (
+            "Who wrote the policy that replaced the act?",
+            "Which policy requires audits?",
+            "Foo Act",
+            None,
+        ),
         # "what is X" is answered by a description: "it" is still X
         ("What does it do?", "What is the Space Force?", "Guardians", None),
         # a short answer that is no name is no referent

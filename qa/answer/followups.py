@@ -98,7 +98,7 @@ def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
     if not has_wh and len([w for w in lower if w not in "?,;:"]) <= 6:
         return _substitute(previous, text.rstrip(" ?.!"))  # a bare noun phrase
 
-    anaphor = _find_anaphor(words)
+    anaphor = _find_anaphor(words, asked_kind(previous))
     if anaphor is None:
         return plain
     return _replace_anaphor(text, words, anaphor, previous, answer)
@@ -116,13 +116,17 @@ def _is_refusal(answer: str) -> bool:
     return any(r in low for r in _REFUSALS)
 
 
-def _find_anaphor(words: list[str]) -> int | None:
-    """Index of the first word that points back to an earlier turn, if any.
+def _find_anaphor(words: list[str], kind: str | None = None) -> int | None:
+    """Index of the first word that points back to an earlier turn, if any; `kind`: what the
+    earlier question asked for ("department" after "Which department ...?"), which "that
+    department" points back to wherever it stands.
 
     A pronoun that follows a name in its own clause refers to that name ("What is NATO's role
     and its budget?", "How does NATO fund its operations?"), so it is no cue."""
     for i, word in enumerate(words):
         w = word.lower()
+        if kind and w in ("this", "that") and i + 1 < len(words) and words[i + 1].lower() == kind:
+            return i
         earlier_name = _own_referent(words, i)
         if w in _OBJECT_PRONOUNS | _POSSESSIVES | _PERSONAL and not earlier_name:
             return i
@@ -323,11 +327,19 @@ def _first_name(query: str) -> str | None:
     return None
 
 
+def asked_kind(previous: str) -> str | None:
+    """The kind of thing a "which" question asks for: "department" in "Which department put
+    out ...?" (a question word, a verb or a time noun is no kind)."""
+    m = re.match(r"^\s*(?:which|what)\s+([a-z]+)\b", previous, re.IGNORECASE)
+    kind = m.group(1).lower() if m else None
+    return None if kind is None or kind in _AUX | _WH | _TIME_NOUNS | DETERMINERS else kind
+
+
 def pointer(question: str, previous: str, answer: str) -> tuple[str, str | None] | None:
     """The word of `question` that points back ("it", "that", "he"), and what these rules take it
     to mean after `previous` was answered by `answer`; None when nothing points back."""
     words = _words(question.strip())
-    i = _find_anaphor(words)
+    i = _find_anaphor(words, asked_kind(previous))
     return None if i is None else (words[i], _referent(previous, answer, words[i].lower()))
 
 
@@ -337,7 +349,7 @@ def refer(question: str, previous: str, referent: str) -> str | None:
     earlier question asked for no such thing."""
     text = question.strip()
     words = _words(text)
-    i = _find_anaphor(words)
+    i = _find_anaphor(words, asked_kind(previous))
     plural = {"they", "them", "their", "these", "those"}  # a span is one of them, not all
     if i is None or words[i].lower() in _PERSONAL | plural or not _asks_for_thing(previous):
         return None
@@ -363,6 +375,9 @@ def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer:
         return _clean(text[:a] + lead + "’s" + text[b:])
     if w in ("this", "that") and i and words[i - 1].lower() in PREPOSITIONS and words[i + 1 :] in ([], ["?"]):  # fmt: skip
         return _clean(text[:a] + referent + text[b:])  # "before that?": the thing itself
+    kind = asked_kind(previous)
+    if w in ("this", "that") and kind and i + 1 < len(words) and words[i + 1].lower() == kind:
+        return _clean(text[:a] + referent + text[spans[i + 1].end() :])  # "that department"
     # "this policy", "that year", "the one", "there": kept, with the referent beside them.
     return f"{text.rstrip()} ({referent})"
 

@@ -38,10 +38,16 @@ def words(text: str) -> list[str]:
     return WORD.findall(text)
 
 
+# The head of an organisation's name, whose name may list its fields with commas.
+_BODY = re.compile(r"\b(?:Committee|Subcommittee|Department|Agency|Office|Council|Commission|Bureau|Board|Authority|Administration|Ministry)$")  # fmt: skip
+
+
 def is_name(text: str) -> bool:
     """Whether the text is one name and nothing else ("Tornado Cash", "Pakistan", "Golden Dome
     for America (GDA)"), not a year, a month or a clause."""
     name = re.sub(r"\s*\([A-Z][\w.&-]*\)$", "", text.strip())
+    if _BODY.search(name):  # "the Senate Banking, Housing, and Urban Affairs Committee"
+        name = re.sub(r",\s+(?:and\s+)?(?=[A-Z])", " ", name)
     return (
         bool(NAME_RUN.fullmatch(name)) and not YEAR.search(name) and name.lower() not in _CALENDAR
     )
