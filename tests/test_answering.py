@@ -303,9 +303,10 @@ def test_a_short_answer_that_ends_a_name_is_the_whole_name(text, span, expected)
 
 
 def test_answering_reads_the_rest_only_when_its_first_candidates_leave_it_unsure(settings, embedder):  # fmt: skip
-    """The top FIRST_READ candidates are read first; an answer they give with probability SURE
-    or more is the one reading all of them gives, and no other passage is read."""
-    from qa.answer.answering import CANDIDATE_PASSAGES, FIRST_READ, SURE, decide
+    """The candidates are read in stages (the top one, then three, then all); an answer a
+    stage gives with at least its probability is the one reading all of them gives, and no
+    other passage is read."""
+    from qa.answer.answering import CANDIDATE_PASSAGES, STAGES, decide
     from qa.answer.assistant import Assistant
     from qa.models.reading import Reader
 
@@ -318,9 +319,10 @@ def test_answering_reads_the_rest_only_when_its_first_candidates_leave_it_unsure
         read = len(fresh.reader._cache)
         everything = fresh.retriever.search(question, CANDIDATE_PASSAGES, depth=CANDIDATE_PASSAGES)
         full, p = decide(question, everything, fresh.index, 5, Refusal.of(fresh.reader), likeness=fresh.likeness)  # fmt: skip
-        if read == FIRST_READ:
+        sure = dict(STAGES).get(read)
+        if sure is not None:
             stopped += 1
-            assert answer.answerable and answer.signals["answer_probability"] >= SURE
+            assert answer.answerable and answer.signals["answer_probability"] >= sure
         else:
             assert read == CANDIDATE_PASSAGES
         assert (answer.answer, answer.answerable) == (full.answer, full.answerable), question
