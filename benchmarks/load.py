@@ -288,11 +288,22 @@ def endpoint_plan(endpoint: str, asked: list[str]) -> list[tuple[str, dict]]:
     ]
 
 
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
 async def measure_endpoints(
-    url: str, asked: list[str], endpoints: list[str], clients: int, seconds: float
+    url: str,
+    asked: list[str],
+    endpoints: list[str],
+    clients: int,
+    seconds: float,
+    server: psutil.Process,  # fmt: skip
 ) -> dict[str, dict]:
     """Each endpoint in turn for seconds, after every endpoint's warm-up; every request asks the
-    next question of asked, so none is asked twice."""
+    next question of asked, so none is asked twice. Beside the speed: the CPU time the server
+    and the clients (this process) spent per request, where the 2 cores go."""
     sent = 0
     for endpoint in endpoints:
         warm, _ = await run(
@@ -301,7 +312,10 @@ async def measure_endpoints(
         sent += len(warm)
     figures = {}
     for endpoint in endpoints:
+        own = psutil.Process()
+        cpu = cpu_seconds(server), cpu_seconds(own)
         outcomes, elapsed = await run(url, endpoint_plan(endpoint, asked[sent:]), clients, seconds)
+        server_cpu, client_cpu = cpu_seconds(server) - cpu[0], cpu_seconds(own) - cpu[1]
         sent += len(outcomes)
         ms = [o.seconds * 1000 for o in outcomes]
         figures[endpoint] = {
@@ -310,6 +324,8 @@ async def measure_endpoints(
             "p50 ms": round(percentile(ms, 50)),
             "p99 ms": round(percentile(ms, 99)),
             "errors": sum(not o.ok for o in outcomes),
+            "server CPU ms/request": round(1000 * server_cpu / max(1, len(outcomes)), 1),
+            "client CPU ms/request": round(1000 * client_cpu / max(1, len(outcomes)), 1),
         }
         for detail in sorted({o.detail for o in outcomes if not o.ok})[:10]:
             log(f"{endpoint}: {detail}")
@@ -347,8 +363,10 @@ def comparison(before: dict | None, now: dict) -> str:
         for label, run in (("before", before), ("now", now)):
             if f := (run or {}).get("endpoints", {}).get(endpoint):
                 cells = [f"{f['req/s']:.1f}", f"{f['p50 ms']:,} ms", f"{f['p99 ms']:,} ms"]
-                rows.append([f"POST {ENDPOINTS[endpoint][0]}", label, *cells, str(f["errors"])])
-    return table(["endpoint", "run", "req/s", "p50", "p99", "errors"], rows)
+                cpu = [f.get(f"{who} CPU ms/request") for who in ("server", "client")]
+                cpu_cells = ["?" if c is None else f"{c:.1f} ms" for c in cpu]
+                rows.append([f"POST {ENDPOINTS[endpoint][0]}", label, *cells, str(f["errors"]), *cpu_cells])  # fmt: skip
+    return table(["endpoint", "run", "req/s", "p50", "p99", "errors", "server CPU/req", "clients' CPU/req"], rows)  # fmt: skip
 
 
 def speed(args, env: dict) -> int:
@@ -361,7 +379,14 @@ def speed(args, env: dict) -> int:
         passages = httpx.get(f"{url}/health").json()["passages"]
         log(f"qa serve on {url} (pid {server.pid}); {args.seconds} s on each of {args.endpoints}")
         figures = asyncio.run(
-            measure_endpoints(url, asked, args.endpoints.split(","), args.clients, args.seconds)
+            measure_endpoints(
+                url,
+                asked,
+                args.endpoints.split(","),
+                args.clients,
+                args.seconds,
+                psutil.Process(server.pid),
+            )  # fmt: skip
         )
     commit, changed = qa_commit()
     now = {
