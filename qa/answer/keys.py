@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -270,11 +271,11 @@ class NameLikeness:
     """Cosine similarity between a name and the evidence's nearest name, with the encoder's
     vectors of names cached (names repeat from question to question); thread-safe."""
 
-    LIMIT = 4096  # names cached before the cache starts afresh
+    LIMIT = 4096  # names cached; the least recently used goes first
 
     def __init__(self, encode: Callable[[list[str]], np.ndarray]) -> None:
         self._encode = encode
-        self._vectors: dict[str, np.ndarray] = {}
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def nearest(self, name: str, evidence: str) -> float:
@@ -287,13 +288,15 @@ class NameLikeness:
     def _vectors_of(self, texts: list[str]) -> np.ndarray:
         with self._lock:
             known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            for t in known:
+                self._vectors.move_to_end(t)
         new = [t for t in dict.fromkeys(texts) if t not in known]
         if new:
             known.update(zip(new, self._encode(new), strict=True))
             with self._lock:
-                if len(self._vectors) + len(new) > self.LIMIT:
-                    self._vectors.clear()
                 self._vectors.update((t, known[t]) for t in new)
+                while len(self._vectors) > self.LIMIT:
+                    self._vectors.popitem(last=False)
         return np.stack([known[t] for t in texts])
 
 
