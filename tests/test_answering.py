@@ -415,6 +415,8 @@ def test_a_question_naming_a_whole_document_is_answered_with_its_opening(assista
     assert first.start == min(p.start for p in body)
     quoted = answer.answer.removesuffix(" [1]")
     assert quoted and " ".join(first.text.split()).startswith(quoted)
+    marked = answer.to_dict()["citations"][0]["sentence"]  # what the surfaces mark
+    assert " ".join(marked["text"].split()) == quoted and marked["start"] == first.start
     title = space_force.index.documents["IF12610.6.pdf"]["title"]
     answer = space_force.ask(f"What does {title} say?")
     assert answer.answerable and answer.citations[0][1].passage.source == "IF12610.6.pdf"

@@ -103,10 +103,15 @@ class Answer:
     def _sentence_of(self, hit: Hit) -> dict:
         """Where the quoted sentence stands in an answer's cited passage (offsets into the
         document, like the citation's), so that a surface can mark it; {} where none was quoted."""
-        if not self.answerable or self.mode != "extractive" or hit.reading is None:
+        if not self.answerable or self.mode != "extractive":
             return {}
-        s, e = _sentence_around(hit)
         p = hit.passage
+        if self.signals.get("overview") == p.source and hit is self.citations[0][1]:
+            s, e = overview.lead(p)  # the opening sentences it quotes
+        elif hit.reading is None:
+            return {}
+        else:
+            s, e = _sentence_around(hit)
         return {"sentence": {"text": p.text[s:e], "start": p.start + s, "end": p.start + e}}
 
 
