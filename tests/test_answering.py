@@ -420,6 +420,12 @@ def test_a_question_naming_a_whole_document_is_answered_with_its_opening(assista
     title = space_force.index.documents["IF12610.6.pdf"]["title"]
     answer = space_force.ask(f"What does {title} say?")
     assert answer.answerable and answer.citations[0][1].passage.source == "IF12610.6.pdf"
-    assert overview.named_document(f"What does {brief} say about Russia?", {"a": brief}) is None
-    assert overview.named_document("What does the report say?", {"a": brief}) is None
-    assert overview.named_document(f"what does the {brief.upper()} say", {"a": brief, "b": "Other"}) == "a"  # fmt: skip
+    assert overview.asked(f"What does the {brief} say about Russia?") == (brief, "Russia")
+    assert overview.asked("When was it published?") is None
+    titles = {"a": brief, "b": "U.S.-EU Summit Joint Statement", "c": "FACT SHEET: The 2022 NATO Summit in Madrid"}  # fmt: skip
+    assert overview.named_document(brief.upper(), titles) == "a"
+    assert overview.named_document("joint statement", titles) == "b"  # words of its title
+    assert overview.named_document("Madrid fact sheet", titles) == "c"
+    assert overview.named_document("report", titles) is None  # no words of any title
+    assert overview.named_document("NATO", titles) is None  # a name, not a document's
+    assert overview.named_document("NATO brief", titles) is None  # two documents fit

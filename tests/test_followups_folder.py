@@ -97,3 +97,14 @@ def test_that_is_the_event_only_as_a_verbs_argument():
     assert _event("Why was that?", "that", "What is the EU?", turns) is None  # no event asked
     first = _event("Why was that a turning point?", "that", "When did China first test an anti-satellite weapon?", turns)  # fmt: skip
     assert first and first.query.startswith("Why was first testing an anti-satellite weapon")
+
+
+def test_a_question_about_a_topic_in_a_named_document_reads_only_that_document(folder):
+    """ "What does the Australia report say about China?" reads the report whose title holds
+    its words; "What does the copper report say?" quotes that report's opening."""
+    answer = folder.ask("What does the Australia report say about China?")
+    assert answer.answerable and "China" in answer.answer
+    assert {hit.passage.source for _, hit in answer.citations} == {PAGES[1].name}
+    overview = folder.ask("What does the copper report say?")
+    assert overview.answerable and overview.signals["overview"] == PAGES[2].name
+    assert overview.citations[0][1].passage.source == PAGES[2].name

@@ -245,18 +245,26 @@ def compose(
     return answer
 
 
-def overview_of(question: str, retriever: Retriever, k: int = 5, sources: Iterable[str] | None = None) -> Answer | None:  # fmt: skip
-    """The answer to a question that asks what a document (named by its whole title) says: its
-    opening sentences, cited (qa.answer.overview); None for any other question."""
-    if not overview.asks_overview(question):
+def document_named(question: str, index, sources: Iterable[str] | None = None) -> tuple[str, bool] | None:  # fmt: skip
+    """The document a question names by its title ("What does the joint statement say about
+    methane?", qa.answer.overview), and whether it asks about a topic in it rather than what
+    the whole document says; None where it names none (among `sources`, where given)."""
+    found = overview.asked(question)
+    if found is None:
         return None
+    named, topic = found
     wanted = set(sources) if sources is not None else None
-    documents = retriever.index.documents
+    documents = index.documents
     titles = {s: documents[s].get("title") for s in documents if wanted is None or s in wanted}
-    source = overview.named_document(question, titles)
-    if source is None:
-        return None
-    found = retriever.candidates(titles[source] or source, overview.LOOKED_AT, [source], notes=False)  # fmt: skip
+    source = overview.named_document(named, titles)
+    return None if source is None else (source, topic is not None)
+
+
+def overview_of(question: str, retriever: Retriever, source: str, k: int = 5) -> Answer | None:
+    """What the document says, for a question that asks what all of it says: its opening
+    sentences, cited (qa.answer.overview); None where it has no body passage."""
+    title = retriever.index.documents[source].get("title") or source
+    found = retriever.candidates(title, overview.LOOKED_AT, [source], notes=False)
     first = overview.opening([h.passage for h in found])
     if first is None:
         return None

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 
-from qa.answer.answering import Answer, compose, overview_of
+from qa.answer.answering import Answer, compose, document_named, overview_of
 from qa.answer.checking import Evidence
 from qa.answer.conversation import check_history, standalone
 from qa.answer.keys import NameLikeness
@@ -177,8 +177,12 @@ class Assistant:
         return answer
 
     def _resolved(self, question: str, turns: list, k: int, wanted: list[str] | None) -> Answer:
-        if not turns and (seen := overview_of(question, self.retriever, k, wanted)) is not None:
-            return seen
+        if named := document_named(question, self.index, wanted):
+            source, on_topic = named
+            seen = None if on_topic else overview_of(question, self.retriever, source, k)
+            if seen is not None:
+                return seen
+            wanted = [source]  # "What does the joint statement say about methane?": read it
         following = partial(items_after, self.index)  # the lists an earlier answer opened
         found = readings(question, turns, self.reader, self._written(question, turns), following)
         rewrites = found.rewrites

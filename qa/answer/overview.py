@@ -15,12 +15,16 @@ import re
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import Passage, sentence_spans
 
-# "What does X say?", "What is X about?", "Summarise X": X must be a document's whole title.
+# "What does X say?", "What is X about?", "Summarise X", "What does X say about Y?": X names a
+# document by its whole title, or by words of its title and a word for a document ("the Space
+# Force report", "the joint statement").
 _ASKS = re.compile(
-    r"^\s*(?:what\s+(?:does|do)\s+(?P<say>.+?)\s+(?:say|cover|contain)"
+    r"^\s*(?:what\s+(?:does|do)\s+(?P<say>.+?)\s+(?:say|cover|contain)(?:\s+(?:about|on)\s+(?P<topic>.+?))?"
     r"|what\s+is\s+(?P<about>.+?)\s+about|summari[sz]e\s+(?P<sum>.+?))\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
+_DOCUMENT_WORDS = frozenset({"report", "brief", "document", "paper", "article", "page", "fact", "sheet", "statement", "study", "memo", "analysis", "publication", "pdf", "crs", "insight"})  # fmt: skip
+_SMALL = frozenset({"the", "a", "an", "this", "that", "of", "on", "in", "for", "and", "s"})
 _ARTICLE = re.compile(r"^(?:the|this|that)\s+", re.IGNORECASE)
 # Passages searched within the named document for its opening, and the shortest that opens it:
 # a heading or a byline ("By Jane Doe") says nothing of what the document says.
@@ -34,19 +38,36 @@ def _norm(text: str) -> str:
     return " ".join(re.findall(r"[^\W_]+", text.casefold()))
 
 
-def asks_overview(question: str) -> bool:
-    return bool(_ASKS.match(question))
-
-
-def named_document(question: str, titles: dict[str, str | None]) -> str | None:
-    """The source whose whole title the question asks an overview of, if it does (sources
-    mapped to titles; a title shared by several documents names none of them)."""
+def asked(question: str) -> tuple[str, str | None] | None:
+    """What a question names as a document, and the topic it asks about there (None for what
+    the whole document says); None when it names no document this way."""
     m = _ASKS.match(question)
     if not m:
         return None
-    named = _norm(_ARTICLE.sub("", next(g for g in m.groups() if g)))
-    found = [s for s, t in titles.items() if t and named in (_norm(t), _norm(_ARTICLE.sub("", t)))]
+    named = next(g for g in (m.group("say"), m.group("about"), m.group("sum")) if g)
+    return _ARTICLE.sub("", named), m.group("topic")
+
+
+def named_document(named: str, titles: dict[str, str | None]) -> str | None:
+    """The one source (of sources mapped to titles) that `named` names: by its whole title, or
+    by words that are all in its title beside a word for a document ("the joint statement");
+    None where no document or several fit."""
+    words = _norm(named).split()
+    loose = bool(set(words) & _DOCUMENT_WORDS)
+    wanted = {w for w in words if w not in _DOCUMENT_WORDS | _SMALL}
+    found = []
+    for source, title in titles.items():
+        if not title:
+            continue
+        whole = _norm(named) in (_norm(title), _norm(_ARTICLE.sub("", title)))
+        held = set(_norm(title).split())
+        if whole or (loose and wanted and all(w in held or _singular(w) in held for w in wanted)):
+            found.append(source)
     return found[0] if len(found) == 1 else None
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if word.endswith("s") and len(word) > 3 else word + "s"
 
 
 def opening(passages: list[Passage]) -> Passage | None:
