@@ -31,6 +31,26 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             (LIBRARY, LIBRARY_ANSWER),
             "How much did the new city library’s roof cost?",
         ),  # fmt: skip
+        # an ellipsis whose noun the earlier question holds: that phrase swapped, or its
+        # ordinal alone; a source named with "according to" swapped for another
+        (
+            "And the second battery?",
+            (
+                "Which task force was the Army's first Typhon battery activated as part of?",
+                "The 3rd. [1]",
+            ),  # fmt: skip
+            "Which task force was the Army's second Typhon battery activated as part of?",
+        ),
+        (
+            "And the smallest city?",
+            ("What is the population of the largest city?", "About 2 million. [1]"),
+            "What is the population of the smallest city?",
+        ),
+        (
+            "And according to analytics firms?",
+            ("According to the 2020 rule, what share of activity was illicit?", "0.34%. [1]"),
+            "According to analytics firms, what share of activity was illicit?",
+        ),
         # "what about <year>": the year swapped, or added
         (
             "What about 2012?",

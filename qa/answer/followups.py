@@ -399,6 +399,38 @@ def _swap_question_word(previous: str, question: str) -> str:
     return _clean(f"{question.rstrip(' ?')} {_content(previous)}?")
 
 
+def _same_head(previous: str, new: str) -> str | None:
+    """The earlier query with its noun phrase that ends in the new phrase's noun put in the new
+    phrase's place: "And the second battery?" after "... the Army's first Typhon battery ..."
+    swaps the ordinal alone ("the Army's second Typhon battery"), "And Iran's own proposal?"
+    the whole phrase; None where the earlier query has no such noun."""
+    words = new.split()
+    head = words[-1]
+    if len(words) < 2 or not head.isalpha() or not head.islower() or head in ORDINALS:
+        return None
+    found = list(re.finditer(rf"\b{re.escape(head)}s?\b", previous))
+    if not found:
+        return None
+    end = found[0].end()
+    before = list(WORD.finditer(previous[: found[0].start()]))
+    start = found[0].start()
+    for m in reversed(before[-5:]):  # its modifiers, back to a determiner or a possessor
+        w = m.group().lower()
+        if w in _AUX | _WH | PREPOSITIONS | {"and", "or", "of"}:
+            break
+        start = m.start()
+        if w in DETERMINERS | _POSSESSIVES | {"this", "that", "these", "those"} or w.endswith(("’s", "'s")):  # fmt: skip
+            break
+    phrase = previous[start:end]
+    ordinal_new = next((w for w in words if w.lower() in ORDINALS), None)
+    ordinal_old = next((w for w in phrase.split() if w.lower() in ORDINALS), None)
+    if ordinal_new and ordinal_old:  # the same thing, another of the series
+        phrase_new = re.sub(rf"\b{ordinal_old}\b", ordinal_new, phrase, count=1)
+    else:
+        phrase_new = new if start else new[:1].upper() + new[1:]
+    return _clean(previous[:start] + phrase_new + previous[end:])
+
+
 def _substitute(previous: str, new: str) -> str:
     """The earlier query asked about `new` instead of the thing of the same kind in it."""
     new = new.strip().rstrip("?.! ")
@@ -426,10 +458,13 @@ def _substitute(previous: str, new: str) -> str:
         det = "the " if re.search(rf"\bthe\s+{re.escape(name)}", previous) else ""
         return previous.replace(subject, f"{det}{name}’s {owner.group(2)}", 1)
     lead = new.split()[0].lower()
-    same = list(re.finditer(rf"\b{lead}\s+[^?,;]+", previous, re.IGNORECASE)) if lead in PREPOSITIONS else []  # fmt: skip
-    if same:  # "And to mobilise?", "And for NATO?": the earlier phrase with that preposition
-        at = same[-1]
-        return _clean(previous[: at.start()] + new + previous[at.end() :])
+    same = list(re.finditer(rf"\b{lead}\s+[^?,;]+", previous, re.IGNORECASE)) if lead in PREPOSITIONS | {"according"} else []  # fmt: skip
+    if same:  # "And to mobilise?", "And for NATO?", "And according to analysts?": the earlier
+        at = same[-1]  # phrase with that preposition
+        swapped = previous[: at.start()] + new + previous[at.end() :]
+        return _clean(swapped[:1].upper() + swapped[1:])
+    if (head := _same_head(previous, new)) is not None:
+        return head
     if subject and lead in PREPOSITIONS | {"of"}:  # "And of the Commission?"
         return previous.replace(subject, relative_subject(subject, new), 1)
     if one and subject:
