@@ -126,6 +126,12 @@ def test_a_fiscal_year_is_the_answer_sentences_own_period() -> None:
     sentence = "For the Space Force, the act provided $14.9 billion for RDT&E."
     assert [k.text for k in keys.out_of_period("How much for RDT&E in FY2025?", sentence, before)] == ["FY2025"]  # fmt: skip
     assert keys.out_of_period("How much for RDT&E in fiscal year 2026?", sentence, before) == []
+    # A bare year a budget names is that fiscal year: "the discretionary request for 2027",
+    # stated after FY2026's total, is the period of the sentence that follows it.
+    before = ["It is 123% more than the FY2026 enacted total.", "Of the discretionary request for 2027, $38.4 billion is for RDT&E."]  # fmt: skip
+    sentence = "The Space Force has also requested $9.3 billion for O&M."
+    assert keys.out_of_period("How much is for O&M in FY2027?", sentence, before) == []
+    assert [k.text for k in keys.out_of_period("How much is for O&M in FY2026?", sentence, before)] == ["FY2026"]  # fmt: skip
     # Nothing states a period: nothing to hold it to (the passage-wide check still applies).
     assert keys.out_of_period("How much for RDT&E in FY2025?", sentence, []) == []
     # Calendar years often name an event, not the sentence's period: never held to this.

@@ -211,8 +211,17 @@ def _fiscal_asked(question: str) -> list[Key]:
     return [k for k in question_keys(question) if k.fiscal and k.written]
 
 
+# A year written bare where a budget names it: "Of the discretionary request for 2027".
+_BUDGET_YEAR = re.compile(
+    rf"\b(?:request(?:ed|s)?|budget(?:ed|s)?|appropriations?|appropriated|enacted|funding|funds|spending|outlays)\s+(?:for|in)\s+({_YEARS})\b",
+    re.IGNORECASE,
+)
+
+
 def _fiscal_years(text: str) -> list[Key]:
-    return [k for k in quantities(text) if k.fiscal]
+    """The fiscal years the text states: as fiscal years, or as bare years a budget names."""
+    budget = [Key("year", float(m.group(1)), m.group(0), fiscal=True) for m in _BUDGET_YEAR.finditer(text)]  # fmt: skip
+    return [k for k in quantities(text) if k.fiscal] + budget
 
 
 def nearest(key: Key, evidence: str) -> Key | None:
