@@ -429,3 +429,22 @@ def test_a_question_naming_a_whole_document_is_answered_with_its_opening(assista
     assert overview.named_document("report", titles) is None  # no words of any title
     assert overview.named_document("NATO", titles) is None  # a name, not a document's
     assert overview.named_document("NATO brief", titles) is None  # two documents fit
+
+
+def test_a_fiscal_year_question_takes_its_span_from_a_sentence_of_that_year():
+    """Of a passage that gives FY2026's total and then FY2027's request, a FY2027 question
+    takes its span from FY2027's sentences, however the reader ranks FY2026's."""
+    from qa.models.reading import Reading
+
+    text = (
+        "Congress enacted $31.9 billion for FY2026. Of the discretionary request for 2027, "
+        "$38.4 billion is for RDT&E. The Space Force also requested $9.3 billion for O&M."
+    )
+    old, new = text.index("$31.9 billion"), text.index("$9.3 billion")
+    reading = Reading(3.0, (old, old + 13), 9.0, 0.0, ((old, old + 13, 9.0), (new, new + 12, 6.0)))  # fmt: skip
+    idf = lambda term: 1.0  # noqa: E731
+    asked = "How much did the Space Force request for O&M in FY2027?"
+    assert spans.choose(asked, text, reading, idf).span == (new, new + 12)
+    # and a FY2026 question from FY2026's, though FY2027's sentence holds more of its words
+    asked = "How much did the Space Force request for O&M in FY2026?"
+    assert spans.choose(asked, text, reading, idf).span == (old, old + 13)

@@ -155,6 +155,8 @@ def choose(
         a, b, logit = spans[0]
         return replace(reading, span=(a, b), span_logit=logit)
     candidates = [c for c in spans if says_something_new(question, text[c[0] : c[1]], given)]
+    if keys.asks_fiscal_year(question):  # a budget sentence answers for its own fiscal year
+        candidates = [c for c in candidates if not _out_of_period(question, text, sentences, c)] or candidates  # fmt: skip
     kind = expected_kind(question)
     asked = keys.question_keys(question)  # no names: often a pronoun in the answer's sentence
     acronyms = expand_acronyms(text)
@@ -173,6 +175,16 @@ def choose(
 
     a, b, logit = max(candidates or spans, key=score)
     return replace(reading, span=(a, b), span_logit=logit)
+
+
+def _out_of_period(question: str, text: str, sentences: list[tuple[int, int]], candidate: tuple[int, int, float]) -> bool:  # fmt: skip
+    """Whether a candidate's sentence belongs to another fiscal year than the question asks
+    (its own, or the last its passage stated before it: qa.answer.keys.out_of_period)."""
+    a, b, _ = candidate
+    at = next((i for i, (s, e) in enumerate(sentences) if s < b and a < e), 0)
+    before = [text[s:e] for s, e in sentences[:at]]
+    s, e = sentences[at]
+    return bool(keys.out_of_period(question, text[s:e], before))
 
 
 # The opening of a figure's or table's caption, its source line or its notes ("Source: ...",
