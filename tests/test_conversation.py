@@ -576,6 +576,13 @@ def test_what_else_is_not_what_was_said(assistant):
             "Treasury",
             "Who heads Treasury?",
         ),
+        # a "which" question opened by a preposition asks for a thing as well
+        (
+            "When did that take effect?",
+            "Under which agreement did the allies commit to closer cooperation?",
+            "AUKUS",
+            "When did that take effect? (AUKUS)",
+        ),
         # a committee's name may list its fields with commas, and is still one name
         (
             "Who chairs it?",

@@ -277,7 +277,7 @@ def _asks_for_thing(query: str) -> bool:
     """A "what"/"which" question's answer is a thing an "it" or "they" can mean; a "who"
     question's answer is a person, for "he" or "she"; "what is X" and "what does X do" are
     answered by a description, and "it" then still means X."""
-    low = query.lower()
+    low = _LEADING_PREPOSITION.sub("", query.lower())  # "Under which compact ...?" too
     if re.match(r"^\s*what\s+(is|are|was|were)\b", low) or re.search(r"\b(do|mean)\s*\??\s*$", low):
         return False
     return bool(re.match(r"^\s*(what|which)\b", low)) and not re.match(
@@ -327,10 +327,13 @@ def _first_name(query: str) -> str | None:
     return None
 
 
+_LEADING_PREPOSITION = re.compile(rf"^\s*(?:{'|'.join(sorted(PREPOSITIONS))})\s+(?=(?:what|which)\b)", re.IGNORECASE)  # fmt: skip
+
+
 def asked_kind(previous: str) -> str | None:
     """The kind of thing a "which" question asks for: "department" in "Which department put
     out ...?" (a question word, a verb or a time noun is no kind)."""
-    m = re.match(r"^\s*(?:which|what)\s+([a-z]+)\b", previous, re.IGNORECASE)
+    m = re.match(r"^\s*(?:which|what)\s+([a-z]+)\b", _LEADING_PREPOSITION.sub("", previous), re.IGNORECASE)  # fmt: skip
     kind = m.group(1).lower() if m else None
     return None if kind is None or kind in _AUX | _WH | _TIME_NOUNS | DETERMINERS else kind
 

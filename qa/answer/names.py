@@ -38,8 +38,8 @@ def words(text: str) -> list[str]:
     return WORD.findall(text)
 
 
-# The head of an organisation's name, whose name may list its fields with commas.
-_BODY = re.compile(r"\b(?:Committee|Subcommittee|Department|Agency|Office|Council|Commission|Bureau|Board|Authority|Administration|Ministry)$")  # fmt: skip
+# The head of an organisation's or an agreement's name, which may list its fields with commas.
+_BODY = re.compile(r"\b(?:Committee|Subcommittee|Department|Agency|Office|Council|Commission|Bureau|Board|Authority|Administration|Ministry|Compact|Agreement|Accord|Treaty|Framework|Partnership|Initiative|Strategy|Act)$")  # fmt: skip
 
 
 def is_name(text: str) -> bool:
