@@ -51,6 +51,15 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ("According to the 2020 rule, what share of activity was illicit?", "0.34%. [1]"),
             "According to analytics firms, what share of activity was illicit?",
         ),
+        # "them" after a question that asks for several things, whose answer names none
+        (
+            "Who leads them?",
+            (
+                "What mission-focused commands sit below the Chief of Space Operations?",
+                "Generals lead three such commands. [1]",
+            ),  # fmt: skip
+            "Who leads the mission-focused commands?",
+        ),
         # "what about <year>": the year swapped, or added
         (
             "What about 2012?",

@@ -301,6 +301,8 @@ def _referent(previous: str, answer: str, pronoun: str) -> str | None:
         entity = None
     if entity and _asks_for_thing(previous):
         return entity
+    if group and (asked := _asked_plural(previous)):  # "What commands ...?" then "Who leads them?"
+        return f"the {asked}"
     subject = subject_of(previous)
     plural = bool(subject and re.search(r"\s(?:and|&)\s", subject))
     if pronoun in ("it", "its", "this", "that") and plural:  # not "the United States and Iran"
@@ -309,6 +311,15 @@ def _referent(previous: str, answer: str, pronoun: str) -> str | None:
     if pronoun in ("they", "them", "their") and not many and entity and " and " in entity:
         return entity
     return subject
+
+
+def _asked_plural(previous: str) -> str | None:
+    """The things a "what"/"which" question asks for, when it asks for several: "mission-focused
+    commands" in "What mission-focused commands sit below the CSO?"."""
+    m = re.match(r"^\s*(?:what|which)\s+((?:[\w’'.-]+\s+){0,3}?[\w’'-]+s)\b", _LEADING_PREPOSITION.sub("", previous), re.IGNORECASE)  # fmt: skip
+    if not m or m.group(1).split()[0].lower() in _AUX | _WH | DETERMINERS:
+        return None
+    return m.group(1)
 
 
 def _last_noun_phrase(query: str) -> str | None:
