@@ -6,6 +6,10 @@ user asks it of a report they have not read. The reader was trained on questions
 is one span, so it scores a question this open near its refusal threshold, and whether the
 example a page offers is answered would be chance. A question that names a whole document and
 asks what it says is answered by where the document says it: its first body passages.
+
+A question may name a document by words of its title beside a word for a document ("the copper
+report"); one that asks about a topic there ("What does the Australia report say about
+China?") is answered as any question is, from that document alone (qa.answer.assistant).
 """
 
 from __future__ import annotations
