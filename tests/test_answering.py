@@ -429,6 +429,8 @@ def test_a_question_naming_a_whole_document_is_answered_with_its_opening(assista
     assert overview.named_document("report", titles) is None  # no words of any title
     assert overview.named_document("NATO", titles) is None  # a name, not a document's
     assert overview.named_document("NATO brief", titles) is None  # two documents fit
+    twins = {"r.pdf": "Typhon Mid-Range Capability", "r.md": "Typhon Mid-Range Capability"}
+    assert overview.named_document("the Typhon report", twins) == "r.pdf"  # one report, two files
 
 
 def test_a_fiscal_year_question_takes_its_span_from_a_sentence_of_that_year():

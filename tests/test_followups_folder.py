@@ -108,3 +108,21 @@ def test_a_question_about_a_topic_in_a_named_document_reads_only_that_document(f
     overview = folder.ask("What does the copper report say?")
     assert overview.answerable and overview.signals["overview"] == PAGES[2].name
     assert overview.citations[0][1].passage.source == PAGES[2].name
+
+
+def test_what_a_document_says_about_a_topic_is_its_passage_on_it(folder):
+    """Where the reader declines "What does the copper report say about <topic>?" (a question
+    this open), the report's likeliest passage on the topic is quoted at the sentence that holds
+    most of it, cited and marked; a topic it never names gets no passage."""
+    from qa.answer.answering import passage_on
+
+    copper = PAGES[2].name
+    question = "What does the copper report say about scrap?"
+    answer = passage_on(question, "scrap", folder.retriever, copper)
+    assert answer is not None and answer.answerable
+    hit = answer.citations[0][1]
+    assert hit.passage.source == copper and "scrap" in answer.answer.lower()
+    marked = answer.to_dict()["citations"][0]["sentence"]
+    assert " ".join(marked["text"].split()) == answer.answer.removesuffix(" [1]")
+    assert passage_on("What does the copper report say about penguins?", "penguins", folder.retriever, copper) is None  # fmt: skip
+    assert not folder.ask("What does the copper report say about penguins?").answerable

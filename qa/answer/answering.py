@@ -80,6 +80,9 @@ class Answer:
     reading: str | None = None  # which reading of a follow-up was taken, when others differed
     # a question whose year or figure the documents never state: asked, found and cited
     near_miss: dict | None = None
+    # what an answer that quotes its first citation without reading it quotes (an overview, a
+    # document's passage on a topic): offsets into that passage's text
+    quoted: tuple[int, int] | None = None
 
     def to_dict(self) -> dict:
         citations = [
@@ -107,8 +110,8 @@ class Answer:
         if not self.answerable or self.mode != "extractive":
             return {}
         p = hit.passage
-        if self.signals.get("overview") == p.source and hit is self.citations[0][1]:
-            s, e = overview.lead(p)  # the opening sentences it quotes
+        if self.quoted is not None and hit is self.citations[0][1]:
+            s, e = self.quoted
         elif hit.reading is None:
             return {}
         else:
@@ -245,19 +248,19 @@ def compose(
     return answer
 
 
-def document_named(question: str, index, sources: Iterable[str] | None = None) -> tuple[str, bool] | None:  # fmt: skip
+def document_named(question: str, index, sources: Iterable[str] | None = None) -> tuple[str, str | None] | None:  # fmt: skip
     """The document a question names by its title ("What does the joint statement say about
-    methane?", qa.answer.overview), and whether it asks about a topic in it rather than what
-    the whole document says; None where it names none (among `sources`, where given)."""
+    methane?", qa.answer.overview) and the topic it asks about there (None: what the whole
+    document says); None where it names none (among `sources`, where given)."""
     found = overview.asked(question)
     if found is None:
         return None
     named, topic = found
     wanted = set(sources) if sources is not None else None
     documents = index.documents
-    titles = {s: documents[s].get("title") for s in documents if wanted is None or s in wanted}
+    titles = {s: documents[s].get("title") for s in sorted(documents) if wanted is None or s in wanted}  # fmt: skip
     source = overview.named_document(named, titles)
-    return None if source is None else (source, topic is not None)
+    return None if source is None else (source, topic)
 
 
 def overview_of(question: str, retriever: Retriever, source: str, k: int = 5) -> Answer | None:
@@ -268,11 +271,32 @@ def overview_of(question: str, retriever: Retriever, source: str, k: int = 5) ->
     first = overview.opening([h.passage for h in found])
     if first is None:
         return None
-    ordered = sorted(found, key=lambda h: h.passage is not first)[:k]  # the opening first
+    rule = "a question asking what one document says is answered with its opening"
+    return _quoting(question, found, first, overview.lead(first), {"overview": source, "rule": rule}, k)  # fmt: skip
+
+
+def passage_on(question: str, topic: str, retriever: Retriever, source: str, k: int = 5) -> Answer | None:  # fmt: skip
+    """What the document says about a topic, for "What does <it> say about <topic>?" that the
+    reader would not answer (a question this open is not one it was trained on): the sentence
+    of its likeliest passage that holds most of the topic's words, cited; None where no passage
+    of it names the topic at all."""
+    found = [h for h in retriever.candidates(topic, k, [source], notes=False) if h.lexical > 0]
+    if not found:
+        return None
+    first = found[0].passage
+    idf = spans.corpus_idf(retriever.index.lexical.document_frequency, retriever.index.lexical.size)  # fmt: skip
+    sentences = sentence_spans(first.text) or [(0, len(first.text))]
+    at = max(sentences, key=lambda se: spans.match(topic, first.text[se[0] : se[1]], idf))
+    rule = "a question asking what one document says about a topic is answered with its passage on it"  # fmt: skip
+    return _quoting(question, found, first, at, {"topic": topic, "source": source, "rule": rule}, k)  # fmt: skip
+
+
+def _quoting(question: str, found: list[Hit], first, span: tuple[int, int], signals: dict, k: int) -> Answer:  # fmt: skip
+    """An answer that quotes `span` of the passage `first`, cited first among `found`."""
+    ordered = sorted(found, key=lambda h: h.passage is not first)[:k]
     hits = [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
-    text = overview.quoted(first, overview.lead(first))
-    signals = {"overview": source, "rule": "a question asking what one document says is answered with its opening"}  # fmt: skip
-    return Answer(question, f"{text} [1]", True, list(enumerate(hits, 1)), signals)
+    text = overview.quoted(first, span)
+    return Answer(question, f"{text} [1]", True, list(enumerate(hits, 1)), signals, quoted=span)
 
 
 def decide(

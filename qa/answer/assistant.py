@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 
-from qa.answer.answering import Answer, compose, document_named, overview_of
+from qa.answer.answering import Answer, compose, document_named, overview_of, passage_on
 from qa.answer.checking import Evidence
 from qa.answer.conversation import check_history, standalone
 from qa.answer.keys import NameLikeness
@@ -177,9 +177,10 @@ class Assistant:
         return answer
 
     def _resolved(self, question: str, turns: list, k: int, wanted: list[str] | None) -> Answer:
-        if named := document_named(question, self.index, wanted):
-            source, on_topic = named
-            seen = None if on_topic else overview_of(question, self.retriever, source, k)
+        named = document_named(question, self.index, wanted)
+        if named:
+            source, topic = named
+            seen = None if topic else overview_of(question, self.retriever, source, k)
             if seen is not None:
                 return seen
             wanted = [source]  # "What does the joint statement say about methane?": read it
@@ -210,6 +211,8 @@ class Assistant:
             if rewrite.sure and answer.answerable:  # the item its list names: no other reading
                 best, chosen = answer, rewrite
                 break
+        if named and named[1] and not best.answerable:  # where it speaks of the topic at all
+            best = passage_on(question, named[1], self.retriever, named[0], k) or best
         # Say which reading was taken where another reading gave another answer.
         unsure = len(set(answered)) > 1 or chosen is not rewrites[0]
         return replace(

@@ -55,7 +55,8 @@ def asked(question: str) -> tuple[str, str | None] | None:
 def named_document(named: str, titles: dict[str, str | None]) -> str | None:
     """The one source (of sources mapped to titles) that `named` names: by its whole title, or
     by words that are all in its title beside a word for a document ("the joint statement");
-    None where no document or several fit."""
+    None where no document fits, or several with different titles (of files with one title,
+    the first)."""
     words = _norm(named).split()
     loose = bool(set(words) & _DOCUMENT_WORDS)
     wanted = {w for w in words if w not in _DOCUMENT_WORDS | _SMALL}
@@ -67,7 +68,8 @@ def named_document(named: str, titles: dict[str, str | None]) -> str | None:
         held = set(_norm(title).split())
         if whole or (loose and wanted and all(w in held or _singular(w) in held for w in wanted)):
             found.append(source)
-    return found[0] if len(found) == 1 else None
+    # one report saved as several files (a PDF and its web page) is one document
+    return found[0] if len({_norm(titles[s] or "") for s in found}) == 1 else None
 
 
 def _singular(word: str) -> str:
