@@ -535,7 +535,7 @@ def test_a_written_follow_up_is_read_only_where_it_keeps_to_the_conversation(ass
 
 
 def test_which_things_a_question_asked_for_are_its_subject(assistant):
-    from qa.answer.followups import subject_of
+    from qa.answer.questions import subject_of
     from qa.answer.resolution import readings
 
     earlier = "Which city charters does the report discuss?"

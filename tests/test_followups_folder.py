@@ -114,7 +114,7 @@ def test_what_a_document_says_about_a_topic_is_its_passage_on_it(folder):
     """Where the reader declines "What does the copper report say about <topic>?" (a question
     this open), the report's likeliest passage on the topic is quoted at the sentence that holds
     most of it, cited and marked; a topic it never names gets no passage."""
-    from qa.answer.answering import passage_on
+    from qa.answer.overview import passage_on
 
     copper = PAGES[2].name
     question = "What does the copper report say about scrap?"

@@ -17,7 +17,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 
-from qa.answer import keys, overview, spans
+from qa.answer import keys, spans
 from qa.answer.names import NAME_RUN
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
@@ -246,57 +246,6 @@ def compose(
         if answer.answerable and p >= sure:
             break
     return answer
-
-
-def document_named(question: str, index, sources: Iterable[str] | None = None) -> tuple[str, str | None] | None:  # fmt: skip
-    """The document a question names by its title ("What does the joint statement say about
-    methane?", qa.answer.overview) and the topic it asks about there (None: what the whole
-    document says); None where it names none (among `sources`, where given)."""
-    found = overview.asked(question)
-    if found is None:
-        return None
-    named, topic = found
-    wanted = set(sources) if sources is not None else None
-    documents = index.documents
-    titles = {s: documents[s].get("title") for s in sorted(documents) if wanted is None or s in wanted}  # fmt: skip
-    source = overview.named_document(named, titles)
-    return None if source is None else (source, topic)
-
-
-def overview_of(question: str, retriever: Retriever, source: str, k: int = 5) -> Answer | None:
-    """What the document says, for a question that asks what all of it says: its opening
-    sentences, cited (qa.answer.overview); None where it has no body passage."""
-    title = retriever.index.documents[source].get("title") or source
-    found = retriever.candidates(title, overview.LOOKED_AT, [source], notes=False)
-    first = overview.opening([h.passage for h in found])
-    if first is None:
-        return None
-    rule = "a question asking what one document says is answered with its opening"
-    return _quoting(question, found, first, overview.lead(first), {"overview": source, "rule": rule}, k)  # fmt: skip
-
-
-def passage_on(question: str, topic: str, retriever: Retriever, source: str, k: int = 5) -> Answer | None:  # fmt: skip
-    """What the document says about a topic, for "What does <it> say about <topic>?" that the
-    reader would not answer (a question this open is not one it was trained on): the sentence
-    of its likeliest passage that holds most of the topic's words, cited; None where no passage
-    of it names the topic at all."""
-    found = [h for h in retriever.candidates(topic, k, [source], notes=False) if h.lexical > 0]
-    if not found:
-        return None
-    first = found[0].passage
-    idf = spans.corpus_idf(retriever.index.lexical.document_frequency, retriever.index.lexical.size)  # fmt: skip
-    sentences = sentence_spans(first.text) or [(0, len(first.text))]
-    at = max(sentences, key=lambda se: spans.match(topic, first.text[se[0] : se[1]], idf))
-    rule = "a question asking what one document says about a topic is answered with its passage on it"  # fmt: skip
-    return _quoting(question, found, first, at, {"topic": topic, "source": source, "rule": rule}, k)  # fmt: skip
-
-
-def _quoting(question: str, found: list[Hit], first, span: tuple[int, int], signals: dict, k: int) -> Answer:  # fmt: skip
-    """An answer that quotes `span` of the passage `first`, cited first among `found`."""
-    ordered = sorted(found, key=lambda h: h.passage is not first)[:k]
-    hits = [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
-    text = overview.quoted(first, span)
-    return Answer(question, f"{text} [1]", True, list(enumerate(hits, 1)), signals, quoted=span)
 
 
 def decide(

@@ -13,12 +13,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from functools import partial
 
-from qa.answer.answering import Answer, compose, document_named, overview_of, passage_on
+from qa.answer.answering import Answer, compose
 from qa.answer.checking import Evidence
 from qa.answer.conversation import check_history, standalone
 from qa.answer.keys import NameLikeness
 from qa.answer.lists import items_after
 from qa.answer.llm import LLMConfig, standalone_question
+from qa.answer.overview import document_named, overview_of, passage_on
 from qa.answer.resolution import readings
 from qa.answer.writing import NOT_ASKED, write
 from qa.errors import BadInput, LLMError, LLMTimeout, UnknownDocument

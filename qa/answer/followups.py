@@ -20,7 +20,6 @@ import re
 
 from qa.answer.names import (
     DETERMINERS,
-    NAME_RUN,
     PREPOSITIONS,
     WORD,
     YEAR,
@@ -29,24 +28,32 @@ from qa.answer.names import (
     is_person,
 )
 from qa.answer.names import words as _words
+from qa.answer.questions import (
+    AUX,
+    TIME_NOUNS,
+    WH,
+    asked_kind,
+    asked_plural,
+    asks_for_thing,
+    content_of,
+    first_name,
+    frame_end,
+    is_name_word,
+    last_noun_phrase,
+    subject_of,
+)
 from qa.answer.series import ORDINALS, drop_selectors, member, relative_subject, reselect
 
-_WH = {"what", "which", "who", "whom", "whose", "when", "where", "why", "how"}
-_AUX = {"is", "are", "was", "were", "be", "been", "do", "does", "did", "has", "have", "had", "can", "could", "will", "would", "should", "shall", "may", "might", "must"}  # fmt: skip
-_BE = {"is", "are", "was", "were"}
 _DEMONSTRATIVES = {"this", "that", "these", "those"}
 _OBJECT_PRONOUNS = {"it", "they", "them"}
 _POSSESSIVES = {"its", "their"}
 _PERSONAL = {"he", "him", "she", "her", "his", "hers"}
-# Words that start a clause after a noun phrase, so end it.
-_BOUNDARY = _AUX | _WH | {"and", "or", "but", "that", "which", "who", "?", ",", ";", ":"}
 _LEADS = re.compile(r"^(?:and|but|so|also|ok|okay|then|now|well)\b[\s,]*", re.IGNORECASE)
 _ABOUT = re.compile(
     r"^(?:(?:and|but|so)\s+)?(?:what|how)\s+about\s+(?P<x>.+)$|^(?:and|also|or|same\s+for|now)\s+(?P<y>.+)$",
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\b\d[\d,.]*\b")
-_SOURCE_FIRST = re.compile(r"^\s*(?:according\s+to|per|in)\s+(?:the\s+)?[^,?]{3,80}?,\s*(?=(?:what|which|who|whom|whose|when|where|why|how)\b)", re.IGNORECASE)  # fmt: skip
 # "..., besides that?", "other than those": the earlier answer, set aside; what the question
 # asks is read without it (the answerer passes over what was given and said: qa.answer.resolution).
 _BESIDES = re.compile(
@@ -54,8 +61,6 @@ _BESIDES = re.compile(
     r"\s+(?:that|those|this|these|it|them)\b",
     re.IGNORECASE,
 )
-# "that period", "this year": the time the earlier question named.
-_TIME_NOUNS = {"period", "year", "years", "time", "month", "decade", "date", "day", "week", "quarter"}  # fmt: skip
 _TIME = re.compile(
     r"\b(?:between|from)\s+(?:[\w,]+\s+){0,3}?(?:FY\s?)?(?:1[89]|20)\d\d\s+(?:and|to|through)\s+(?:[\w,]+\s+){0,3}?(?:FY\s?)?(?:1[89]|20)\d\d\b"
     r"|\b(?:in|on|during|since|by|for|as\s+of)\s+(?:[A-Z][a-z]+\s+)?(?:\d{1,2},?\s+)?(?:FY\s?|fiscal\s+year\s+)?(?:1[89]|20)\d\d\b",
@@ -77,24 +82,24 @@ def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
     lower = [w.lower() for w in words]
 
     # "Why?", "When?": the earlier question, asked with this question word.
-    if lower and lower[0] in _WH and len([w for w in lower if w != "?"]) == 1:
+    if lower and lower[0] in WH and len([w for w in lower if w != "?"]) == 1:
         return _swap_question_word(previous, text)
 
     about = _ABOUT.match(text.rstrip(" ?.!"))
     if about:
         rest = (about.group("x") or about.group("y") or "").strip()
         rest_words = [w.lower() for w in _words(rest)]
-        if rest and not (set(rest_words) & (_WH | _AUX)):
+        if rest and not (set(rest_words) & (WH | AUX)):
             return _substitute(previous, rest)
         text = _LEADS.sub("", text) or text  # "And when was it published?": read without the "and"
         text = text[:1].upper() + text[1:]
         words = _words(text)
         lower = [w.lower() for w in words]
 
-    if set(lower) & _WH and _elliptical(lower):  # "Since when?", "In how many areas?"
-        return f"{text.rstrip()} ({_content(previous)})"
+    if set(lower) & WH and _elliptical(lower):  # "Since when?", "In how many areas?"
+        return f"{text.rstrip()} ({content_of(previous)})"
 
-    has_wh = bool(set(lower) & (_WH | _AUX))
+    has_wh = bool(set(lower) & (WH | AUX))
     if not has_wh and len([w for w in lower if w not in "?,;:"]) <= 6:
         return _substitute(previous, text.rstrip(" ?.!"))  # a bare noun phrase
 
@@ -107,7 +112,7 @@ def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
 def _elliptical(lower: list[str]) -> bool:
     """A question with a question word and at most one other word of substance ("Under which
     department?", "In how many areas?") leans on the question before it."""
-    substance = [w for w in lower if w not in _WH | _AUX | PREPOSITIONS | DETERMINERS | {"?", ",", "many", "much", "ones", "one", "else", "exactly", "so"}]  # fmt: skip
+    substance = [w for w in lower if w not in WH | AUX | PREPOSITIONS | DETERMINERS | {"?", ",", "many", "much", "ones", "one", "else", "exactly", "so"}]  # fmt: skip
     return len(substance) <= 1 and not any(w[:1].isdigit() for w in substance)
 
 
@@ -135,7 +140,7 @@ def _find_anaphor(words: list[str], kind: str | None = None) -> int | None:
         if w == "that" and i + 1 < len(words) and not earlier_name:
             before = words[i - 1].lower() if i else ""
             # "that year", "about that", "was that": not the relative "the policy that ..."
-            if before in PREPOSITIONS or before in _AUX or before in _WH or words[i + 1] == "?":
+            if before in PREPOSITIONS or before in AUX or before in WH or words[i + 1] == "?":
                 return i
         if w == "one" and i and words[i - 1].lower() in ("the", "that", "this"):
             return i
@@ -147,142 +152,12 @@ def _find_anaphor(words: list[str], kind: str | None = None) -> int | None:
 def _own_referent(words: list[str], i: int) -> bool:
     """Whether a name before words[i] is what the pronoun there means: one joined to it by
     "and" or a comma, or a possessive within three words of it."""
-    names = [j for j in range(i) if _is_name_word(words, j)]
+    names = [j for j in range(i) if is_name_word(words, j)]
     if not names:
         return False
     between = {w.lower() for w in words[names[0] + 1 : i]}
     possessive = words[i].lower() in _POSSESSIVES | {"his", "her"} and i - names[-1] <= 3
     return possessive or bool(between & {"and", ","})
-
-
-def _is_name_word(words: list[str], j: int) -> bool:
-    w = words[j]
-    return j > 0 and w[:1].isupper() and w.lower() not in _WH | _AUX and w != "I"
-
-
-def _frame_end(words: list[str]) -> int:
-    """Where the question's frame ("When was", "How many", "In which year did") ends."""
-    i = 1 if len(words) > 1 and words[0].lower() in PREPOSITIONS and words[1].lower() in _WH else 0
-    while i < len(words) and words[i].lower() in _WH | {"many", "much", "long", "often", "far", "kind", "type", "sort", "of", "year", "date", "month", "day", "number", "percentage", "share"}:  # fmt: skip
-        i += 1
-    while i < len(words) and words[i].lower() in _AUX:
-        i += 1
-    return i
-
-
-def subject_of(query: str) -> str | None:
-    """The earlier question's subject, where it can be read cleanly: the noun phrase after the
-    question's frame ("When was | the latest joint declaration | published?", "Who wrote | the
-    ICDS brief on military mobility?", "What did | France and the UK | push for?"); a source
-    named first ("According to the fact sheet, where was ...") is not it."""
-    query = _SOURCE_FIRST.sub("", query)
-    words = _words(query)
-    start = _frame_end(words)
-    aux = words[start - 1].lower() if 0 < start <= len(words) and words[start - 1].lower() in _AUX else ""  # fmt: skip
-    if start >= len(words):
-        return None
-    counted = start >= 2 and words[start - 1].lower() in ("many", "much") and not aux
-    if counted:  # "How many U.S. destroyers will be ...": the thing counted
-        end = start
-        while end < len(words) and words[end].lower() not in _BOUNDARY | PREPOSITIONS:
-            end += 1
-        return _span(query, words, start, end) if end > start else None
-    opens = words[start].lower() in DETERMINERS | {"its", "their"} or _is_name_word(words, start)
-    # "Which joint declarations on EU-NATO cooperation does the brief ...": the thing asked for
-    verb = next((j for j in range(2, len(words)) if words[j].lower() in _AUX), 0)
-    if start == 1 and words[0].lower() in ("which", "what") and words[1][:1].islower() and 1 < verb <= 9:  # fmt: skip
-        return f"the {_span(query, words, 1, verb)}"
-    if not aux or (
-        not opens and aux not in _BE
-    ):  # "Who wrote the brief", "Who will attend the dinner": the object
-        start = next((j for j in range(start, len(words)) if words[j].lower() in DETERMINERS or _is_name_word(words, j)), len(words))  # fmt: skip
-        if start >= len(words):
-            return None
-    first = words[start]
-    possessive = first.endswith(("’s", "'s"))  # "Europe's primary task": a noun phrase
-    if first[:1].isupper() and first.lower() not in DETERMINERS and not possessive:
-        name = NAME_RUN.match(query[_offset(query, words, start) :])
-        return name.group().strip() if name else None
-    end = start + (1 if first.lower() in DETERMINERS | {"its", "their"} or possessive else 0)
-    while end < len(words) and end - start <= 8:
-        w = words[end].lower()
-        joins = w in ("and", "&") and end + 1 < len(words) and words[end + 1][:1].isupper()
-        # a participle closes it ("the old museum | built", "the treaty | signed in Lisbon"),
-        # not an adjective before its noun ("the largest | decentralized exchange") or after a
-        # preposition or article ("the building blocks of | decentralized finance")
-        participle = w.endswith("ed") and end > start + 1 and not words[end][:1].isupper()
-        after = words[end + 1].lower() if end + 1 < len(words) else "?"
-        if participle and (
-            words[end - 1].lower() in PREPOSITIONS | DETERMINERS | {"of"}
-            or not (after in _BOUNDARY or after in PREPOSITIONS or after in ("by", "of"))
-        ):
-            participle = False
-        if (w in _BOUNDARY and not joins) or participle:
-            break
-        if w in PREPOSITIONS and w not in ("of", "on", "between", "for", "about", "in", "to"):
-            break
-        if w in PREPOSITIONS and aux in ("do", "does", "did"):
-            break
-        if w in DETERMINERS and end > start + 1 and words[end - 1].lower() not in PREPOSITIONS | {"of"}:  # fmt: skip
-            break  # "military mobility | a priority": a second noun phrase
-        end += 1
-    while 0 < end < len(words) and words[end - 1][:1].isupper() and words[end][:1].isupper() | words[end][:1].isdigit():  # fmt: skip
-        end += 1  # a name runs to its end ("the White Paper for European Defence Readiness 2030")
-    if aux in ("do", "does", "did") and end - start >= 2 and not words[end - 1][:1].isupper():
-        end -= 1  # "What did the EU adopt": the bare verb closes the subject
-    elif aux in _BE and end == len(words) - 1 and end - start >= 3 and _closes_with_verb(words):
-        end -= 1  # "When was the old museum built", "Why is X problematic": the last word is not X
-    while end > start + 1 and words[end - 1].lower() in PREPOSITIONS | DETERMINERS | {
-        "and",
-        "or",
-    }:
-        end -= 1
-    if end - start >= 1 and not (end - start == 1 and first.lower() in DETERMINERS):
-        return _span(query, words, start, end)
-    return None
-
-
-def _closes_with_verb(words: list[str]) -> bool:
-    """After "when/where/why/how was X ...", the question's last word is a participle or an
-    adjective; after "what/who is X", it belongs to X."""
-    last = words[-2].lower() if words[-1] == "?" else words[-1].lower()
-    return words[0].lower() in ("when", "where", "why", "how") or bool(
-        re.search(r"(ic|ed|al|ant|ent|ive|ous|ful|able|ible|ary|ing|en)$", last)
-    )
-
-
-def _offset(text: str, words: list[str], index: int) -> int:
-    """Character offset of words[index] in text (words come from _WORD in order)."""
-    pos = 0
-    for i, m in enumerate(WORD.finditer(text)):
-        if i == index:
-            return m.start()
-        pos = m.end()
-    return pos
-
-
-def _span(text: str, words: list[str], start: int, end: int) -> str:
-    spans = list(WORD.finditer(text))
-    return text[spans[start].start() : spans[end - 1].end()]
-
-
-def _content(query: str) -> str:
-    """The earlier query without its frame or its question mark: what it was about."""
-    words = _words(query)
-    rest = [w for w in words[_frame_end(words) :] if w not in "?,;:"]
-    return " ".join(rest)
-
-
-def _asks_for_thing(query: str) -> bool:
-    """A "what"/"which" question's answer is a thing an "it" or "they" can mean; a "who"
-    question's answer is a person, for "he" or "she"; "what is X" and "what does X do" are
-    answered by a description, and "it" then still means X."""
-    low = _LEADING_PREPOSITION.sub("", query.lower())  # "Under which compact ...?" too
-    if re.match(r"^\s*what\s+(is|are|was|were)\b", low) or re.search(r"\b(do|mean)\s*\??\s*$", low):
-        return False
-    return bool(re.match(r"^\s*(what|which)\b", low)) and not re.match(
-        r"^\s*what\s+(year|date|month|day|time|number|percentage|share)\b", low
-    )
 
 
 def _referent(previous: str, answer: str, pronoun: str) -> str | None:
@@ -292,61 +167,25 @@ def _referent(previous: str, answer: str, pronoun: str) -> str | None:
             return subject_of(previous)  # "Who is the CSO?" answered by what the CSO does
         if named and is_office(named):
             return f"the {named}"
-        return named or _first_name(previous)
+        return named or first_name(previous)
     # "they" most likely means those named together ("Finland and Sweden"); "it" or "that" is
     # never the person an answer named, so then means what the question was about.
     group = pronoun in ("they", "them", "their")
     entity = answer_entity(answer, previous, plural=group)
     if entity and not group and is_person(entity):
         entity = None
-    if entity and _asks_for_thing(previous):
+    if entity and asks_for_thing(previous):
         return entity
-    if group and (asked := _asked_plural(previous)):  # "What commands ...?" then "Who leads them?"
+    if group and (asked := asked_plural(previous)):  # "What commands ...?" then "Who leads them?"
         return f"the {asked}"
     subject = subject_of(previous)
     plural = bool(subject and re.search(r"\s(?:and|&)\s", subject))
     if pronoun in ("it", "its", "this", "that") and plural:  # not "the United States and Iran"
-        return _last_noun_phrase(previous) or subject
+        return last_noun_phrase(previous) or subject
     many = plural or bool(subject and re.search(r"[^s’']s$", subject))  # "partner countries"
     if pronoun in ("they", "them", "their") and not many and entity and " and " in entity:
         return entity
     return subject
-
-
-def _asked_plural(previous: str) -> str | None:
-    """The things a "what"/"which" question asks for, when it asks for several: "mission-focused
-    commands" in "What mission-focused commands sit below the CSO?"."""
-    m = re.match(r"^\s*(?:what|which)\s+((?:[\w’'.-]+\s+){0,3}?[\w’'-]+s)\b", _LEADING_PREPOSITION.sub("", previous), re.IGNORECASE)  # fmt: skip
-    if not m or m.group(1).split()[0].lower() in _AUX | _WH | DETERMINERS:
-        return None
-    return m.group(1)
-
-
-def _last_noun_phrase(query: str) -> str | None:
-    """The question's last noun phrase opened by an article ("... agree to a ceasefire")."""
-    found = re.findall(r"\b(?:the|a|an)\s+((?:[\w’'-]+\s+){0,2}[\w’'-]+)\s*\??\s*$", query, re.IGNORECASE)  # fmt: skip
-    return f"the {found[-1]}" if found else None
-
-
-def _first_name(query: str) -> str | None:
-    words = _words(query)
-    for j in range(1, len(words)):
-        if _is_name_word(words, j):
-            m = NAME_RUN.match(query[_offset(query, words, j) :])
-            if m:
-                return m.group().strip()
-    return None
-
-
-_LEADING_PREPOSITION = re.compile(rf"^\s*(?:{'|'.join(sorted(PREPOSITIONS))})\s+(?=(?:what|which)\b)", re.IGNORECASE)  # fmt: skip
-
-
-def asked_kind(previous: str) -> str | None:
-    """The kind of thing a "which" question asks for: "department" in "Which department put
-    out ...?" (a question word, a verb or a time noun is no kind)."""
-    m = re.match(r"^\s*(?:which|what)\s+([a-z]+)\b", _LEADING_PREPOSITION.sub("", previous), re.IGNORECASE)  # fmt: skip
-    kind = m.group(1).lower() if m else None
-    return None if kind is None or kind in _AUX | _WH | _TIME_NOUNS | DETERMINERS else kind
 
 
 def pointer(question: str, previous: str, answer: str) -> tuple[str, str | None] | None:
@@ -365,7 +204,7 @@ def refer(question: str, previous: str, referent: str) -> str | None:
     words = _words(text)
     i = _find_anaphor(words, asked_kind(previous))
     plural = {"they", "them", "their", "these", "those"}  # a span is one of them, not all
-    if i is None or words[i].lower() in _PERSONAL | plural or not _asks_for_thing(previous):
+    if i is None or words[i].lower() in _PERSONAL | plural or not asks_for_thing(previous):
         return None
     return _replace_anaphor(text, words, i, previous, "", referent)
 
@@ -373,13 +212,13 @@ def refer(question: str, previous: str, referent: str) -> str | None:
 def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer: str, referent: str | None = None) -> str:  # fmt: skip
     w = words[i].lower()
     after = words[i + 1].lower() if i + 1 < len(words) else ""
-    when = _TIME.search(previous) if w in ("that", "this") and after in _TIME_NOUNS else None
+    when = _TIME.search(previous) if w in ("that", "this") and after in TIME_NOUNS else None
     if when:  # "over that period" after "... between 2008 and 2017?"
         return f"{text.rstrip()} ({when.group(0)})"
     referent = referent or _referent(previous, answer, w)
     spans = list(WORD.finditer(text))
     if referent is None:
-        context = _content(previous)
+        context = content_of(previous)
         return f"{text.rstrip()} ({context})" if context else text
     a, b = spans[i].start(), spans[i].end()
     lead = referent if i else referent[:1].upper() + referent[1:]
@@ -402,15 +241,15 @@ def _clean(text: str) -> str:
 
 def _swap_question_word(previous: str, question: str) -> str:
     words = _words(previous)
-    if words and words[0].lower() in _WH:
+    if words and words[0].lower() in WH:
         wh = _words(question)[0]
         spans = list(WORD.finditer(previous))
-        rest = previous[spans[_frame_end(words[:1]) if words[0].lower() != "how" else 1].start() :]
+        rest = previous[spans[frame_end(words[:1]) if words[0].lower() != "how" else 1].start() :]
         # "When was X published?" + "Why?" -> "Why was X published?"; drop "many"/"much" frames.
         while _words(rest) and _words(rest)[0].lower() in {"many", "much", "long", "year", "date"}:
             rest = rest[len(_words(rest)[0]) :].lstrip()
         return _clean(f"{wh[:1].upper()}{wh[1:].lower()} {rest}")
-    return _clean(f"{question.rstrip(' ?')} {_content(previous)}?")
+    return _clean(f"{question.rstrip(' ?')} {content_of(previous)}?")
 
 
 def _same_head(previous: str, new: str) -> str | None:
@@ -430,7 +269,7 @@ def _same_head(previous: str, new: str) -> str | None:
     start = found[0].start()
     for m in reversed(before[-5:]):  # its modifiers, back to a determiner or a possessor
         w = m.group().lower()
-        if w in _AUX | _WH | PREPOSITIONS | {"and", "or", "of"}:
+        if w in AUX | WH | PREPOSITIONS | {"and", "or", "of"}:
             break
         start = m.start()
         if w in DETERMINERS | _POSSESSIVES | {"this", "that", "these", "those"} or w.endswith(("’s", "'s")):  # fmt: skip
@@ -468,7 +307,7 @@ def _substitute(previous: str, new: str) -> str:
         return reselect(previous, subject, phrase, singular=bool(ordinal.group(2)))
     owner = re.match(r"^(its|their)\s+(.+)$", new, re.IGNORECASE)
     if owner and subject:  # "And its deltas?": the owner is the earlier subject's name
-        name = re.sub(r"[’']s$", "", _first_name(previous) or subject)
+        name = re.sub(r"[’']s$", "", first_name(previous) or subject)
         det = "the " if re.search(rf"\bthe\s+{re.escape(name)}", previous) else ""
         return previous.replace(subject, f"{det}{name}’s {owner.group(2)}", 1)
     lead = new.split()[0].lower()
@@ -484,7 +323,7 @@ def _substitute(previous: str, new: str) -> str:
     if one and subject:
         return previous.replace(subject, relative_subject(subject, one.group("rest")), 1)
     if new[:1].isupper() and not new.lower().startswith(("the ", "a ", "an ")):
-        name = _first_name(previous)
+        name = first_name(previous)
         if name and (subject is None or name in subject or subject in name):
             return previous.replace(name, new, 1)
     if subject:
@@ -493,7 +332,7 @@ def _substitute(previous: str, new: str) -> str:
         if inside and re.match(r"(?:The|A|An)\s", new):
             replacement = new[:1].lower() + new[1:]
         return previous.replace(subject, replacement, 1)
-    name = _first_name(previous)
+    name = first_name(previous)
     if name and new[:1].isupper():
         return previous.replace(name, new, 1)
-    return _clean(f"{new} ({_content(previous)})")
+    return _clean(f"{new} ({content_of(previous)})")

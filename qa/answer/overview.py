@@ -15,9 +15,15 @@ China?") is answered as any question is, from that document alone (qa.answer.ass
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 
+from qa.answer import spans
+from qa.answer.answering import Answer
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import Passage, sentence_spans
+from qa.search.hybrid import Hit
+from qa.search.retrieval import Retriever
 
 # "What does X say?", "What is X about?", "Summarise X", "What does X say about Y?": X names a
 # document by its whole title, or by words of its title and a word for a document ("the Space
@@ -95,3 +101,54 @@ def lead(passage: Passage) -> tuple[int, int]:
 
 def quoted(passage: Passage, span: tuple[int, int]) -> str:
     return " ".join(MARKER.sub("", passage.text[span[0] : span[1]]).split())
+
+
+def document_named(question: str, index, sources: Iterable[str] | None = None) -> tuple[str, str | None] | None:  # fmt: skip
+    """The document a question names by its title ("What does the joint statement say about
+    methane?") and the topic it asks about there (None: what the whole
+    document says); None where it names none (among `sources`, where given)."""
+    found = asked(question)
+    if found is None:
+        return None
+    named, topic = found
+    wanted = set(sources) if sources is not None else None
+    documents = index.documents
+    titles = {s: documents[s].get("title") for s in sorted(documents) if wanted is None or s in wanted}  # fmt: skip
+    source = named_document(named, titles)
+    return None if source is None else (source, topic)
+
+
+def overview_of(question: str, retriever: Retriever, source: str, k: int = 5) -> Answer | None:
+    """What the document says, for a question that asks what all of it says: its opening
+    sentences, cited; None where it has no body passage."""
+    title = retriever.index.documents[source].get("title") or source
+    found = retriever.candidates(title, LOOKED_AT, [source], notes=False)
+    first = opening([h.passage for h in found])
+    if first is None:
+        return None
+    rule = "a question asking what one document says is answered with its opening"
+    return _quoting(question, found, first, lead(first), {"overview": source, "rule": rule}, k)  # fmt: skip
+
+
+def passage_on(question: str, topic: str, retriever: Retriever, source: str, k: int = 5) -> Answer | None:  # fmt: skip
+    """What the document says about a topic, for "What does <it> say about <topic>?" that the
+    reader would not answer (a question this open is not one it was trained on): the sentence
+    of its likeliest passage that holds most of the topic's words, cited; None where no passage
+    of it names the topic at all."""
+    found = [h for h in retriever.candidates(topic, k, [source], notes=False) if h.lexical > 0]
+    if not found:
+        return None
+    first = found[0].passage
+    idf = spans.corpus_idf(retriever.index.lexical.document_frequency, retriever.index.lexical.size)  # fmt: skip
+    sentences = sentence_spans(first.text) or [(0, len(first.text))]
+    at = max(sentences, key=lambda se: spans.match(topic, first.text[se[0] : se[1]], idf))
+    rule = "a question asking what one document says about a topic is answered with its passage on it"  # fmt: skip
+    return _quoting(question, found, first, at, {"topic": topic, "source": source, "rule": rule}, k)  # fmt: skip
+
+
+def _quoting(question: str, found: list[Hit], first, span: tuple[int, int], signals: dict, k: int) -> Answer:  # fmt: skip
+    """An answer that quotes `span` of the passage `first`, cited first among `found`."""
+    ordered = sorted(found, key=lambda h: h.passage is not first)[:k]
+    hits = [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
+    text = quoted(first, span)
+    return Answer(question, f"{text} [1]", True, list(enumerate(hits, 1)), signals, quoted=span)
