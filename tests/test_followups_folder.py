@@ -126,3 +126,5 @@ def test_what_a_document_says_about_a_topic_is_its_passage_on_it(folder):
     assert " ".join(marked["text"].split()) == answer.answer.removesuffix(" [1]")
     assert passage_on("What does the copper report say about penguins?", "penguins", folder.retriever, copper) is None  # fmt: skip
     assert not folder.ask("What does the copper report say about penguins?").answerable
+    # a year the report never states keeps it a near miss, not a passage on the topic
+    assert passage_on("What does it say about scrap in 1999?", "scrap in 1999", folder.retriever, copper) is None  # fmt: skip

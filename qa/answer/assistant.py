@@ -212,7 +212,9 @@ class Assistant:
             if rewrite.sure and answer.answerable:  # the item its list names: no other reading
                 best, chosen = answer, rewrite
                 break
-        if named and named[1] and not best.answerable:  # where it speaks of the topic at all
+        if (
+            named and named[1] and not best.answerable and best.near_miss is None
+        ):  # where it speaks of the topic at all
             best = passage_on(question, named[1], self.retriever, named[0], k) or best
         # Say which reading was taken where another reading gave another answer.
         unsure = len(set(answered)) > 1 or chosen is not rewrites[0]

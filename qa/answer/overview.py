@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import replace
 
-from qa.answer import spans
-from qa.answer.answering import Answer
+from qa.answer import keys, spans
+from qa.answer.answering import Answer, evidence
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import Passage, sentence_spans
 from qa.search.hybrid import Hit
@@ -134,8 +134,10 @@ def passage_on(question: str, topic: str, retriever: Retriever, source: str, k: 
     """What the document says about a topic, for "What does <it> say about <topic>?" that the
     reader would not answer (a question this open is not one it was trained on): the sentence
     of its likeliest passage that holds most of the topic's words, cited; None where no passage
-    of it names the topic at all."""
+    of it names the topic at all, or states the years and figures the topic names (a near miss
+    is still one: qa.answer.keys)."""
     found = [h for h in retriever.candidates(topic, k, [source], notes=False) if h.lexical > 0]
+    found = [h for h in found if not keys.unstated(topic, evidence(h))]
     if not found:
         return None
     first = found[0].passage
