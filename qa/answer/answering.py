@@ -168,9 +168,7 @@ def unstated(question: str, hit: Hit) -> list[keys.Key]:
     missing = keys.unstated(question, evidence(hit))
     if keys.asks_fiscal_year(question):  # else no period to hold the sentence to
         s, e = _sentence_around(hit)
-        text = hit.passage.text
-        before = [text[a:b] for a, b in sentence_spans(text) if b <= s]
-        missing += [k for k in keys.out_of_period(question, text[s:e], before) if k not in missing]
+        missing += [k for k in keys.out_of_period_in(question, hit.passage.text, s, e) if k not in missing]  # fmt: skip
     if missing and _REFERS_BACK.search(answer_sentence(hit)):
         missing = [k for k in missing if k.kind != "year"]
     return missing
@@ -341,7 +339,7 @@ def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> An
             sentence = place
             break
     found = found or keys.nearest(asked, evidence(best))
-    quoted = " ".join(MARKER.sub("", sentence).split())
+    quoted = unmarked(sentence)
     if found is None:
         said = f"The documents do not mention {asked.text}; the closest passage says: {quoted} [1]"  # fmt: skip
     elif spans.expected_kind(question) == "number":
@@ -371,7 +369,13 @@ def _sentence_around(hit: Hit) -> tuple[int, int]:
 
 def answer_sentence(hit: Hit) -> str:
     s, e = _sentence_around(hit)
-    return " ".join(MARKER.sub("", hit.passage.text[s:e]).split())
+    return unmarked(hit.passage.text[s:e])
+
+
+def unmarked(text: str) -> str:
+    """Text as an answer quotes it: endnote markers aside (its endnotes travel with the
+    citation), on one line."""
+    return " ".join(MARKER.sub("", text).split())
 
 
 _OPENERS = {"the", "a", "an", "in", "on", "at", "by", "for", "from", "to", "as", "after", "before", "since", "when", "while", "this", "that", "these", "those", "its", "their", "his", "her"}  # fmt: skip

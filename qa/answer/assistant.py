@@ -178,9 +178,8 @@ class Assistant:
         return answer
 
     def _resolved(self, question: str, turns: list, k: int, wanted: list[str] | None) -> Answer:
-        named = document_named(question, self.index, wanted)
-        if named:
-            source, topic = named
+        source, topic = document_named(question, self.index, wanted) or (None, None)
+        if source is not None:
             seen = None if topic else overview_of(question, self.retriever, source, k)
             if seen is not None:
                 return seen
@@ -212,10 +211,8 @@ class Assistant:
             if rewrite.sure and answer.answerable:  # the item its list names: no other reading
                 best, chosen = answer, rewrite
                 break
-        if (
-            named and named[1] and not best.answerable and best.near_miss is None
-        ):  # where it speaks of the topic at all
-            best = passage_on(question, named[1], self.retriever, named[0], k) or best
+        if topic and not best.answerable and best.near_miss is None:  # where it speaks of it
+            best = passage_on(question, topic, self.retriever, source, k) or best
         # Say which reading was taken where another reading gave another answer.
         unsure = len(set(answered)) > 1 or chosen is not rewrites[0]
         return replace(

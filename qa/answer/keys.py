@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.answer.names import NAME_RUN
+from qa.ingest.passages import sentence_spans
 
 _SCALES = {"thousand": 1e3, "k": 1e3, "million": 1e6, "mn": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9, "b": 1e9, "trillion": 1e12, "tn": 1e12}  # fmt: skip
 _WORD_NUMBERS = {w: n for n, w in enumerate(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}  # fmt: skip
@@ -200,6 +201,13 @@ def out_of_period(question: str, sentence: str, before: list[str]) -> list[Key]:
         return []
     period = next((found for text in (sentence, *reversed(before)) if (found := _fiscal_years(text))), [])  # fmt: skip
     return [k for k in asked if period and not states(k, period)]
+
+
+def out_of_period_in(question: str, text: str, start: int, end: int) -> list[Key]:
+    """out_of_period for the sentence(s) text[start:end] of a passage, read after the
+    passage's sentences before them."""
+    before = [text[a:b] for a, b in sentence_spans(text) if b <= start]
+    return out_of_period(question, text[start:end], before)
 
 
 def asks_fiscal_year(question: str) -> bool:

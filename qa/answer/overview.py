@@ -19,8 +19,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from qa.answer import keys, spans
-from qa.answer.answering import Answer, evidence
-from qa.ingest.documents import MARKER
+from qa.answer.answering import Answer, evidence, unmarked
 from qa.ingest.passages import Passage, sentence_spans
 from qa.search.hybrid import Hit
 from qa.search.retrieval import Retriever
@@ -72,13 +71,16 @@ def named_document(named: str, titles: dict[str, str | None]) -> str | None:
             continue
         whole = _norm(named) in (_norm(title), _norm(_ARTICLE.sub("", title)))
         held = set(_norm(title).split())
-        if whole or (loose and wanted and all(w in held or _singular(w) in held for w in wanted)):
+        if whole or (
+            loose and wanted and all(w in held or _other_number(w) in held for w in wanted)
+        ):
             found.append(source)
     # one report saved as several files (a PDF and its web page) is one document
     return found[0] if len({_norm(titles[s] or "") for s in found}) == 1 else None
 
 
-def _singular(word: str) -> str:
+def _other_number(word: str) -> str:
+    """The word in the other number, as a title may write it: "reports" <-> "report"."""
     return word[:-1] if word.endswith("s") and len(word) > 3 else word + "s"
 
 
@@ -97,10 +99,6 @@ def lead(passage: Passage) -> tuple[int, int]:
             break
         end = e
     return spans[0][0], end
-
-
-def quoted(passage: Passage, span: tuple[int, int]) -> str:
-    return " ".join(MARKER.sub("", passage.text[span[0] : span[1]]).split())
 
 
 def document_named(question: str, index, sources: Iterable[str] | None = None) -> tuple[str, str | None] | None:  # fmt: skip
@@ -152,5 +150,5 @@ def _quoting(question: str, found: list[Hit], first, span: tuple[int, int], sign
     """An answer that quotes `span` of the passage `first`, cited first among `found`."""
     ordered = sorted(found, key=lambda h: h.passage is not first)[:k]
     hits = [replace(h, rank=i) for i, h in enumerate(ordered, start=1)]
-    text = quoted(first, span)
+    text = unmarked(first.text[span[0] : span[1]])
     return Answer(question, f"{text} [1]", True, list(enumerate(hits, 1)), signals, quoted=span)

@@ -36,6 +36,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from qa.answer import lists, spans
+from qa.answer.answering import unmarked
 from qa.answer.conversation import READ_TURNS, Turn, standalone
 from qa.answer.followups import pointer, refer
 from qa.answer.keys import terms, terms_held
@@ -296,7 +297,7 @@ def _placed(question: str, found: re.Match, earlier: str, about: str, phrase: st
 
 
 def _sentences(answer: str) -> tuple[str, ...]:
-    text = " ".join(MARKER.sub("", answer).split())
+    text = unmarked(answer)
     return tuple(text[a:b] for a, b in sentence_spans(text))
 
 

@@ -179,12 +179,10 @@ def choose(
 
 def _out_of_period(question: str, text: str, sentences: list[tuple[int, int]], candidate: tuple[int, int, float]) -> bool:  # fmt: skip
     """Whether a candidate's sentence belongs to another fiscal year than the question asks
-    (its own, or the last its passage stated before it: qa.answer.keys.out_of_period)."""
+    (its own, or the last its passage stated before it: qa.answer.keys.out_of_period_in)."""
     a, b, _ = candidate
-    at = next((i for i, (s, e) in enumerate(sentences) if s < b and a < e), 0)
-    before = [text[s:e] for s, e in sentences[:at]]
-    s, e = sentences[at]
-    return bool(keys.out_of_period(question, text[s:e], before))
+    s, e = next(((s, e) for s, e in sentences if s < b and a < e), sentences[0])
+    return bool(keys.out_of_period_in(question, text, s, e))
 
 
 # The opening of a figure's or table's caption, its source line or its notes ("Source: ...",
