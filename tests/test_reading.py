@@ -120,3 +120,47 @@ def test_weights_stored_as_float16_are_restored_and_read_as_the_float_model_read
     (folders["restored"] / "reader.json").write_text(json.dumps(meta), encoding="utf-8")
     with pytest.raises(Exception, match="does not load"):
         Reader(folders["restored"])
+
+
+def test_embedding_tables_stored_as_float16_look_up_exactly_what_float16_rounding_gives(tmp_path):
+    """training/export.py --weights int8-emb16 halves the lookup tables inside the graph: each
+    lookup is cast back to float32, so the model loads from its file with nothing restored and
+    every lookup equals the float table rounded to float16; a table looked up twice is halved
+    once, and a product's weights are left alone."""
+    import numpy as np
+    import onnx
+    import onnxruntime as ort
+    from onnx import TensorProto, helper, numpy_helper
+
+    rng = np.random.default_rng(0)
+    table = rng.normal(size=(50, 8)).astype(np.float32)
+    weight = rng.normal(size=(8, 3)).astype(np.float32)
+    graph = helper.make_graph(
+        [
+            helper.make_node("Gather", ["table", "ids"], ["a"]),
+            helper.make_node("Gather", ["table", "ids"], ["b"]),
+            helper.make_node("Add", ["a", "b"], ["sum"]),
+            helper.make_node("MatMul", ["sum", "weight"], ["out"]),
+        ],
+        "lookup",
+        [helper.make_tensor_value_info("ids", TensorProto.INT64, [None])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [None, 3])],
+        [numpy_helper.from_array(table, "table"), numpy_helper.from_array(weight, "weight")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    full = model.SerializeToString()
+    assert reading.halve_embeddings(model) == 1
+    onnx.checker.check_model(model)
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    assert path.stat().st_size < len(full)
+    stored = {t.name: t.data_type for t in model.graph.initializer}
+    assert stored == {"table": TensorProto.FLOAT16, "weight": TensorProto.FLOAT}
+    ids = np.array([3, 7, 49], dtype=np.int64)
+    (out,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"ids": ids})  # fmt: skip
+    rounded = table.astype(np.float16).astype(np.float32)
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out, (rounded[ids] + rounded[ids]) @ weight)
+    (before,) = ort.InferenceSession(full, providers=["CPUExecutionProvider"]).run(None, {"ids": ids})  # fmt: skip
+    assert not np.array_equal(out, before)  # the rounding is real, and small
+    np.testing.assert_allclose(out, before, atol=1e-2)

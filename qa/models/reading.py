@@ -100,6 +100,32 @@ def halve(model) -> int:
     return halved
 
 
+def halve_embeddings(model) -> int:
+    """Store the model's float32 lookup tables (its embeddings) as float16, in place
+    (training/export.py --weights int8-emb16), each lookup followed by an exact cast back to
+    float32, so that the rest of the graph computes as before; how many tables were halved.
+    Nothing is restored at load."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    floats = {t.name: t for t in model.graph.initializer if t.data_type == onnx.TensorProto.FLOAT}
+    halved, nodes = set(), []
+    for node in model.graph.node:
+        nodes.append(node)
+        if node.op_type != "Gather" or node.input[0] not in floats:
+            continue
+        if node.input[0] not in halved:  # a table looked up twice is halved once
+            table = floats[node.input[0]]
+            table.CopyFrom(numpy_helper.from_array(numpy_helper.to_array(table).astype(np.float16), table.name))  # fmt: skip
+            halved.add(table.name)
+        looked_up = node.output[0]
+        node.output[0] = f"{looked_up}/float16"
+        nodes.append(helper.make_node("Cast", [node.output[0]], [looked_up], to=onnx.TensorProto.FLOAT, name=f"{looked_up}/Cast"))  # fmt: skip
+    del model.graph.node[:]
+    model.graph.node.extend(nodes)
+    return len(halved)
+
+
 class Reader:
     """The ONNX reader with its tokenizer, and a bounded cache that threads can share."""
 
