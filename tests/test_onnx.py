@@ -26,8 +26,9 @@ from qa.search.retrieval import Retriever
 
 from .conftest import DEV_SET
 
-# torch and its kin take seconds to import; bm25s (with scipy) a fifth of a second.
-HEAVY = ("torch", "transformers", "sentence_transformers", "bm25s", "scipy")
+# torch and its kin take seconds to import; bm25s (with scipy) a fifth of a second; pydantic a
+# tenth, which the server needs and a command in the terminal does not (typer 0.29 imports it).
+HEAVY = ("torch", "transformers", "sentence_transformers", "bm25s", "scipy", "pydantic")
 # Runs the real `qa` entry point, then reports which heavy packages ended up imported.
 WRAPPER = f"""
 import atexit, json, sys
@@ -269,7 +270,7 @@ def test_the_server_never_imports_torch(qa_env):
     finally:
         server.send_signal(signal.SIGINT)
         _, stderr = server.communicate(timeout=60)
-    assert _heavy_imports(stderr) == []
+    assert _heavy_imports(stderr) == ["pydantic"]  # FastAPI's own
 
 
 class StoredVectors:
