@@ -450,3 +450,25 @@ def test_a_fiscal_year_question_takes_its_span_from_a_sentence_of_that_year():
     # and a FY2026 question from FY2026's, though FY2027's sentence holds more of its words
     asked = "How much did the Space Force request for O&M in FY2026?"
     assert spans.choose(asked, text, reading, idf).span == (old, old + 13)
+
+
+def test_a_question_on_the_second_of_a_series_takes_its_span_from_the_second_s_sentence():
+    """Asked about "the second battery", a span from the sentence on "this first battery" tells
+    of another of the series, however the reader ranks it; a sentence without ordinals is not
+    held to this, and a question without one keeps the reader's choice."""
+    from qa.models.reading import Reading
+
+    text = (
+        "The Army activated this first battery as part of the 1st MDTF in January 2024. "
+        "A second battery was assigned to the Hawaii-based 3rd MDTF later in 2025."
+    )
+    first, second = text.index("1st MDTF"), text.index("Hawaii")
+    reading = Reading(3.0, (first, first + 8), 9.0, 0.0, ((first, first + 8, 9.0), (second, second + 6, 3.0)))  # fmt: skip
+    idf = lambda term: 1.0  # noqa: E731
+    asked = "Which task force was the second battery activated as part of?"
+    assert spans.choose(asked, text, reading, idf).span == (second, second + 6)
+    asked = "Which task force was the first battery activated as part of?"
+    assert spans.choose(asked, text, reading, idf).span == (first, first + 8)
+    asked = "Which task force was the battery activated as part of?"
+    assert spans.choose(asked, text, reading, idf).span == (first, first + 8)
+    assert keys.other_ordinal("Who won the third round?", "The round was won by Ada.") == []

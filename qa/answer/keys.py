@@ -210,6 +210,15 @@ def out_of_period_in(question: str, text: str, start: int, end: int) -> list[Key
     return out_of_period(question, text[start:end], before)
 
 
+def other_ordinal(question: str, sentence: str) -> list[Key]:
+    """The question's ordinals that a sentence naming ordinals of its own never states: asked
+    for "the second battery", "the Army activated this first battery ..." tells of another of
+    the series. A sentence that names no ordinal is not held to this."""
+    asked = [k for k in question_keys(question) if k.kind == "ordinal"]
+    stated = [k for k in quantities(sentence) if k.kind == "ordinal"] if asked else []
+    return [k for k in asked if stated and not states(k, stated)]
+
+
 def asks_fiscal_year(question: str) -> bool:
     """Whether the question names a fiscal year in figures ("FY2026", "fiscal year 2026")."""
     return bool(_FISCAL.search(question)) and bool(_fiscal_asked(question))
