@@ -140,3 +140,28 @@ def test_search_and_a_refusal_show_each_passage_once_in_the_terminal_and_over_ht
         assert len(related) >= 3
         assert not any(shown_twice(a, b) for a, b in combinations(related, 2))
         assert json.dumps(refusal).count('"also_in": [{') >= 1
+
+
+def test_a_follow_up_fuses_a_passage_found_in_either_file_as_one(twice_saved):
+    """A follow-up's candidates are found with the question and with the conversation, fused by
+    reciprocal rank; where one search kept the web page's copy of a passage and the other the
+    PDF's, they are one candidate with both searches' votes, not two that each fall behind."""
+    from dataclasses import replace
+
+    from qa.search.retrieval import fuse
+
+    hits = twice_saved.retriever.candidates("How many launchers are in a Typhon MRC battery?", 8)
+    shared = hits[3]
+    assert shared.also_in  # saved twice
+    other_file = replace(shared, passage=shared.also_in[0], also_in=(shared.passage,))
+    fused = fuse([hits[:5], [other_file, *hits[5:8]]], 8)
+    assert shown_twice(fused[0].passage.text, shared.passage.text)  # 4th and 1st beat 1st alone
+    assert {fused[0].passage.id, *(c.id for c in fused[0].also_in)} >= {shared.passage.id, other_file.passage.id}  # fmt: skip
+    places = [p.id for h in fused for p in (h.passage, *h.also_in)]
+    assert len(places) == len(set(places))  # no file's passage in two entries
+    assert [h.rank for h in fused] == list(range(1, 9))  # 9 hits, one passage twice
+    # the conversation's own fusion: each passage once
+    conversation = twice_saved.retriever.with_context(["What is the Typhon Mid-Range Capability?"])  # fmt: skip
+    found = conversation.candidates("How many launchers are in a Typhon MRC battery?", 8)
+    for a, b in combinations(found, 2):
+        assert not shown_twice(a.passage.text, b.passage.text), (a.passage.id, b.passage.id)

@@ -121,7 +121,7 @@ def hybrid(index: Index, query: str, vector: np.ndarray, k: int = 5, sources: It
             float(found.dense[j]),
             float(found.lexical[j] / top_lex),
         )
-        if (at := _twin(passage, hits)) is not None:
+        if (at := twin(passage, hits)) is not None:
             hits[at] = hits[at].with_copy(hit)
         elif len(hits) < k:
             hits.append(hit)
@@ -135,14 +135,14 @@ def distinct(hits: list[Hit]) -> list[Hit]:
     ranked anew: for lists fused from several searches."""
     kept: list[Hit] = []
     for hit in hits:
-        if (at := _twin(hit.passage, kept)) is not None:
+        if (at := twin(hit.passage, kept)) is not None:
             kept[at] = kept[at].with_copy(hit)
         else:
             kept.append(hit)
     return [replace(h, rank=i) for i, h in enumerate(kept, start=1)]
 
 
-def _twin(passage: Passage, hits: list[Hit]) -> int | None:
+def twin(passage: Passage, hits: list[Hit]) -> int | None:
     """Which hit shows the passage that `passage` repeats from another file, if one does."""
     for i, hit in enumerate(hits):
         if hit.passage.source != passage.source and same_passage(hit.passage.text, passage.text):

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from qa.index import Index
-from qa.search.hybrid import Hit, distinct, hybrid
+from qa.search.hybrid import Hit, hybrid, twin
 from qa.search.reranking import DEPTH, rerank, search_depth
 
 # Reciprocal-rank fusion constant, the usual 60 (Cormack, Clarke and Buettcher 2009); not tuned:
@@ -102,15 +103,7 @@ class ContextRetriever:
         r = self.retriever
         queries = zip([query, *self.also], [r.encode_query(query), *self._vectors], strict=True)
         lists = [r.hybrid(q, vector, n, sources, notes) for q, vector in queries]
-        fused: dict[str, tuple[float, Hit]] = {}
-        for hits in lists:
-            for rank, hit in enumerate(hits, start=1):
-                share, best = fused.get(hit.passage.id, (0.0, hit))
-                kept, other = (hit, best) if hit.score > best.score else (best, hit)
-                kept = kept.with_copy(other)  # the files each search found it in, together
-                fused[hit.passage.id] = (share + 1.0 / (RRF_K + rank), kept)
-        # one hit per passage: each search kept the first file it found it in, perhaps another
-        return distinct([h for _, h in sorted(fused.values(), key=lambda x: -x[0])])[:n]
+        return fuse(lists, n)
 
     def read(self, query: str, candidates: list[Hit], k: int = 5, depth: int | None = None) -> list[Hit]:  # fmt: skip
         """The top k of `candidates`, the first `depth` of them read and reranked (this view's
@@ -119,3 +112,25 @@ class ContextRetriever:
             return candidates[:k]
         depth = self.depth if depth is None else min(depth, self.depth)
         return rerank(query, candidates, self.reader, depth=depth)[:k]
+
+
+def fuse(lists: list[list[Hit]], n: int) -> list[Hit]:
+    """The top n of several searches' hits, by reciprocal rank, one entry per passage wherever
+    each search found it: a report saved as PDF and as web page is one passage, whichever file
+    a search happened to keep, and it has both searches' votes."""
+    shares: list[float] = []
+    kept: list[Hit] = []
+    for hits in lists:
+        for rank, hit in enumerate(hits, start=1):
+            at = next((i for i, h in enumerate(kept) if h.passage.id == hit.passage.id), None)
+            at = twin(hit.passage, kept) if at is None else at
+            if at is None:
+                shares.append(0.0)
+                kept.append(hit)
+                at = len(kept) - 1
+            else:
+                best, other = (hit, kept[at]) if hit.score > kept[at].score else (kept[at], hit)
+                kept[at] = best.with_copy(other)  # the files each search found it in
+            shares[at] += 1.0 / (RRF_K + rank)
+    order = sorted(range(len(kept)), key=lambda i: -shares[i])
+    return [replace(kept[i], rank=r) for r, i in enumerate(order[:n], start=1)]
