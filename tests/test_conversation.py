@@ -599,6 +599,21 @@ def test_what_else_is_not_what_was_said(assistant):
             "Senate Banking, Housing, and Urban Affairs Committee",
             "Who chairs Senate Banking, Housing, and Urban Affairs Committee?",
         ),
+        # "that signing" after "Which accord did they sign?": the act the question asked of,
+        # done to what it was answered with (and "that planning" of "planned", "issuing" of
+        # "issue"); "that meeting" is no act of the question's, and no pointer to the answer
+        (
+            "When did that signing take place?",
+            "Which accord did the two leaders sign in Washington?",
+            "Critical Minerals Framework",
+            "When did the signing of Critical Minerals Framework take place?",
+        ),
+        (
+            "Who attended that meeting?",
+            "Which accord did the two leaders sign in Washington?",
+            "Critical Minerals Framework",
+            None,
+        ),
         # "that" as a relative pronoun, or before another noun, is no pointer to the answer
         (
             "Who wrote the policy that replaced the act?",

@@ -231,8 +231,24 @@ def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer:
     kind = asked_kind(previous)
     if w in ("this", "that") and kind and i + 1 < len(words) and words[i + 1].lower() == kind:
         return _clean(text[:a] + referent + text[spans[i + 1].end() :])  # "that department"
+    if w in ("this", "that") and i + 1 < len(words) and _act_of(words[i + 1], previous):
+        # "When did that signing take place?" after "What deal did they sign?": the act the
+        # earlier question asked about, done to what it was answered with
+        return _clean(f"{text[:a]}the {words[i + 1]} of {referent}{text[spans[i + 1].end() :]}")
     # "this policy", "that year", "the one", "there": kept, with the referent beside them.
     return f"{text.rstrip()} ({referent})"
+
+
+def _act_of(noun: str, previous: str) -> bool:
+    """Whether `noun` names the act of a verb of `previous` ("signing" of "sign", "planning" of
+    "planned", "issuing" of "issue")."""
+    noun = noun.lower()
+    if not noun.endswith("ing") or len(noun) < 6:
+        return False
+    stem = noun[:-3]
+    stems = {stem, stem + "e"} | ({stem[:-1]} if len(stem) > 2 and stem[-1] == stem[-2] else set())
+    done = {w.lower() for w in _words(previous)}
+    return any(s in done or s + "s" in done or s + "ed" in done or s + "d" in done for s in stems)
 
 
 def _clean(text: str) -> str:
