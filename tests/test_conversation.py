@@ -204,6 +204,19 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ("How many schools did the council build between 1998 and 2004?", "Nine. [1]"),
             "What else did the council build during that period? (between 1998 and 2004)",
         ),
+        # "that year": the one year the earlier question named, in its place; "besides passing
+        # those" sets the earlier answer aside as "besides those" does
+        (
+            "Besides passing those, what else did the council do that year?",
+            ("Which bylaws did the council pass in 2018?", "Two bylaws on noise. [1]"),
+            "What else did the council do in 2018?",
+        ),
+        # or the one time the earlier answer gave
+        (
+            "Who chaired the council that year?",
+            ("When did the council pass the noise bylaw?", "In 2018. [1]"),
+            "Who chaired the council in 2018?",
+        ),
     ],
 )
 def test_follow_ups_become_standalone(question, previous, expected):

@@ -58,7 +58,12 @@ _NUMBER = re.compile(r"\b\d[\d,.]*\b")
 # asks is read without it (the answerer passes over what was given and said: qa.answer.resolution).
 _BESIDES = re.compile(
     r"[\s,]*\b(?:besides|other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|in\s+addition\s+to)"
-    r"\s+(?:that|those|this|these|it|them)\b",
+    r"\s+(?:\w+ing\s+)?(?:that|those|this|these|it|them)\b",  # "besides passing those"
+    re.IGNORECASE,
+)
+# "that year", "the same month": the one time the earlier question named ("in 2018").
+_THAT_TIME = re.compile(
+    r"\b(?:(?:in|during|for|over)\s+)?(?:that|this|the\s+same)\s+(?:year|month|fiscal\s+year)\b",
     re.IGNORECASE,
 )
 _TIME = re.compile(
@@ -76,6 +81,10 @@ def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
     if _is_refusal(answer):
         answer = ""
     text = _BESIDES.sub("", question.strip()).strip(" ,")
+    times = list(_TIME.finditer(previous)) or list(_TIME.finditer(answer))  # asked, or answered
+    if len(times) == 1 and not re.match(r"between|from", times[0].group(0), re.IGNORECASE):
+        time = times[0].group(0)
+        text = _THAT_TIME.sub(time[:1].lower() + time[1:], text)
     text = text[:1].upper() + text[1:]
     plain = question if text == question.strip() else text  # as typed, unless set aside
     words = _words(text)
