@@ -199,6 +199,17 @@ def test_only_questions_that_ask_for_a_thing_get_a_short_answer(assistant):
     assert not asks_for_thing("Why does the brief say cooperation is hard?")
 
 
+def test_a_question_opened_by_a_phrase_still_asks_for_what_its_which_asks():
+    """What a follow-up's "it" or "they" may mean (qa.answer.questions)."""
+    from qa.answer import questions
+
+    asked = "In July 2024, which countries did Australia join in an advisory?"
+    assert questions.asks_for_thing(asked) and questions.asked_plural(asked) == "countries"
+    assert not questions.asks_for_thing("In 2018, why did the parliament pass them?")
+    assert questions.asked_plural("Under which act was it set up?") is None  # no plural asked
+    assert questions.asked_plural("What mission-focused commands sit below the CSO?") == "mission-focused commands"  # fmt: skip
+
+
 @pytest.mark.parametrize(
     "question",
     [

@@ -211,6 +211,16 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ("Which bylaws did the council pass in 2018?", "Two bylaws on noise. [1]"),
             "What else did the council do in 2018?",
         ),
+        # "they" after a question asking which ones: all the names the answer listed, not the
+        # question's word for them, nor the first of them
+        (
+            "What were they warning about?",
+            (
+                "In July 2024, which countries did Norway join in issuing an advisory?",
+                "In July 2024, Norway joined the United States, Canada, Japan, and the UK in issuing an advisory about a cyber group. [1]",  # fmt: skip
+            ),
+            "What were United States, Canada, Japan, and the UK warning about?",
+        ),
         # or the one time the earlier answer gave
         (
             "Who chaired the council that year?",

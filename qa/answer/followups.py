@@ -183,8 +183,8 @@ def _referent(previous: str, answer: str, pronoun: str) -> str | None:
     entity = answer_entity(answer, previous, plural=group)
     if entity and not group and is_person(entity):
         entity = None
-    if entity and asks_for_thing(previous):
-        return entity
+    if entity and (asks_for_thing(previous) or (group and ", " in entity)):
+        return entity  # what was asked for, or the several things the answer listed
     if group and (asked := asked_plural(previous)):  # "What commands ...?" then "Who leads them?"
         return f"the {asked}"
     subject = subject_of(previous)

@@ -113,5 +113,29 @@ def answer_entity(
         new = [w for w in words(name) if w.lower() not in known | {"and", "of", "the"}]
         if new and not YEAR.fullmatch(name) and name.lower() not in _CALENDAR:
             names.append(name)
+    if plural and (listed := _listed_names(first, known)):
+        return listed  # "the United States, Canada, Germany, and the UK": all of them
     first_choice = is_person if person else (lambda n: plural and " and " in n)
     return max(names, key=lambda n: (first_choice(n), len(n.split())), default=None)
+
+
+_LIST_GAP = re.compile(r"\s*,\s*(?:and\s+|or\s+)?(?:the\s+)?|\s+(?:and|or)\s+(?:the\s+)?")
+
+
+def _listed_names(sentence: str, known: set[str]) -> str | None:
+    """The longest list of three or more names the sentence gives one after another ("the United
+    States, Canada, Japan, and the UK"), where the question did not name them all."""
+    runs, best = [], None
+    for m in NAME_RUN.finditer(sentence):
+        if runs and _LIST_GAP.fullmatch(sentence[runs[-1].end() : m.start()]):
+            runs.append(m)
+            continue
+        best = max((best, runs), key=lambda r: len(r or []))
+        runs = [m]
+    best = max((best, runs), key=lambda r: len(r or []))
+    if not best or len(best) < 3:
+        return None
+    text = sentence[best[0].start() : best[-1].end()]
+    if all(w.lower() in known for w in words(text) if w[:1].isupper()):
+        return None
+    return re.sub(r"^(?:The|In|A|An)\s+", "", text)

@@ -18,7 +18,9 @@ SOURCE_FIRST = re.compile(r"^\s*(?:according\s+to|per|in)\s+(?:the\s+)?[^,?]{3,8
 # "that period", "this year": the time the earlier question named.
 TIME_NOUNS = {"period", "year", "years", "time", "month", "decade", "date", "day", "week", "quarter"}  # fmt: skip
 # "Under which compact ...?": a preposition before the question word.
-LEADING_PREPOSITION = re.compile(rf"^\s*(?:{'|'.join(sorted(PREPOSITIONS))})\s+(?=(?:what|which)\b)", re.IGNORECASE)  # fmt: skip
+# What may come before a question's "what" or "which": a preposition ("Under which act ...?"),
+# or a phrase set off by a comma ("In July 2024, which countries ...?").
+LEADING_PREPOSITION = re.compile(rf"^\s*(?:[^,?]{{1,60}},\s+)?(?:(?:{'|'.join(sorted(PREPOSITIONS))})\s+)?(?=(?:what|which)\b)", re.IGNORECASE)  # fmt: skip
 
 
 def is_name_word(words: list[str], j: int) -> bool:
@@ -157,6 +159,8 @@ def asked_plural(previous: str) -> str | None:
     m = re.match(r"^\s*(?:what|which)\s+((?:[\w’'.-]+\s+){0,3}?[\w’'-]+s)\b", LEADING_PREPOSITION.sub("", previous), re.IGNORECASE)  # fmt: skip
     if not m or m.group(1).split()[0].lower() in AUX | WH | DETERMINERS:
         return None
+    if any(w.lower() in AUX for w in m.group(1).split()[1:]):
+        return None  # "Which act was ...?": no plural asked for
     return m.group(1)
 
 
