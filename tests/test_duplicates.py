@@ -165,3 +165,26 @@ def test_a_follow_up_fuses_a_passage_found_in_either_file_as_one(twice_saved):
     found = conversation.candidates("How many launchers are in a Typhon MRC battery?", 8)
     for a, b in combinations(found, 2):
         assert not shown_twice(a.passage.text, b.passage.text), (a.passage.id, b.passage.id)
+
+
+def test_a_publishers_disclaimer_never_answers_a_question_about_a_report(twice_saved):
+    """Each CRS report ends with the same disclaimer ("CRS serves as nonpartisan shared staff
+    to congressional committees ..."): a sentence three reports state word for word says
+    nothing about any one of them, so it never answers; asked who prepared a report, it does."""
+    from qa.search.duplicates import boilerplate, compared_words
+
+    repeated = boilerplate(twice_saved.index)
+    staff = compared_words("CRS serves as nonpartisan shared staff to congressional committees and Members of Congress.")  # fmt: skip
+    assert staff in repeated
+    for words in repeated:  # each stated by three reports, not just by a report's two files
+        titles = {
+            p.title
+            for p in twice_saved.index.passages
+            if " ".join(words) in " ".join(compared_words(p.text))
+        }
+        assert len(titles) >= 3
+    asked = twice_saved.ask("Which laws does the CRS biometrics report cite as examples of congressionally authorized biometric applications?")  # fmt: skip
+    assert "nonpartisan shared staff" not in asked.answer
+    assert "solely at the behest" not in asked.answer
+    prepared = twice_saved.ask("Who prepared the biometrics report?")
+    assert prepared.answerable and "Congressional Research Service" in prepared.answer

@@ -22,6 +22,7 @@ from qa.answer.names import NAME_RUN
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reader
+from qa.search.duplicates import boilerplate
 from qa.search.hybrid import Hit
 from qa.search.retrieval import Retriever
 
@@ -47,7 +48,7 @@ _FACTOID = re.compile(
 )
 # Endnotes (publication details) are the evidence for who wrote or published what.
 _ASKS_FOR_SOURCE = re.compile(
-    r"\b(wr[io]te|written|writes|authors?|authored|publish\w*|sources?|articles?|papers?|reports? by|briefs? by)\b",
+    r"\b(wr[io]te|written|writes|authors?|authored|publish\w*|prepared|sources?|articles?|papers?|reports? by|briefs? by)\b",
     re.IGNORECASE,
 )
 
@@ -196,14 +197,17 @@ def features(question: str, hit: Hit, likeness: keys.NameLikeness | None = None)
 def leads(question: str, hits: list[Hit], index, given: Collection[str] = ()) -> list[Hit]:
     """The read hits that may lead an answer, each given the span that best answers the question
     (qa.answer.spans) and says something beyond `given` (what the conversation already
-    answered), never in a caption or a source line; endnotes only when the question asks who
-    wrote or published what."""
+    answered), never in a caption or a source line; endnotes, and what several documents repeat
+    word for word (qa.search.duplicates.boilerplate), only when the question asks who wrote or
+    published what."""
     idf = spans.corpus_idf(index.lexical.document_frequency, index.lexical.size)
+    source = bool(_ASKS_FOR_SOURCE.search(question))
+    repeated = frozenset() if source else boilerplate(index)  # "This document was prepared by"
     out = []
     for h in hits:
-        if h.reading is None or (h.passage.is_endnote and not _ASKS_FOR_SOURCE.search(question)):
+        if h.reading is None or (h.passage.is_endnote and not source):
             continue
-        reading = spans.choose(question, h.passage.text, h.reading, idf, given=given)
+        reading = spans.choose(question, h.passage.text, h.reading, idf, given=given, repeated=repeated)  # fmt: skip
         if reading is not None:  # else its every span is in a caption or a source line
             out.append(replace(h, reading=reading))
     return out

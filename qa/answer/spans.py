@@ -33,6 +33,7 @@ from qa.answer import keys
 from qa.index.lexical import tokenize
 from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reading
+from qa.search.duplicates import compared_words
 
 # `training/spans.py` (764 SQuAD 1.0 train + TyDi English train questions, gold paragraphs of 2+
 # sentences): the span's sentence holds a gold answer 0.788 with the reader's span alone, 0.802
@@ -143,12 +144,16 @@ def choose(
     match_weight: float = MATCH_WEIGHT,
     key_weight: float = KEY_WEIGHT,
     given: Collection[str] = (),
+    repeated: Collection[tuple[str, ...]] = frozenset(),
 ) -> Reading | None:
     """The reading with its span replaced by the candidate that best answers the question;
     `given`: what the conversation already answered, passed over where another candidate is new.
-    A caption, a source line or a note never answers: None where every candidate is in one."""
+    A caption, a source line or a note never answers, nor a sentence of `repeated` (boilerplate:
+    qa.search.duplicates): None where every candidate is in one."""
     sentences = sentence_spans(text) or [(0, len(text))]
     spans = [c for c in reading.candidates or ((*reading.span, reading.span_logit),) if not in_caption(text, c[0], sentences)]  # fmt: skip
+    if repeated:
+        spans = [c for c in spans if compared_words(text[slice(*_sentence_of(c, sentences))]) not in repeated]  # fmt: skip
     if not spans:
         return None
     if len(spans) < 2:
@@ -163,7 +168,7 @@ def choose(
 
     def score(candidate: tuple[int, int, float]) -> float:
         a, b, logit = candidate
-        s, e = next(((s, e) for s, e in sentences if s < b and a < e), sentences[0])
+        s, e = _sentence_of(candidate, sentences)
         sentence = text[s:e]
         sentence += "".join(f" {words}" for short, words in acronyms.items() if short in sentence)
         return (
@@ -177,12 +182,16 @@ def choose(
     return replace(reading, span=(a, b), span_logit=logit)
 
 
+def _sentence_of(candidate: tuple[int, int, float], sentences: list[tuple[int, int]]) -> tuple[int, int]:  # fmt: skip
+    a, b, _ = candidate
+    return next(((s, e) for s, e in sentences if s < b and a < e), sentences[0])
+
+
 def _of_another(question: str, text: str, sentences: list[tuple[int, int]], candidate: tuple[int, int, float]) -> bool:  # fmt: skip
     """Whether a candidate's sentence tells of another fiscal year than the question asks (its
     own, or the last its passage stated before it: qa.answer.keys.out_of_period_in), or of
     another of a series ("first" where the question asks for the second)."""
-    a, b, _ = candidate
-    s, e = next(((s, e) for s, e in sentences if s < b and a < e), sentences[0])
+    s, e = _sentence_of(candidate, sentences)
     if keys.asks_fiscal_year(question) and keys.out_of_period_in(question, text, s, e):
         return True
     return bool(keys.other_ordinal(question, text[s:e]))

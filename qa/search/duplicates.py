@@ -12,10 +12,15 @@ two endnotes that cite one source at different pages ("p. 37", "p. 40") are two 
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
+import weakref
+from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
+
+from qa.ingest.passages import sentence_spans
 
 # benchmarks/duplicates.py over ../shared/benchmarks/real-pdfs (pdf/ and web-version/ in one
 # folder, 670 passages of 14 files): every share from 0.75 to 0.85 pairs the same 365 passages
@@ -42,11 +47,15 @@ class Shingles:
     numbers: frozenset[str]
 
 
+def compared_words(text: str) -> tuple[str, ...]:
+    """The text's words as passages are compared: folded, ordinals and line-end hyphens aside."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return tuple(_WORD.findall(_ORDINAL.sub(r"\1", _LINE_END_HYPHEN.sub("", text))))
+
+
 @lru_cache(maxsize=16384)  # a passage is compared at every search that finds it
 def shingles(text: str) -> Shingles:
-    text = unicodedata.normalize("NFKC", text).casefold()
-    text = _ORDINAL.sub(r"\1", _LINE_END_HYPHEN.sub("", text))
-    words = tuple(_WORD.findall(text))
+    words = compared_words(text)
     pairs = frozenset(pairwise(words))
     numbers = frozenset(n for w in words for n in _NUMBER.findall(w))
     return Shingles(words, pairs, numbers)
@@ -62,3 +71,33 @@ def same_passage(a: str, b: str) -> bool:
     if not x.numbers <= y.numbers:
         return False
     return len(x.pairs & y.pairs) >= CONTAINED * len(x.pairs)
+
+
+# A sentence that this many documents of different titles state word for word (a publisher's
+# disclaimer, a copyright notice) says nothing about any one of them: it never answers
+# (qa.answer.spans), though search still finds its passage.
+BOILERPLATE_DOCUMENTS = 3
+_BOILERPLATE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_BOILERPLATE_LOCK = threading.Lock()
+
+
+def boilerplate(index) -> frozenset[tuple[str, ...]]:
+    """The index's boilerplate sentences, as compared_words gives them, found once per loaded
+    index. A store that keeps its passages in PostgreSQL (qa.index.postgres) is not read whole
+    for it: none there."""
+    passages = index.passages
+    if not isinstance(passages, list):
+        return frozenset()
+    with _BOILERPLATE_LOCK:
+        found = _BOILERPLATE.get(index)
+    if found is None:
+        titles: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        for passage in passages:
+            for a, b in sentence_spans(passage.text):
+                words = compared_words(passage.text[a:b])
+                if len(words) >= MIN_WORDS:
+                    titles[words].add(passage.title or passage.source)
+        found = frozenset(w for w, t in titles.items() if len(t) >= BOILERPLATE_DOCUMENTS)
+        with _BOILERPLATE_LOCK:
+            _BOILERPLATE[index] = found
+    return found
