@@ -484,6 +484,28 @@ def test_one_of_a_series_is_the_earlier_subject_reselected(assistant, question, 
             "What was the Tower?",
             "Taking 'the last one' as the Tower",
         ),
+        # asked only which item is at that place, in other words
+        (
+            "Which one is listed second?",
+            "What are the Space Force’s three field commands?",
+            FIELD_COMMANDS,
+            "What is Space Training and Readiness Command (STARCOM)?",
+            "Taking 'listed second' as Space Training and Readiness Command (STARCOM)",
+        ),
+        (
+            "What was the second of those?",
+            "What were the museums of the old town?",
+            "The museums are the Old Hall, the Mint and the Tower. [1]",
+            "What was the Mint?",
+            "Taking 'the second of those' as the Mint",
+        ),
+        (
+            "Which one comes last on that list?",
+            "What were the museums of the old town?",
+            "The museums are the Old Hall, the Mint and the Tower. [1]",
+            "What was the Tower?",
+            "Taking 'comes last' as the Tower",
+        ),
     ],
 )
 def test_one_of_a_list_is_the_item_the_earlier_answer_gave(assistant, question, previous, answer, expected, taking):  # fmt: skip

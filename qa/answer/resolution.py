@@ -68,7 +68,16 @@ _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 _PLACES = {"first": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "sixth": 5, "last": -1}
 _COUNT = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8}
 _POSITION = re.compile(
-    rf"\bthe\s+(?P<place>{'|'.join(_PLACES)})(?:\s+(?:one|of\s+them)\b|(?=\s*[?.!]*\s*$))",
+    rf"(?:\bthe\s+|\b(?:listed|named|mentioned|given|comes?|came)\s+)(?P<place>{'|'.join(_PLACES)})"
+    r"(?:\s+(?:one|item|entry|of\s+(?:them|those|these)(?:\s+[a-z]+)?)\b|(?=\s*[?.!]*\s*$)"
+    r"|(?=\s+(?:on|in)\s+(?:the|that|this)\s+list\b))",
+    re.IGNORECASE,
+)
+# What else a follow-up that only asks which item is at that place may say: "Which one is listed
+# second?", "What was the second of those?", "Which one comes last on that list?".
+_ONLY_WHICH = re.compile(
+    r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|which)(?:\s+one)?(?:\s+(?:is|was|'s|’s))?(?:\s+it)?)?\s*$"
+    r"|^\s*(?:on|in)\s+(?:the|that|this)\s+list\s*[?.!]*\s*$",
     re.IGNORECASE,
 )
 
@@ -291,7 +300,8 @@ def _placed(question: str, found: re.Match, earlier: str, about: str, phrase: st
     said ("And the second one?"), the earlier question asked of `phrase`."""
     lead = re.sub(r"^\W*(?:(?:and|but|so)\s+)?(?:(?:what|how)\s+about\s+)?", "", question[: found.start()], flags=re.I)  # fmt: skip
     pointed = found.group(0)
-    if not lead and not question[found.end() :].strip(" ?.!"):
+    rest = question[found.end() :].strip(" ?.!")
+    if (not lead and not rest) or (_ONLY_WHICH.match(question[: found.start()]) and (not rest or _ONLY_WHICH.match(rest))):  # fmt: skip
         return Rewrite(reselect(earlier, about, phrase, singular), pointed, phrase)
     return Rewrite(question[: found.start()] + phrase + question[found.end() :], pointed, phrase)
 
