@@ -221,6 +221,15 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ),
             "What were United States, Canada, Japan, and the UK warning about?",
         ),
+        # "that office": the person holding the office the earlier answer named
+        (
+            "Who's in charge in that office right now?",
+            (
+                "What is the title of the police force’s top officer?",
+                "The Chief of Harbour Police is its top officer and reports to the Secretary of the Port Board. [1]",  # fmt: skip
+            ),
+            "Who is the current Chief of Harbour Police?",
+        ),
         # or the one time the earlier answer gave
         (
             "Who chaired the council that year?",

@@ -20,10 +20,12 @@ import re
 
 from qa.answer.names import (
     DETERMINERS,
+    NAME_RUN,
     PREPOSITIONS,
     WORD,
     YEAR,
     answer_entity,
+    answering_sentence,
     is_office,
     is_person,
 )
@@ -72,6 +74,14 @@ _TIME = re.compile(
     re.IGNORECASE,
 )
 _REFUSALS = ("does not answer", "doesn't answer", "not in the corpus", "cannot answer")
+# "Who's in charge in that office now?", "Who holds that post?": the person in the office the
+# earlier answer named.
+_HOLDS = re.compile(
+    r"^\W*(?:(?:and|so|ok)\s+)?who(?:['’]s|\s+is|\s+was)?\s+(?:currently\s+)?"
+    r"(?:in\s+charge\s+(?:in|of)|holds?|holding|occupies|fills?|heads?|leads?|runs?)\s+"
+    r"(?:that|this)\s+(?:office|post|position|role|job|seat)\b",
+    re.IGNORECASE,
+)
 
 
 def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
@@ -89,6 +99,9 @@ def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
     plain = question if text == question.strip() else text  # as typed, unless set aside
     words = _words(text)
     lower = [w.lower() for w in words]
+
+    if _HOLDS.match(text) and (office := _office_named(answer)):
+        return f"Who is the current {office}?"
 
     # "Why?", "When?": the earlier question, asked with this question word.
     if lower and lower[0] in WH and len([w for w in lower if w != "?"]) == 1:
@@ -116,6 +129,16 @@ def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
     if anaphor is None:
         return plain
     return _replace_anaphor(text, words, anaphor, previous, answer)
+
+
+def _office_named(answer: str) -> str | None:
+    """The first office the answer's sentence names ("The Chief of Space Operations (CSO) is
+    ..."), where it names one."""
+    for m in NAME_RUN.finditer(answering_sentence(answer)):
+        name = re.sub(r"^(?:The|A|An)\s+", "", m.group(0).strip())
+        if is_office(name):
+            return name
+    return None
 
 
 def _elliptical(lower: list[str]) -> bool:
@@ -210,6 +233,8 @@ def refer(question: str, previous: str, referent: str) -> str | None:
     "which" question (`previous`) was answered with; None where nothing points back or the
     earlier question asked for no such thing."""
     text = question.strip()
+    if _HOLDS.match(text):
+        return None  # the person in the office, read by resolve
     words = _words(text)
     i = _find_anaphor(words, asked_kind(previous))
     plural = {"they", "them", "their", "these", "those"}  # a span is one of them, not all

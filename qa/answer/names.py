@@ -29,7 +29,7 @@ YEAR = re.compile(r"(?<![\d.,])(?:1[5-9]|20)\d\d(?![\d.,]\d|\d)")  # also inside
 _QUOTED = re.compile(r"[“\"‘]([^”\"’]{3,80})[”\"’]")
 _CALENDAR = {"january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday"}  # fmt: skip
 # Words that open a person's name: ranks, offices and forms of address.
-_TITLES = {"general", "gen.", "admiral", "adm.", "colonel", "col.", "lieutenant", "lt.", "sergeant", "sgt.", "president", "vice", "prime", "secretary", "senator", "sen.", "representative", "rep.", "governor", "gov.", "ambassador", "minister", "chancellor", "king", "queen", "prince", "princess", "pope", "judge", "justice", "speaker", "mr.", "mrs.", "ms.", "dr.", "prof.", "professor", "sir", "dame", "lord", "lady"}  # fmt: skip
+_TITLES = {"general", "gen.", "admiral", "adm.", "colonel", "col.", "lieutenant", "lt.", "sergeant", "sgt.", "president", "vice", "prime", "secretary", "chief", "senator", "sen.", "representative", "rep.", "governor", "gov.", "ambassador", "minister", "chancellor", "king", "queen", "prince", "princess", "pope", "judge", "justice", "speaker", "mr.", "mrs.", "ms.", "dr.", "prof.", "professor", "sir", "dame", "lord", "lady"}  # fmt: skip
 _INITIAL = re.compile(r"\b[A-Z][a-z]+\s+(?:[A-Z]\.\s+)+[A-Z][a-z]|\b(?:Jr|Sr)\.")
 _LABEL_WORDS = {"and", "or", "of", "for", "the", "a", "an", "in", "on", "to", "with", "&"}
 
