@@ -210,11 +210,15 @@ def out_of_period_in(question: str, text: str, start: int, end: int) -> list[Key
     return out_of_period(question, text[start:end], before)
 
 
-def other_ordinal(question: str, sentence: str) -> list[Key]:
-    """The question's ordinals that a sentence naming ordinals of its own never states: asked
-    for "the second battery", "the Army activated this first battery ..." tells of another of
-    the series. A sentence that names no ordinal is not held to this."""
-    asked = [k for k in question_keys(question) if k.kind == "ordinal"]
+def ordinals_asked(question: str) -> list[Key]:
+    """The ordinals a question names ("the second battery")."""
+    return [k for k in question_keys(question) if k.kind == "ordinal"]
+
+
+def other_ordinal(asked: list[Key], sentence: str) -> list[Key]:
+    """The asked ordinals (ordinals_asked) that a sentence naming ordinals of its own never
+    states: asked for "the second battery", "the Army activated this first battery ..." tells
+    of another of the series. A sentence that names no ordinal is not held to this."""
     stated = [k for k in quantities(sentence) if k.kind == "ordinal"] if asked else []
     return [k for k in asked if stated and not states(k, stated)]
 

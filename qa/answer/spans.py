@@ -161,7 +161,9 @@ def choose(
         return replace(reading, span=(a, b), span_logit=logit)
     candidates = [c for c in spans if says_something_new(question, text[c[0] : c[1]], given)]
     # A budget sentence answers for its own fiscal year; one on "the first" not for "the second".
-    candidates = [c for c in candidates if not _of_another(question, text, sentences, c)] or candidates  # fmt: skip
+    fiscal, ordinals = keys.asks_fiscal_year(question), keys.ordinals_asked(question)
+    if fiscal or ordinals:
+        candidates = [c for c in candidates if not _of_another(question, text, sentences, c, fiscal, ordinals)] or candidates  # fmt: skip
     kind = expected_kind(question)
     asked = keys.question_keys(question)  # no names: often a pronoun in the answer's sentence
     acronyms = expand_acronyms(text)
@@ -187,14 +189,14 @@ def _sentence_of(candidate: tuple[int, int, float], sentences: list[tuple[int, i
     return next(((s, e) for s, e in sentences if s < b and a < e), sentences[0])
 
 
-def _of_another(question: str, text: str, sentences: list[tuple[int, int]], candidate: tuple[int, int, float]) -> bool:  # fmt: skip
+def _of_another(question: str, text: str, sentences: list[tuple[int, int]], candidate: tuple[int, int, float], fiscal: bool, ordinals: list[keys.Key]) -> bool:  # fmt: skip
     """Whether a candidate's sentence tells of another fiscal year than the question asks (its
     own, or the last its passage stated before it: qa.answer.keys.out_of_period_in), or of
     another of a series ("first" where the question asks for the second)."""
     s, e = _sentence_of(candidate, sentences)
-    if keys.asks_fiscal_year(question) and keys.out_of_period_in(question, text, s, e):
+    if fiscal and keys.out_of_period_in(question, text, s, e):
         return True
-    return bool(keys.other_ordinal(question, text[s:e]))
+    return bool(keys.other_ordinal(ordinals, text[s:e]))
 
 
 # The opening of a figure's or table's caption, its source line or its notes ("Source: ...",
