@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
 
-from qa.ingest.passages import sentence_spans
-
 # benchmarks/duplicates.py over ../shared/benchmarks/real-pdfs (pdf/ and web-version/ in one
 # folder, 670 passages of 14 files): every share from 0.75 to 0.85 pairs the same 365 passages
 # across files (each with its twin in the other format, or a word-for-word repeat such as the
@@ -77,6 +75,8 @@ def same_passage(a: str, b: str) -> bool:
 # disclaimer, a copyright notice) says nothing about any one of them: it never answers
 # (qa.answer.spans), though search still finds its passage.
 BOILERPLATE_DOCUMENTS = 3
+_ROUGH_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+_MIN_CHARS = 5 * MIN_WORDS
 _BOILERPLATE: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _BOILERPLATE_LOCK = threading.Lock()
 
@@ -91,13 +91,15 @@ def boilerplate(index) -> frozenset[tuple[str, ...]]:
     with _BOILERPLATE_LOCK:
         found = _BOILERPLATE.get(index)
     if found is None:
-        titles: dict[tuple[str, ...], set[str]] = defaultdict(set)
+        # Grouped by a rough split first (a tenth of the cost of sentence_spans over every
+        # passage); what repeats is then compared as spans.choose compares its sentences.
+        titles: dict[str, set[str]] = defaultdict(set)
         for passage in passages:
-            for a, b in sentence_spans(passage.text):
-                words = compared_words(passage.text[a:b])
-                if len(words) >= MIN_WORDS:
-                    titles[words].add(passage.title or passage.source)
-        found = frozenset(w for w, t in titles.items() if len(t) >= BOILERPLATE_DOCUMENTS)
+            for piece in _ROUGH_SENTENCE.split(passage.text):
+                if len(piece) >= _MIN_CHARS:
+                    titles[piece.strip().casefold()].add(passage.title or passage.source)
+        repeated = (compared_words(t) for t, where in titles.items() if len(where) >= BOILERPLATE_DOCUMENTS)  # fmt: skip
+        found = frozenset(w for w in repeated if len(w) >= MIN_WORDS)
         with _BOILERPLATE_LOCK:
             _BOILERPLATE[index] = found
     return found
