@@ -207,6 +207,9 @@ def test_a_question_opened_by_a_phrase_still_asks_for_what_its_which_asks():
     assert questions.asks_for_thing(asked) and questions.asked_plural(asked) == "countries"
     assert not questions.asks_for_thing("In 2018, why did the parliament pass them?")
     assert questions.asked_plural("Under which act was it set up?") is None  # no plural asked
+    # "what are they called" asks for a name; "what is X" for a description
+    assert questions.asks_for_thing("What are the participants called who watch the loans?")
+    assert not questions.asks_for_thing("What is the Space Force?")
     assert questions.asked_plural("What mission-focused commands sit below the CSO?") == "mission-focused commands"  # fmt: skip
 
 

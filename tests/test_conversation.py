@@ -230,6 +230,15 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ),
             "Who is the current Chief of Harbour Police?",
         ),
+        # "they" after "What are X called?" is the name the answer gave them
+        (
+            "What do they get in return?",
+            (
+                "What are the participants called who watch the loans?",
+                'Participants, referred to as "keepers," watch the loans. [1]',
+            ),
+            "What do keepers get in return?",
+        ),
         # or the one time the earlier answer gave
         (
             "Who chaired the council that year?",

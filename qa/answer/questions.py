@@ -146,6 +146,8 @@ def asks_for_thing(query: str) -> bool:
     question's answer is a person, for "he" or "she"; "what is X" and "what does X do" are
     answered by a description, and "it" then still means X."""
     low = LEADING_PREPOSITION.sub("", query.lower())  # "Under which compact ...?" too
+    if re.match(r"^\s*what\s+(is|are|was|were)\b.*\b(called|named|known\s+as|termed)\b", low):
+        return True  # "What are the participants called who ...?": a name
     if re.match(r"^\s*what\s+(is|are|was|were)\b", low) or re.search(r"\b(do|mean)\s*\??\s*$", low):
         return False
     return bool(re.match(r"^\s*(what|which)\b", low)) and not re.match(
