@@ -130,18 +130,6 @@ def hybrid(index: Index, query: str, vector: np.ndarray, k: int = 5, sources: It
     return hits
 
 
-def distinct(hits: list[Hit]) -> list[Hit]:
-    """Hits in their order, one per distinct passage (each later copy named by the first),
-    ranked anew: for lists fused from several searches."""
-    kept: list[Hit] = []
-    for hit in hits:
-        if (at := twin(hit.passage, kept)) is not None:
-            kept[at] = kept[at].with_copy(hit)
-        else:
-            kept.append(hit)
-    return [replace(h, rank=i) for i, h in enumerate(kept, start=1)]
-
-
 def twin(passage: Passage, hits: list[Hit]) -> int | None:
     """Which hit shows the passage that `passage` repeats from another file, if one does."""
     for i, hit in enumerate(hits):
