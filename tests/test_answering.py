@@ -125,10 +125,15 @@ def test_a_budget_sentence_answers_only_for_its_own_fiscal_year(space_force):
 
 
 def test_a_name_the_passage_lacks_weighs_but_does_not_veto(space_force):
-    # "Washington" for Congress: the report never says Washington, and is right all the same.
-    answer = space_force.ask("How much did Washington appropriate for the Space Force for FY2026?")
+    # "the Pentagon" for the Department of Defense: the report never says Pentagon, and is right
+    # all the same.
+    answer = space_force.ask("How much did the Pentagon request for the Space Force for FY2026?")
     assert answer.answerable and "$26.1 billion" in answer.answer, answer.signals
     assert 0.0 < answer.signals["key_missing"] < 0.5  # missing, but like the names it holds
+    # "Washington" for the United States is a country the report names (qa.answer.places)
+    answer = space_force.ask("How much did Washington appropriate for the Space Force for FY2026?")
+    assert answer.answerable and "$26.1 billion" in answer.answer, answer.signals
+    assert answer.signals["key_missing"] == 0.0
 
 
 def test_a_source_line_is_never_the_answer(space_force):

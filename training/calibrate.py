@@ -17,8 +17,9 @@ are asked of the whole corpus through qa's retrieval, a mix of the four kinds a 
   name for a sibling that the corpus or the training data list beside it where there is one
   (training/siblings.py: "England" for "France"), else for a random name of the corpus.
 
-A candidate whose passage never states a year or figure the question writes in figures cannot
-answer (qa.answer.keys: a near miss), as at run time.
+A candidate whose passage never states a year or figure the question writes in figures, or
+never names a country the question names while its answer sentence names another, cannot answer
+(qa.answer.keys, qa.answer.places: a near miss), as at run time.
 
 For each question the top reranking.DEPTH candidates are read once, given their span
 (qa.answer.answering.leads) and kept in DIR; then:
@@ -399,7 +400,9 @@ def _declined(figures: dict) -> float:
 
 def _code_id() -> str:
     """What the candidates' features are computed with: a change there reads them afresh."""
-    parts = [ROOT / "qa" / "answer" / n for n in ("answering.py", "keys.py", "spans.py")]
+    parts = [
+        ROOT / "qa" / "answer" / n for n in ("answering.py", "keys.py", "places.py", "spans.py")
+    ]
     return hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()[:16]
 
 

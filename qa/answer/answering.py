@@ -17,7 +17,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 
-from qa.answer import keys, spans
+from qa.answer import keys, places, spans
 from qa.answer.names import NAME_RUN
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
@@ -163,14 +163,19 @@ _REFERS_BACK = re.compile(
 
 def unstated(question: str, hit: Hit) -> list[keys.Key]:
     """The question's years and figures (written in figures) that the passage's evidence never
-    states, and its fiscal years that are not the answer sentence's own (keys.out_of_period). Where the sentence that answers tells its time by pointing at another ("in the same
-    year"), its years cannot be checked and none is held against it: the brief's "Finland and Sweden
-    applied for NATO membership" "in the same year" as documents "a year earlier" than 2023."""
+    states, its countries that the evidence never names in any form where the answer sentence
+    names another (qa.answer.places), and its fiscal years that are not the answer sentence's
+    own (keys.out_of_period). Where the sentence that answers tells its time by pointing at
+    another ("in the same year"), its years cannot be checked and none is held against it: the
+    brief's "Finland and Sweden applied for NATO membership" "in the same year" as documents "a
+    year earlier" than 2023."""
     missing = keys.unstated(question, evidence(hit))
+    sentence = answer_sentence(hit)
+    missing += [keys.Key("place", 0.0, p.text) for p in places.unnamed(question, evidence(hit), sentence)]  # fmt: skip
     if keys.asks_fiscal_year(question):  # else no period to hold the sentence to
         s, e = _sentence_around(hit)
         missing += [k for k in keys.out_of_period_in(question, hit.passage.text, s, e) if k not in missing]  # fmt: skip
-    if missing and _REFERS_BACK.search(answer_sentence(hit)):
+    if missing and _REFERS_BACK.search(sentence):
         missing = [k for k in missing if k.kind != "year"]
     return missing
 
@@ -326,8 +331,8 @@ def _signals(p: float, best: Hit, refusal: Refusal, weighed: dict[str, float]) -
 
 
 def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> Answer:
-    """The refusal of a question whose years or figures the evidence never states: what the
-    documents do state in their place, quoted and cited, where they state one."""
+    """The refusal of a question whose years, figures or countries the evidence never states:
+    what the documents do state in their place, quoted and cited, where they state one."""
     asked = unstated(question, best)[0]
     text = best.passage.text
     s, e = _sentence_around(best)
@@ -335,14 +340,14 @@ def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> An
     # period it belongs to), then the passage's evidence.
     others = [(a, b) for a, b in sentence_spans(text) if (a, b) != (s, e)]
     ordered = [*reversed([x for x in others if x[1] <= s]), *(x for x in others if x[1] > s)]
-    places = [text[s:e], *(text[a:b] for a, b in ordered)]
-    found, sentence = None, places[0]
-    for place in places:
-        found = keys.nearest(asked, place)
+    texts = [text[s:e], *(text[a:b] for a, b in ordered)]
+    found, sentence = None, texts[0]
+    for candidate in texts:
+        found = _in_place_of(asked, question, candidate)
         if found is not None:
-            sentence = place
+            sentence = candidate
             break
-    found = found or keys.nearest(asked, evidence(best))
+    found = found or _in_place_of(asked, question, evidence(best))
     quoted = unmarked(sentence)
     if found is None:
         said = f"The documents do not mention {asked.text}; the closest passage says: {quoted} [1]"  # fmt: skip
@@ -359,6 +364,14 @@ def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> An
         "citation": best.to_dict()["citation"],
     }
     return Answer(question, said, False, citations, signals | {"reason": "near miss"}, near_miss=miss)  # fmt: skip
+
+
+def _in_place_of(asked: keys.Key, question: str, text: str) -> keys.Key | places.Place | None:
+    """What the text states where the question asks for `asked`: a year or figure of its kind,
+    or another country."""
+    if asked.kind == "place":
+        return places.instead(question, text)
+    return keys.nearest(asked, text)
 
 
 def _sentence_around(hit: Hit) -> tuple[int, int]:

@@ -9,9 +9,11 @@ A question's keys are of two kinds, and they weigh differently:
   which the evidence never states in any form is a near miss: the evidence is about another
   year or amount, and qa does not answer it (qa.answer.answering). One written in words
   ("the first", "three") is often what a list implies rather than states, so it only weighs.
-- **Names.** A name the passage lacks is evidence, not a veto: a question may name a capital for
-  its country or a short name for an organisation, and the reader and the calibrated refusal
-  weigh it (`missing_names`).
+- **Names.** A name the passage lacks is evidence, not a veto: a question may name a short name
+  for an organisation, and the reader and the calibrated refusal weigh it (`missing_names`). A
+  country is a name with known forms (qa.answer.places): asked by its capital or its people
+  ("Ankara", "the Japanese"), it is there where the passage names it in any form; never named
+  in any form where the answer sentence names another country, the question is a near miss.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from qa.answer import places
 from qa.answer.names import NAME_RUN
 from qa.ingest.passages import sentence_spans
 
@@ -57,7 +60,8 @@ _RELATIVE = re.compile(r"\b(?:before|after)\s+$", re.IGNORECASE)
 @dataclass(frozen=True)
 class Key:
     """One quantity or time, normalised: kind "year", "number", "percent", "ordinal" or "word"
-    (a word that places a thing in a series), its value, and the text as written."""
+    (a word that places a thing in a series), its value, and the text as written; or a country
+    (kind "place", qa.answer.places), by its text alone."""
 
     kind: str
     value: float
@@ -284,14 +288,19 @@ def _names(question: str) -> list[str]:
 def missing_names(question: str, evidence: str, likeness: NameLikeness | None = None) -> float:
     """How much of the question's names the evidence lacks, from 0 (all stated) to 1 (none
     stated, nothing like them). A name the evidence never states counts as missing less the
-    closer the evidence's nearest name is to it (`likeness`): "Beijing" asked of a passage about
-    China (cosine 0.76 with all-MiniLM-L6-v2) is mostly there; "Normans" of one about oxygen is
-    not. Evidence to weigh, never a veto."""
+    closer the evidence's nearest name is to it (`likeness`): "Normans" asked of a passage
+    about oxygen is not there. A country the evidence names in another form ("Beijing" of a
+    passage about China, qa.answer.places) is there. Evidence to weigh, never a veto."""
     wanted = {_fold(w): w for w in _names(question)}
     if not wanted:
         return 0.0
     held = {_fold(w) for w in re.findall(r"[\w’'.-]+", evidence)}
     lacking = [w for folded, w in wanted.items() if folded not in held]
+    asked = [p for p in places.places(question) if lacking]
+    if asked:  # a country the evidence names in another form: "Ankara" of "Türkiye"
+        named = places.countries(evidence)
+        same = {_fold(w) for p in asked if p.code in named for w in p.text.split()}
+        lacking = [w for w in lacking if _fold(w) not in same]
     if lacking and likeness is not None:
         return sum(1.0 - likeness.nearest(w, evidence) for w in lacking) / len(wanted)
     return len(lacking) / len(wanted)
