@@ -80,3 +80,30 @@ def test_the_table_is_what_the_pinned_countryinfo_gives():
     import json
 
     assert json.loads(places.TABLE.read_text(encoding="utf-8")) == places.forms_from_countryinfo()
+
+
+def test_a_question_about_one_country_takes_its_span_from_that_country_s_sentence():
+    """Asked about Poland's site, the span from the sentence on Romania's tells of another
+    country, however the reader ranks it; a country that is the span is the answer; a question
+    naming no country keeps the reader's choice."""
+    from qa.answer import spans
+    from qa.models.reading import Reading
+
+    text = (
+        "The first Aegis-Ashore site, in Romania, transferred to NATO control in 2016. "
+        "The site in Poland is scheduled to transfer to NATO control in July 2024."
+    )
+    romania, poland = text.index("2016"), text.index("July 2024")
+    reading = Reading(3.0, (romania, romania + 4), 9.0, 0.0, ((romania, romania + 4, 9.0), (poland, poland + 9, 3.0)))  # fmt: skip
+    idf = lambda term: 1.0  # noqa: E731
+    asked = "When is the Aegis-Ashore site in Poland scheduled to transfer to NATO control?"
+    assert spans.choose(asked, text, reading, idf).span == (poland, poland + 9)
+    asked = "When did the Romanian site transfer to NATO control?"
+    assert spans.choose(asked, text, reading, idf).span == (romania, romania + 4)
+    asked = "When did the first Aegis-Ashore site transfer to NATO control?"
+    assert spans.choose(asked, text, reading, idf).span == (romania, romania + 4)
+    text = "Pakistan brokered the ceasefire. Talks went on in Geneva for a week."
+    at, other = text.index("Pakistan"), text.index("Geneva")
+    reading = Reading(3.0, (at, at + 8), 9.0, 0.0, ((at, at + 8, 9.0), (other, other + 6, 3.0)))
+    asked = "Which country brokered the ceasefire between the U.S. and Iran?"
+    assert spans.choose(asked, text, reading, idf).span == (at, at + 8)

@@ -29,7 +29,7 @@ import re
 from collections.abc import Callable, Collection
 from dataclasses import replace
 
-from qa.answer import keys
+from qa.answer import keys, places
 from qa.index.lexical import tokenize
 from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reading
@@ -164,6 +164,9 @@ def choose(
     fiscal, ordinals = keys.asks_fiscal_year(question), keys.ordinals_asked(question)
     if fiscal or ordinals:
         candidates = [c for c in candidates if not _of_another(question, text, sentences, c, fiscal, ordinals)] or candidates  # fmt: skip
+    # One on Romania's site does not answer for Poland's.
+    if countries := places.countries(question):
+        candidates = [c for c in candidates if not _of_another_country(countries, text, sentences, c)] or candidates  # fmt: skip
     kind = expected_kind(question)
     asked = keys.question_keys(question)  # no names: often a pronoun in the answer's sentence
     acronyms = expand_acronyms(text)
@@ -197,6 +200,17 @@ def _of_another(question: str, text: str, sentences: list[tuple[int, int]], cand
     if fiscal and keys.out_of_period_in(question, text, s, e):
         return True
     return bool(keys.other_ordinal(ordinals, text[s:e]))
+
+
+def _of_another_country(asked: set[str], text: str, sentences: list[tuple[int, int]], candidate: tuple[int, int, float]) -> bool:  # fmt: skip
+    """Whether a candidate's sentence tells of another country than the question asks about:
+    it names, beside the span, a country the question does not, and none that it does ("The
+    first Aegis-Ashore site, in Romania, transferred to NATO control in 2016" asked about
+    Poland's). A country that is the span itself is the answer ("Pakistan brokered it")."""
+    a, b, _ = candidate
+    s, e = _sentence_of(candidate, sentences)
+    beside = places.countries(f"{text[s:a]} … {text[b:e]}")
+    return bool(beside - asked) and not places.countries(text[s:e]) & asked
 
 
 # The opening of a figure's or table's caption, its source line or its notes ("Source: ...",
