@@ -25,6 +25,8 @@ def test_a_country_is_found_by_its_name_its_capital_its_people_and_its_short_nam
     # the longest form wins, and ISO codes, lower-case words and small capitals are no country
     assert [p.code for p in places.places("New Zealand and South Korea")] == ["NZ", "KR"]
     assert places.countries("IN FOCUS: it is in turkey season; Victoria said so") == set()
+    # a hyphen joins two names, or is part of one
+    assert [p.code for p in places.places("the U.S.-Iran ceasefire; Guinea-Bissau")] == ["US", "IR", "GW"]  # fmt: skip
 
 
 def test_a_question_s_country_that_the_evidence_never_names_is_unnamed_only_beside_another():
@@ -36,6 +38,9 @@ def test_a_question_s_country_that_the_evidence_never_names_is_unnamed_only_besi
     assert places.unnamed("What did Canberra trade with the U.S. in 2025?", TRADE, sentence) == []
     alone = "Goods and services trade totalled $62.8 billion in 2025."
     assert places.unnamed(question, alone, alone) == []
+    # the U.S. of a title "U.S.-EU Summit" is named, as Serbia's sentence stands beside it
+    title = "U.S.-EU Summit Joint Statement. We note the need for Kosovo and Serbia to return to the dialogue."  # fmt: skip
+    assert places.unnamed("What dialogue should the United States return to?", title, title) == []
 
 
 def test_a_country_named_in_another_form_is_not_a_missing_name():

@@ -29,7 +29,8 @@ MAX_FORM_WORDS = 8  # "United Kingdom of Great Britain and Northern Ireland"
 # Short forms English texts use that the data lacks (its ISO codes "US" and "USA" are left out
 # with every other code, since "IN", "IT" or "NO" are words in a heading).
 _COMMON = {"US": "US", "U.S.": "US", "U.S.A.": "US", "America": "US", "U.K.": "GB", "Britain": "GB"}  # fmt: skip
-_WORD = re.compile(r"[^\W\d_][\w.’'-]*")
+# A word as forms begin and end: a hyphen joins two ("U.S.-Iran", "Guinea-Bissau" is matched whole)
+_WORD = re.compile(r"[^\W\d_][\w.’']*")
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,8 @@ def _table() -> tuple[dict[str, str], dict[str, int]]:
     table = json.loads(TABLE.read_text(encoding="utf-8"))
     starts: dict[str, int] = {}
     for form in table:
-        first, *rest = form.split()
-        starts[first] = max(starts.get(first, 0), 1 + len(rest))
+        words = _WORD.findall(form)
+        starts[words[0]] = max(starts.get(words[0], 0), len(words))
     return table, starts
 
 
@@ -124,11 +125,16 @@ def unnamed(question: str, evidence: str, sentence: str) -> list[Place]:
     if not asked:
         return []
     held = countries(evidence)
-    missing = [p for p in asked if p.code not in held]
+    missing = [p for p in asked if p.code not in held and not _written(p.text, evidence)]
     wanted = {p.code for p in asked}
     if not missing or not any(p.code not in wanted for p in places(sentence)):
         return []
     return list({p.code: p for p in missing}.values())
+
+
+def _written(form: str, text: str) -> bool:
+    """Whether the text holds the form as it is written, however the words around it run."""
+    return re.search(rf"(?<![^\W\d_]){re.escape(form)}(?![^\W\d_])", text) is not None
 
 
 def instead(question: str, text: str) -> Place | None:
