@@ -41,6 +41,8 @@ def test_a_question_s_country_that_the_evidence_never_names_is_unnamed_only_besi
     # the U.S. of a title "U.S.-EU Summit" is named, as Serbia's sentence stands beside it
     title = "U.S.-EU Summit Joint Statement. We note the need for Kosovo and Serbia to return to the dialogue."  # fmt: skip
     assert places.unnamed("What dialogue should the United States return to?", title, title) == []
+    heading = "AUSTRALIA AND THE UNITED STATES. Trade with New Zealand grew."
+    assert places.unnamed("How much did trade with Australia grow?", heading, heading) == []
 
 
 def test_a_country_named_in_another_form_is_not_a_missing_name():

@@ -133,8 +133,11 @@ def unnamed(question: str, evidence: str, sentence: str) -> list[Place]:
 
 
 def _written(form: str, text: str) -> bool:
-    """Whether the text holds the form as it is written, however the words around it run."""
-    return re.search(rf"(?<![^\W\d_]){re.escape(form)}(?![^\W\d_])", text) is not None
+    """Whether the text holds the form, in any case ("AUSTRALIA" in a heading), however the
+    words around it run."""
+    return (
+        re.search(rf"(?<![^\W\d_]){re.escape(form)}(?![^\W\d_])", text, re.IGNORECASE) is not None
+    )
 
 
 def instead(question: str, text: str) -> Place | None:
