@@ -401,7 +401,8 @@ def _declined(figures: dict) -> float:
 def _code_id() -> str:
     """What the candidates' features are computed with: a change there reads them afresh."""
     parts = [
-        ROOT / "qa" / "answer" / n for n in ("answering.py", "keys.py", "places.py", "spans.py")
+        ROOT / "qa" / "answer" / n
+        for n in ("answering.py", "keys.py", "names.py", "places.py", "spans.py")
     ]
     return hashlib.sha256(b"".join(p.read_bytes() for p in parts)).hexdigest()[:16]
 

@@ -17,8 +17,7 @@ import re
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 
-from qa.answer import keys, places, spans
-from qa.answer.names import NAME_RUN
+from qa.answer import keys, names, places, spans
 from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reader
@@ -172,6 +171,8 @@ def unstated(question: str, hit: Hit) -> list[keys.Key]:
     missing = keys.unstated(question, evidence(hit))
     sentence = answer_sentence(hit)
     missing += [keys.Key("place", 0.0, p.text) for p in places.unnamed(question, evidence(hit), sentence)]  # fmt: skip
+    if not missing and (name := names.sibling(question, evidence(hit), sentence)):
+        missing.append(keys.Key("name", 0.0, name))
     if keys.asks_fiscal_year(question):  # else no period to hold the sentence to
         s, e = _sentence_around(hit)
         missing += [k for k in keys.out_of_period_in(question, hit.passage.text, s, e) if k not in missing]  # fmt: skip
@@ -371,6 +372,9 @@ def _in_place_of(asked: keys.Key, question: str, text: str) -> keys.Key | places
     or another country."""
     if asked.kind == "place":
         return places.instead(question, text)
+    if asked.kind == "name":
+        found = names.kin(asked.text, text)
+        return keys.Key("name", 0.0, found) if found else None
     return keys.nearest(asked, text)
 
 
@@ -403,7 +407,7 @@ def _whole_name(text: str, a: int, b: int) -> int:
     Saltzman" (a word opening the sentence, "The", "In", is no part of it)."""
     if not text[a : a + 1].isupper():
         return a
-    for m in NAME_RUN.finditer(text, max(0, a - 120), b):
+    for m in names.NAME_RUN.finditer(text, max(0, a - 120), b):
         if m.start() < a < m.end() == b:
             opener = re.match(r"([\w’'-]+)\s+", text[m.start() : a])
             skip = opener and opener.group(1).lower() in _OPENERS

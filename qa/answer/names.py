@@ -10,6 +10,7 @@ never what "it" means.
 
 from __future__ import annotations
 
+import difflib
 import re
 
 from qa.ingest.passages import sentence_spans
@@ -139,3 +140,63 @@ def _listed_names(sentence: str, known: set[str]) -> str | None:
     if all(w.lower() in known for w in words(text) if w[:1].isupper()):
         return None
     return re.sub(r"^(?:The|In|A|An)\s+", "", text)
+
+
+# Words a name's run may hold that tell nothing of which one it is.
+_JOINERS = {"and", "of", "the", "for", "de", "von", "der", "&", "a", "an", "in", "on", "to"}
+
+
+def _content(run: str) -> list[str]:
+    """A name's words as compared: folded, a country in any form as its code (qa.answer.places:
+    "Japanese" and "Japan" are one word here), joiners aside."""
+    from qa.answer import places
+
+    for place in places.places(run):  # "United States" is one word, "US"
+        run = run.replace(place.text, f" {place.code} ")
+    out = []
+    for w in re.findall(r"[\w’'.-]+", run):
+        folded = w.strip(".,’'").lower().removesuffix("’s").removesuffix("'s")
+        if folded and folded not in _JOINERS:
+            out.append(folded)
+    return out
+
+
+def sibling(question: str, evidence: str, sentence: str) -> str | None:
+    """A name of two words or more the question asks about that the evidence never states (a
+    word of it the evidence never uses, nor its initials), where the answer sentence names
+    another of the same family (`kin`): "European Defence Agency" asked of the sentence on the
+    "European Security and Defence Policy". The asked name, else None."""
+    held = set(_content(evidence))
+    for m in NAME_RUN.finditer(question):
+        run = m.group(0)
+        if m.start() == 0:  # "When", "What": the question's first word opens no name
+            run = run.split(" ", 1)[1] if " " in run else ""
+        asked = _content(run)
+        if len(asked) < 2 or YEAR.search(run):
+            continue
+        initials = "".join(w[0] for w in asked if w[:1].isalpha()).upper()
+        lacking = {w for w in asked if not _used(w, held, evidence)}
+        if not lacking or re.search(rf"\b{re.escape(initials)}\b", evidence):
+            continue
+        if kin(run, sentence, lacking=lacking) is not None:
+            return re.sub(r"[’']s$", "", run)
+    return None
+
+
+def _used(word: str, held: set[str], evidence: str) -> bool:
+    """Whether the evidence uses the word: as it is, misspelt ("ARPNET" for "ARPANET") or run
+    together ("UserDatagram" for "User Datagram")."""
+    if word in held or word in re.sub(r"\s+", "", evidence).lower():
+        return True
+    return bool(difflib.get_close_matches(word, held, n=1, cutoff=0.8))
+
+
+def kin(name: str, text: str, lacking: set[str] | None = None) -> str | None:
+    """The first name in the text of the same family as `name`: sharing a word with it and
+    holding one it lacks, and none of `lacking` (the words of it the evidence never uses)."""
+    asked = set(_content(name))
+    for m in NAME_RUN.finditer(text):
+        theirs = set(_content(m.group(0)))
+        if theirs & asked and theirs - asked and not (lacking or set()) & theirs:
+            return re.sub(r"^(?:The|A|An)\s+", "", m.group(0))
+    return None
