@@ -163,7 +163,9 @@ _REFERS_BACK = re.compile(
 def unstated(question: str, hit: Hit) -> list[keys.Key]:
     """The question's years and figures (written in figures) that the passage's evidence never
     states, its countries that the evidence never names in any form where the answer sentence
-    names another (qa.answer.places), and its fiscal years that are not the answer sentence's
+    names another (qa.answer.places), else a name it never uses a word of where the sentence
+    names another of its family (qa.answer.names.sibling), and its fiscal years that are not
+    the answer sentence's
     own (keys.out_of_period). Where the sentence that answers tells its time by pointing at
     another ("in the same year"), its years cannot be checked and none is held against it: the
     brief's "Finland and Sweden applied for NATO membership" "in the same year" as documents "a

@@ -13,7 +13,10 @@ A question's keys are of two kinds, and they weigh differently:
   for an organisation, and the reader and the calibrated refusal weigh it (`missing_names`). A
   country is a name with known forms (qa.answer.places): asked by its capital or its people
   ("Ankara", "the Japanese"), it is there where the passage names it in any form; never named
-  in any form where the answer sentence names another country, the question is a near miss.
+  in any form where the answer sentence names another country, the question is a near miss. So
+  is a name the passage never uses a word of, where the answer sentence names another of its
+  family (qa.answer.names.sibling: "European Defence Agency" of the "European Security and
+  Defence Policy").
 """
 
 from __future__ import annotations
