@@ -164,16 +164,15 @@ def unstated(question: str, hit: Hit) -> list[keys.Key]:
     """The question's years and figures (written in figures) that the passage's evidence never
     states, its countries that the evidence never names in any form where the answer sentence
     names another (qa.answer.places), else a name it never uses a word of where the sentence
-    names another of its family (qa.answer.names.sibling), and its fiscal years that are not
-    the answer sentence's
-    own (keys.out_of_period). Where the sentence that answers tells its time by pointing at
-    another ("in the same year"), its years cannot be checked and none is held against it: the
-    brief's "Finland and Sweden applied for NATO membership" "in the same year" as documents "a
-    year earlier" than 2023."""
-    missing = keys.unstated(question, evidence(hit))
-    sentence = answer_sentence(hit)
-    missing += [keys.Key("place", 0.0, p.text) for p in places.unnamed(question, evidence(hit), sentence)]  # fmt: skip
-    if not missing and (name := names.sibling(question, evidence(hit), sentence)):
+    names another of its family (qa.answer.names.sibling), and its fiscal years that are not the
+    answer sentence's own (keys.out_of_period). Where the sentence that answers tells its time
+    by pointing at another ("in the same year"), its years cannot be checked and none is held
+    against it: the brief's "Finland and Sweden applied for NATO membership" "in the same year"
+    as documents "a year earlier" than 2023."""
+    stated, sentence = evidence(hit), answer_sentence(hit)
+    missing = keys.unstated(question, stated)
+    missing += [keys.Key("place", 0.0, p.text) for p in places.unnamed(question, stated, sentence)]
+    if not missing and (name := names.sibling(question, stated, sentence)):
         missing.append(keys.Key("name", 0.0, name))
     if keys.asks_fiscal_year(question):  # else no period to hold the sentence to
         s, e = _sentence_around(hit)

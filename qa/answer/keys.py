@@ -63,8 +63,9 @@ _RELATIVE = re.compile(r"\b(?:before|after)\s+$", re.IGNORECASE)
 @dataclass(frozen=True)
 class Key:
     """One quantity or time, normalised: kind "year", "number", "percent", "ordinal" or "word"
-    (a word that places a thing in a series), its value, and the text as written; or a country
-    (kind "place", qa.answer.places), by its text alone."""
+    (a word that places a thing in a series), its value, and the text as written; or, by its
+    text alone, a country (kind "place", qa.answer.places) or a name (kind "name",
+    qa.answer.names.sibling) that a near miss asks about."""
 
     kind: str
     value: float

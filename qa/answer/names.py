@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from qa.answer import places
 from qa.ingest.passages import sentence_spans
 
 # Abbreviations that belong to the name around them: an initialism ("U.S."), an initial before
@@ -149,8 +150,6 @@ _JOINERS = {"and", "of", "the", "for", "de", "von", "der", "&", "a", "an", "in",
 def _content(run: str) -> list[str]:
     """A name's words as compared: folded, a country in any form as its code (qa.answer.places:
     "Japanese" and "Japan" are one word here), joiners aside."""
-    from qa.answer import places
-
     for place in places.places(run):  # "United States" is one word, "US"
         run = run.replace(place.text, f" {place.code} ")
     out = []
@@ -166,14 +165,16 @@ def sibling(question: str, evidence: str, sentence: str) -> str | None:
     word of it the evidence never uses, nor its initials), where the answer sentence names
     another of the same family (`kin`): "European Defence Agency" asked of the sentence on the
     "European Security and Defence Policy". The asked name, else None."""
-    held = set(_content(evidence))
+    runs = []
     for m in NAME_RUN.finditer(question):
         run = m.group(0)
         if m.start() == 0:  # "When", "What": the question's first word opens no name
             run = run.split(" ", 1)[1] if " " in run else ""
+        if len(_content(run)) >= 2 and not YEAR.search(run):
+            runs.append(run)
+    held = set(_content(evidence)) if runs else set()  # the evidence read only where it counts
+    for run in runs:
         asked = _content(run)
-        if len(asked) < 2 or YEAR.search(run):
-            continue
         initials = "".join(w[0] for w in asked if w[:1].isalpha()).upper()
         lacking = {w for w in asked if not _used(w, held, evidence)}
         if not lacking or re.search(rf"\b{re.escape(initials)}\b", evidence):
