@@ -63,7 +63,7 @@ def test_a_sibling_name_is_a_near_miss_that_says_which_one_the_documents_name(tm
     assistant = Assistant(settings, embedder)
     answer = assistant.ask("When was the European Defence Agency founded?")
     assert not answer.answerable, answer.answer
-    assert answer.answer.startswith("The documents say nothing of European Defence Agency; they speak of European Security and Defence Policy")  # fmt: skip
+    assert answer.answer.startswith("The documents say nothing of the European Defence Agency; they speak of European Security and Defence Policy")  # fmt: skip
     assert answer.near_miss["found"] == "European Security and Defence Policy"
     asked = assistant.ask("When was the European Security and Defence Policy established?")
     assert asked.answerable and "2000" in asked.answer, asked.signals

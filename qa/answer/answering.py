@@ -351,12 +351,13 @@ def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> An
             break
     found = found or _in_place_of(asked, question, evidence(best))
     quoted = unmarked(sentence)
+    named = _with_article(asked.text, question)
     if found is None:
-        said = f"The documents do not mention {asked.text}; the closest passage says: {quoted} [1]"  # fmt: skip
+        said = f"The documents do not mention {named}; the closest passage says: {quoted} [1]"
     elif spans.expected_kind(question) == "number":
-        said = f"The documents do not give {asked.text}'s figure; they give {found.text}'s: {quoted} [1]"  # fmt: skip
+        said = f"The documents do not give {named}'s figure; they give {_with_article(found.text, sentence)}'s: {quoted} [1]"  # fmt: skip
     else:
-        said = f"The documents say nothing of {asked.text}; they speak of {found.text}: {quoted} [1]"  # fmt: skip
+        said = f"The documents say nothing of {named}; they speak of {_with_article(found.text, sentence)}: {quoted} [1]"  # fmt: skip
     others = [h for h in related if h.passage.id != best.passage.id]
     citations = [(1, best), *enumerate(others, start=2)]
     miss = {
@@ -366,6 +367,12 @@ def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> An
         "citation": best.to_dict()["citation"],
     }
     return Answer(question, said, False, citations, signals | {"reason": "near miss"}, near_miss=miss)  # fmt: skip
+
+
+def _with_article(name: str, text: str) -> str:
+    """A name as the text writes it: "the United States", "the European Defence Agency" where
+    the text puts "the" before it; as it is elsewhere ("FY2024", "New Zealand")."""
+    return f"the {name}" if re.search(rf"\bthe\s+{re.escape(name)}", text, re.IGNORECASE) else name
 
 
 def _in_place_of(asked: keys.Key, question: str, text: str) -> keys.Key | places.Place | None:
