@@ -351,13 +351,15 @@ def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> An
             break
     found = found or _in_place_of(asked, question, evidence(best))
     quoted = unmarked(sentence)
-    named = _with_article(asked.text, question)
+    named, instead = asked.text, found.text if found else ""
+    if asked.kind in ("place", "name"):  # "the United States", not "the 2021"
+        named, instead = _with_article(named, question), _with_article(instead, sentence)
     if found is None:
         said = f"The documents do not mention {named}; the closest passage says: {quoted} [1]"
     elif spans.expected_kind(question) == "number":
-        said = f"The documents do not give {named}'s figure; they give {_with_article(found.text, sentence)}'s: {quoted} [1]"  # fmt: skip
+        said = f"The documents do not give {named}'s figure; they give {instead}'s: {quoted} [1]"  # fmt: skip
     else:
-        said = f"The documents say nothing of {named}; they speak of {_with_article(found.text, sentence)}: {quoted} [1]"  # fmt: skip
+        said = f"The documents say nothing of {named}; they speak of {instead}: {quoted} [1]"  # fmt: skip
     others = [h for h in related if h.passage.id != best.passage.id]
     citations = [(1, best), *enumerate(others, start=2)]
     miss = {
