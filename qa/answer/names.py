@@ -170,13 +170,13 @@ def sibling(question: str, evidence: str, sentence: str) -> str | None:
         run = m.group(0)
         if m.start() == 0:  # "When", "What": the question's first word opens no name
             run = run.split(" ", 1)[1] if " " in run else ""
-        if len(_content(run)) >= 2 and not YEAR.search(run):
-            runs.append(run)
+        if len(asked := _content(run)) >= 2 and not YEAR.search(run):
+            runs.append((run, asked))
     held = set(_content(evidence)) if runs else set()  # the evidence read only where it counts
-    for run in runs:
-        asked = _content(run)
+    joined = re.sub(r"\s+", "", evidence).lower() if runs else ""
+    for run, asked in runs:
         initials = "".join(w[0] for w in asked if w[:1].isalpha()).upper()
-        lacking = {w for w in asked if not _used(w, held, evidence)}
+        lacking = {w for w in asked if not _used(w, held, joined)}
         if not lacking or re.search(rf"\b{re.escape(initials)}\b", evidence):
             continue
         if kin(run, sentence, lacking=lacking) is not None:
@@ -184,10 +184,10 @@ def sibling(question: str, evidence: str, sentence: str) -> str | None:
     return None
 
 
-def _used(word: str, held: set[str], evidence: str) -> bool:
-    """Whether the evidence uses the word: as it is, misspelt ("ARPNET" for "ARPANET") or run
-    together ("UserDatagram" for "User Datagram")."""
-    if word in held or word in re.sub(r"\s+", "", evidence).lower():
+def _used(word: str, held: set[str], joined: str) -> bool:
+    """Whether the evidence (its words `held`; `joined`, folded without spaces) uses the word:
+    as it is, misspelt ("ARPNET" for "ARPANET") or run together ("UserDatagram")."""
+    if word in held or word in joined:
         return True
     return bool(difflib.get_close_matches(word, held, n=1, cutoff=0.8))
 
