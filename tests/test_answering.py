@@ -491,3 +491,24 @@ def test_a_question_on_the_second_of_a_series_takes_its_span_from_the_second_s_s
     asked = "Which task force was the battery activated as part of?"
     assert spans.choose(asked, text, reading, idf).span == (first, first + 8)
     assert keys.other_ordinal(keys.ordinals_asked("Who won the third round?"), "The round was won by Ada.") == []  # fmt: skip
+
+
+def test_a_sentence_that_states_no_time_or_figure_cannot_answer_when_or_how_many():
+    from qa.answer.answering import lacks
+
+    listing = "They include the SAFE instrument, the escape clause and the defence strategy."
+    assert lacks("What is the budget of the SAFE instrument?", _read(listing, "the SAFE instrument")) == "number"  # fmt: skip
+    assert lacks("How many instruments are there?", _read(listing, "the escape clause")) == "number"
+    priced = "The SAFE instrument lends up to EUR 150 billion to member states."
+    assert lacks("What is the budget of the SAFE instrument?", _read(priced, "EUR 150 billion")) is None  # fmt: skip
+    applied = "Finland and Sweden applied for NATO membership after the invasion."
+    assert lacks("When did Sweden apply to join NATO?", _read(applied, "after the invasion")) == "date"  # fmt: skip
+    # a time told by pointing at another may answer: its year is the passage's to say
+    pointing = "This was shown in the same year, when Finland and Sweden applied for membership."
+    assert lacks("When did Sweden apply to join NATO?", _read(pointing, "the same year")) is None
+    dated = "Sweden joined NATO in March 2024."
+    assert lacks("When did Sweden join NATO?", _read(dated, "March 2024")) is None
+    # a question that asks for no time or figure is never held to one
+    assert lacks("Who applied for NATO membership?", _read(applied, "Finland and Sweden")) is None
+    assert spans.expected_kind("What is the budget used for?") is None
+    assert spans.expected_kind("What was the total cost of the programme?") == "number"

@@ -182,6 +182,21 @@ def unstated(question: str, hit: Hit) -> list[keys.Key]:
     return missing
 
 
+def lacks(question: str, hit: Hit) -> str | None:
+    """What a question that asks when, how many or how much asks for ("date", "number") where
+    the sentence that would answer it states none: not even a time told by pointing at another
+    ("in the same year"). The sentence cannot answer it, however likely the reader finds it:
+    "What is the budget of the Security Assistance for Europe instrument?" is not answered by a
+    sentence that lists the instrument among others."""
+    kind = spans.expected_kind(question)
+    if kind not in ("date", "number"):
+        return None
+    sentence = answer_sentence(hit)
+    if spans.holds(kind, sentence) or (kind == "date" and _REFERS_BACK.search(sentence)):
+        return None
+    return kind
+
+
 def features(question: str, hit: Hit, likeness: keys.NameLikeness | None = None) -> dict[str, float]:  # fmt: skip
     """The scores the decision weighs, for a hit read and given its span (`leads`)."""
     r = hit.reading
@@ -281,12 +296,17 @@ def decide(
     stating = [(p, h) for p, h in passing if not unstated(question, h)]
     if stating and stating[0] is not passing[0]:  # the likeliest is a near miss
         stating = [(p, h) for p, h in stating if p >= refusal.near_share * passing[0][0]]
-    p, best = (stating or passing or scored)[0]
+    answering = [(p, h) for p, h in stating if not lacks(question, h)]
+    p, best = (answering or stating or passing or scored)[0]
     signals = _signals(p, best, refusal, weighed[id(best)])
     if not passing:
         return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), signals), p
     if not stating:
         return near_miss(question, best, hits[:k], signals), p
+    if not answering:  # "when?" of sentences that state no time, "how many?" of no number
+        reason = {"date": "no date stated", "number": "no figure stated"}[lacks(question, best)]
+        return Answer(question, REFUSAL, False, list(enumerate(hits[:k], 1)), signals | {"reason": reason}), p  # fmt: skip
+    stating = answering
 
     chosen = [best]
     for q, other in stating[1:2]:

@@ -57,7 +57,9 @@ _ASKS_DATE = re.compile(
 )
 _ASKS_NUMBER = re.compile(
     r"\bhow (many|much|long|old|far|large|big|high|tall|deep|fast)\b"
-    r"|\bwhat (percentage|percent|share|number|amount|proportion|fraction|size|population)\b",
+    r"|\bwhat (percentage|percent|share|number|amount|proportion|fraction|size|population)\b"
+    r"|\bwhat (is|was|are|were|will be) (the|its|their)( \w+)?"
+    r" (budget|cost|price|population|salary|revenue|turnover)(\s+(of|for|in|at|to)\b|\s*\??\s*$)",
     re.IGNORECASE,
 )
 _ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b|^\s*(\w+\s+){0,3}(who|whom)\b", re.IGNORECASE)
