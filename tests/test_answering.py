@@ -501,8 +501,12 @@ def test_a_sentence_that_states_no_time_or_figure_cannot_answer_when_or_how_many
     assert lacks("How many instruments are there?", _read(listing, "the escape clause")) == "number"
     priced = "The SAFE instrument lends up to EUR 150 billion to member states."
     assert lacks("What is the budget of the SAFE instrument?", _read(priced, "EUR 150 billion")) is None  # fmt: skip
-    applied = "Finland and Sweden applied for NATO membership after the invasion."
-    assert lacks("When did Sweden apply to join NATO?", _read(applied, "after the invasion")) == "date"  # fmt: skip
+    applied = "Finland and Sweden applied for NATO membership, as Norway had hoped."
+    assert lacks("When did Sweden apply to join NATO?", _read(applied, "as Norway had hoped")) == "date"  # fmt: skip
+    # a time may be any figure, or told by an event
+    assert lacks("When was Europe forested?", _read("By 9000 BP, it was forested.", "9000 BP")) is None  # fmt: skip
+    debate = "Immediately after Decision Time a debate is held."
+    assert lacks("When is the debate held?", _read(debate, "Immediately after Decision Time")) is None  # fmt: skip
     # a time told by pointing at another may answer: its year is the passage's to say
     pointing = "This was shown in the same year, when Finland and Sweden applied for membership."
     assert lacks("When did Sweden apply to join NATO?", _read(pointing, "the same year")) is None
@@ -510,5 +514,13 @@ def test_a_sentence_that_states_no_time_or_figure_cannot_answer_when_or_how_many
     assert lacks("When did Sweden join NATO?", _read(dated, "March 2024")) is None
     # a question that asks for no time or figure is never held to one
     assert lacks("Who applied for NATO membership?", _read(applied, "Finland and Sweden")) is None
-    assert spans.expected_kind("What is the budget used for?") is None
-    assert spans.expected_kind("What was the total cost of the programme?") == "number"
+    assert lacks("How many biomolecules contain no oxygen?", _read("Only a few contain none.", "Only a few")) is None  # fmt: skip
+    # only what asks for a time or a figure alone: not "when" that opens a clause or asks for a
+    # condition, nor "which period", nor "how fast"
+    assert spans.asks_only("What is the budget used for?") is None
+    assert spans.asks_only("What was the total cost of the programme?") == "number"
+    assert spans.asks_only("When can oxygen gas be toxic?") is None
+    assert spans.asks_only("When dating rocks, what is the isotopic date applied to?") is None
+    assert spans.asks_only("The Pleistocene takes place during which period?") is None
+    assert spans.asks_only("How fast is pharmacy informatics growing?") is None
+    assert spans.asks_only("How much of the region is left undeveloped?") is None

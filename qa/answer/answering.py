@@ -188,11 +188,11 @@ def lacks(question: str, hit: Hit) -> str | None:
     ("in the same year"). The sentence cannot answer it, however likely the reader finds it:
     "What is the budget of the Security Assistance for Europe instrument?" is not answered by a
     sentence that lists the instrument among others."""
-    kind = spans.expected_kind(question)
-    if kind not in ("date", "number"):
+    kind = spans.asks_only(question)
+    if kind is None:
         return None
     sentence = answer_sentence(hit)
-    if spans.holds(kind, sentence) or (kind == "date" and _REFERS_BACK.search(sentence)):
+    if spans.states(kind, sentence) or (kind == "date" and _REFERS_BACK.search(sentence)):
         return None
     return kind
 

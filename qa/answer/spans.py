@@ -57,9 +57,7 @@ _ASKS_DATE = re.compile(
 )
 _ASKS_NUMBER = re.compile(
     r"\bhow (many|much|long|old|far|large|big|high|tall|deep|fast)\b"
-    r"|\bwhat (percentage|percent|share|number|amount|proportion|fraction|size|population)\b"
-    r"|\bwhat (is|was|are|were|will be) (the|its|their)( \w+)?"
-    r" (budget|cost|price|population|salary|revenue|turnover)(\s+(of|for|in|at|to)\b|\s*\??\s*$)",
+    r"|\bwhat (percentage|percent|share|number|amount|proportion|fraction|size|population)\b",
     re.IGNORECASE,
 )
 _ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b|^\s*(\w+\s+){0,3}(who|whom)\b", re.IGNORECASE)
@@ -90,6 +88,57 @@ def expected_kind(question: str) -> str | None:
     if _ASKS_NAME.search(question):
         return "name"
     return None
+
+
+# What only a time or a figure answers (qa.answer.answering.lacks): narrower than
+# expected_kind, whose kinds only weigh spans. "When" opening a clause ("When dating rocks,
+# what is ...?") or asking for a condition ("When can oxygen be toxic?") asks for neither, nor
+# "which period" (a geological one is a name), nor "how fast" or "how long" ("quickly", "for
+# long"), nor "how much of" ("vast areas"); "only a few" or "large areas" answers "how many" or
+# "how much", and a time may be any figure ("by 9000 BP", "45 minutes") or one told by an event
+# ("immediately after Decision Time", "at the end of World War I", "as soon as they enter into
+# force").
+_ONLY_TIME = re.compile(
+    r"^\s*when\b(?!\s+(can|could|should|must|may|might|would)\b)(?![^?]*(,|\b(what|which|who|whom|where|how)\b))"
+    r"|\b(what|which|in what) (year|date|month|day|century|decade)\b",
+    re.IGNORECASE,
+)
+_ONLY_FIGURE = re.compile(
+    r"\bhow many\b|\bhow much\b(?!\s+of\b)|\bwhat (percentage|percent|share|number|amount|proportion|fraction)\b"
+    r"|\bwhat (is|was|are|were|will be) (the|its|their)( \w+)?"
+    r" (budget|cost|price|population|salary|revenue|turnover)(\s+(of|for|in|at|to)\b|\s*\??\s*$)",
+    re.IGNORECASE,
+)
+_FEW = re.compile(
+    r"\b(few|many|numerous|handful|multiple|countless|dozens|scores|most|much|little|half|majority"
+    r"|minority|large|small|vast|significant|substantial|considerable)\b",
+    re.IGNORECASE,
+)
+_WHEN = re.compile(
+    r"\b(after|before|during|until|till|since|following|prior|upon|immediately|today|now|currently"
+    r"|recently|earlier|later|ago|formerly|once|spring|summer|autumn|fall|winter|morning|afternoon"
+    r"|evening|night|daily|weekly|monthly|annually|yearly|monday|tuesday|wednesday|thursday|friday"
+    r"|saturday|sunday|year|years|month|months|week|weeks|day|days|end|beginning|start|outbreak"
+    r"|soon|war|era|age|period|reign|time|times)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_only(question: str) -> str | None:
+    """ "date" or "number" where only a time or a figure can answer the question, else None."""
+    if _ONLY_FIGURE.search(question):
+        return "number"
+    if _ONLY_TIME.search(question):
+        return "date"
+    return None
+
+
+def states(kind: str, text: str) -> bool:
+    """Whether text states a time ("date": a date, any figure, or a time told by an event) or
+    a figure ("number", "a few" and "many" counting)."""
+    if kind == "date":
+        return holds("date", text) or holds("number", text) or bool(_WHEN.search(text))
+    return holds(kind, text) or bool(_FEW.search(text))
 
 
 def fits(kind: str | None, text: str) -> bool | None:
