@@ -507,6 +507,8 @@ def test_a_sentence_that_states_no_time_or_figure_cannot_answer_when_or_how_many
     assert lacks("When was Europe forested?", _read("By 9000 BP, it was forested.", "9000 BP")) is None  # fmt: skip
     debate = "Immediately after Decision Time a debate is held."
     assert lacks("When is the debate held?", _read(debate, "Immediately after Decision Time")) is None  # fmt: skip
+    occurs = "It occurs when the immune system is less active than normal."
+    assert lacks("When does it occur?", _read(occurs, "when the immune system is less active")) is None  # fmt: skip
     # a time told by pointing at another may answer: its year is the passage's to say
     pointing = "This was shown in the same year, when Finland and Sweden applied for membership."
     assert lacks("When did Sweden apply to join NATO?", _read(pointing, "the same year")) is None
@@ -515,6 +517,7 @@ def test_a_sentence_that_states_no_time_or_figure_cannot_answer_when_or_how_many
     # a question that asks for no time or figure is never held to one
     assert lacks("Who applied for NATO membership?", _read(applied, "Finland and Sweden")) is None
     assert lacks("How many biomolecules contain no oxygen?", _read("Only a few contain none.", "Only a few")) is None  # fmt: skip
+    assert lacks("How many treaties protected rights?", _read("None of them did.", "None")) is None
     # only what asks for a time or a figure alone: not "when" that opens a clause or asks for a
     # condition, nor "which period", nor "how fast"
     assert spans.asks_only("What is the budget used for?") is None

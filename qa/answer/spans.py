@@ -111,7 +111,7 @@ _ONLY_FIGURE = re.compile(
 )
 _FEW = re.compile(
     r"\b(few|many|numerous|handful|multiple|countless|dozens|scores|most|much|little|half|majority"
-    r"|minority|large|small|vast|significant|substantial|considerable)\b",
+    r"|minority|large|small|vast|significant|substantial|considerable|none|both|neither|all|every)\b",
     re.IGNORECASE,
 )
 _WHEN = re.compile(
@@ -119,7 +119,7 @@ _WHEN = re.compile(
     r"|recently|earlier|later|ago|formerly|once|spring|summer|autumn|fall|winter|morning|afternoon"
     r"|evening|night|daily|weekly|monthly|annually|yearly|monday|tuesday|wednesday|thursday|friday"
     r"|saturday|sunday|year|years|month|months|week|weeks|day|days|end|beginning|start|outbreak"
-    r"|soon|war|era|age|period|reign|time|times)\b",
+    r"|soon|war|era|age|period|reign|time|times|when|whenever|while)\b",
     re.IGNORECASE,
 )
 
