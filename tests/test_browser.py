@@ -427,6 +427,17 @@ def test_a_score_just_below_the_threshold_is_shown_apart_from_it(server: str, op
     SA.expect(page.locator(".qa-msg--refusal .qa-msg-why")).to_have_text(why)
 
 
+def test_a_refusal_for_want_of_a_figure_says_so(server: str, open_page) -> None:
+    """A "how much?" whose likeliest sentence states no figure is refused however likely that
+    sentence reads, and the page says why, not that a score fell below the threshold."""
+    page = open_page().page
+    page.goto(server + "/")
+    refused = ask(page, "What is the cost of the European Defence Industrial Strategy and Programme?")  # fmt: skip
+    assert refused["answerable"] is False and refused["signals"]["reason"] == "no figure stated"
+    why = "The passages that might answer state no figure, and the question asks for one."
+    SA.expect(page.locator(".qa-msg--refusal .qa-msg-why")).to_have_text(why)
+
+
 def test_a_near_miss_says_which_year_the_passages_state(server: str, open_page) -> None:
     """A year the brief never states is not answered with another year's passage; the page says
     so in the refusal's own words, with the passage it would have quoted cited."""

@@ -82,6 +82,15 @@ def test_ask_refusal_says_why(run):
     assert f"(best answer score {score}, below the threshold of {threshold})" in result.stdout
 
 
+def test_a_refusal_for_want_of_a_figure_says_so_not_that_the_score_was_low(run):
+    question = "What is the cost of the European Defence Industrial Strategy and Programme?"
+    data = json.loads(run("ask", question, "--json").stdout)
+    assert data["answerable"] is False and data["signals"]["reason"] == "no figure stated", data
+    result = run("ask", question)
+    assert "state no figure, and the question asks for one" in result.stdout
+    assert "below the threshold" not in result.stdout
+
+
 @pytest.mark.parametrize(
     ("score", "threshold", "shown"),
     [

@@ -163,7 +163,7 @@ def swap(question: str, article: str, names: list[str], rng: random.Random) -> s
 
 def read_candidates(retriever, questions: list[dict]) -> list[list[dict]]:
     """Per question, its reranking candidates with the reader's scores and answer sentences."""
-    from qa.answer.answering import answer_sentence, features, leads, unstated
+    from qa.answer.answering import answer_sentence, features, lacks, leads, unstated
     from qa.answer.keys import NameLikeness
     from qa.search.reranking import DEPTH, rerank
 
@@ -177,6 +177,7 @@ def read_candidates(retriever, questions: list[dict]) -> list[list[dict]]:
             features(q["question"], h, likeness) | {
                 "probability": h.reading.probability,
                 "unstated": bool(unstated(q["question"], h)),
+                "lacks": bool(lacks(q["question"], h)),
                 "right_passage": h.passage.source == q["source"] and contains(h.passage.text, q["answers"]),  # fmt: skip
                 "right_sentence": h.passage.source == q["source"] and contains(answer_sentence(h), q["answers"]),  # fmt: skip
             }
@@ -232,6 +233,12 @@ def outcomes(candidates, questions, weights, bias, near_share: float = 0.0) -> l
         if cs[likeliest].get("unstated") and probs[i] < near_share * probs[likeliest]:
             out.append((0.0, bool(q["answers"]), False))  # the near miss stands
             continue
+        # and one whose sentence states no time or figure where only one answers cannot
+        answering = [j for j in stating if not cs[j].get("lacks") and (not cs[likeliest].get("unstated") or probs[j] >= near_share * probs[likeliest])]  # fmt: skip
+        if not answering:
+            out.append((0.0, bool(q["answers"]), False))
+            continue
+        i = max(answering, key=lambda j: probs[j])
         out.append((float(probs[i]), bool(q["answers"]), bool(cs[i]["right_sentence"])))
     return out
 

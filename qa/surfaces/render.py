@@ -91,6 +91,14 @@ def apart(score: float, threshold: float) -> tuple[str, str]:
     return shown
 
 
+# A refusal of "when?" or "how many?" whose likeliest sentences state no time or figure
+# (qa.answer.answering.lacks); widget.js `refusalReason` says the same.
+STATES_NONE = {
+    "no date stated": "the passages that might answer state no time, and the question asks when",
+    "no figure stated": "the passages that might answer state no figure, and the question asks for one",  # fmt: skip
+}
+
+
 def print_checks(out: Console, answer: Answer) -> None:
     """Why a question was refused (the calibrated score and its threshold), and what the
     sentence check said of an LLM's answer: why it fell back, what it flagged."""
@@ -99,6 +107,8 @@ def print_checks(out: Console, answer: Answer) -> None:
         miss = answer.near_miss
         found = f"; they state {miss['found']}" if miss["found"] else ""
         out.print(Text(f"(a near miss: the passages never state {miss['asked']}{found})", style="dim"))  # fmt: skip
+    elif not answer.answerable and s.get("reason") in STATES_NONE:  # however likely the sentence
+        out.print(Text(f"({STATES_NONE[s['reason']]})", style="dim"))
     elif not answer.answerable and "answer_probability" in s:
         score, threshold = apart(s["answer_probability"], s["threshold"])
         out.print(Text(f"(best answer score {score}, below the threshold of {threshold})", style="dim"))  # fmt: skip

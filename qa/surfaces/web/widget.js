@@ -445,8 +445,16 @@
       return shown;
     }
 
-    /* Why a question was not answered: the calibrated score against its threshold. */
+    /* Why a question was not answered: the calibrated score against its threshold, or that
+     * the sentences that might answer state no time or figure (as qa/surfaces/render.py). */
+    var STATES_NONE = {
+      "no date stated": "The passages that might answer state no time, and the question asks when.",
+      "no figure stated": "The passages that might answer state no figure, and the question asks for one."
+    };
     function refusalReason(signals) {
+      if (signals && Object.prototype.hasOwnProperty.call(STATES_NONE, signals.reason)) {
+        return el("p", "qa-msg-why", STATES_NONE[signals.reason]);
+      }
       if (!signals || typeof signals.answer_probability !== "number" || typeof signals.threshold !== "number") return null;
       var shown = apart(signals.answer_probability, signals.threshold);
       return el("p", "qa-msg-why", "Best answer score " + shown[0] + ", below the threshold of " + shown[1] + ".");
