@@ -111,6 +111,7 @@ def examples(
     out = []
     # TyDi holds one paragraph per "article": its out-of-scope negatives come from any other.
     every = [(n, p["context"]) for n, a in enumerate(train) for p in a["paragraphs"]]
+    titles = [a["title"].replace("_", " ") for a in train]
     names = sorted({w for a in train[:: max(1, len(train) // 50)] for p in a["paragraphs"] for w in _NAME.findall(p["context"])})  # fmt: skip
     for n, article in enumerate(train):
         contexts = [p["context"] for p in article["paragraphs"]]
@@ -122,26 +123,40 @@ def examples(
                 if answers and not qa.get("is_impossible"):
                     a = answers[0]
                     span = (a["answer_start"], a["answer_start"] + len(a["text"]))
-                out.append({"question": qa["question"], "context": contexts[i], "span": span, "kind": "own"})  # fmt: skip
+                out.append({"question": qa["question"], "context": contexts[i], "span": span, "kind": "own", "title": titles[n]})  # fmt: skip
                 texts = [x["text"].lower() for x in answers]
                 if rng.random() < negatives:
                     q = _words(qa["question"])
                     ranked = sorted((j for j in range(len(contexts)) if j != i), key=lambda j: -len(q & bags[j]))  # fmt: skip
                     for j in ranked[:5]:
                         if not any(t in contexts[j].lower() for t in texts):
-                            out.append({"question": qa["question"], "context": contexts[j], "span": None, "kind": "near miss"})  # fmt: skip
+                            out.append({"question": qa["question"], "context": contexts[j], "span": None, "kind": "near miss", "title": titles[n]})  # fmt: skip
                             break
                 if rng.random() < other:
                     m, context = rng.choice(every)
                     if m != n:
-                        out.append({"question": qa["question"], "context": context, "span": None, "kind": "out of scope"})  # fmt: skip
+                        out.append({"question": qa["question"], "context": context, "span": None, "kind": "out of scope", "title": titles[m]})  # fmt: skip
                 if span is not None and rng.random() < swapped:
                     changed = swap(qa["question"], contexts[i], names, rng)
                     if changed and known:
                         own = random.Random(f"{n}:{i}:{qa['question']}")
                         changed = swap_sibling(qa["question"], contexts[i], known, own) or changed
                     if changed:
-                        out.append({"question": changed, "context": contexts[i], "span": None, "kind": "swapped"})  # fmt: skip
+                        out.append({"question": changed, "context": contexts[i], "span": None, "kind": "swapped", "title": titles[n]})  # fmt: skip
+    return out
+
+
+def with_titles(data: list[dict], share: float, rng: random.Random) -> list[dict]:
+    """The examples, a `share` of them with the context's article title read first ("Title.
+    context", its answer span moved along), as qa reads a passage after its document's title.
+    Its own random state: the examples and their order are those of a run without titles."""
+    out = []
+    for e in data:
+        if rng.random() < share and e.get("title"):
+            head = f"{e['title']}. "
+            span = None if e["span"] is None else (e["span"][0] + len(head), e["span"][1] + len(head))  # fmt: skip
+            e = e | {"context": head + e["context"], "span": span}
+        out.append(e)
     return out
 
 
@@ -262,6 +277,7 @@ def main() -> None:
     parser.add_argument("--negatives", type=float, default=NEGATIVE_SHARE, help="share of questions given a near miss from their article")  # fmt: skip
     parser.add_argument("--other", type=float, default=0.0, help="share given a paragraph of another document")  # fmt: skip
     parser.add_argument("--swapped", type=float, default=0.0, help="share given a made-up adversarial version")  # fmt: skip
+    parser.add_argument("--titles", type=float, default=0.0, help="share read after their article's title, as qa reads a passage after its document's (qa.models.reading)")  # fmt: skip
     args = parser.parse_args()
 
     import torch
@@ -285,6 +301,8 @@ def main() -> None:
         # random.sample draws one by one, so the first N of a longer draw are the draw of N.
         end = args.offset + args.limit if args.limit else len(data)
         data = rng.sample(data, min(len(data), end))[args.offset :]
+    if args.titles:
+        data = with_titles(data, args.titles, random.Random(f"titles:{args.seed}"))
     kinds = Counter(e["kind"] for e in data)
     positives = sum(e["span"] is not None for e in data)
     print(f"training on {len(train)} articles ({', '.join(sources)}), {device}: {len(data)} examples, "
@@ -373,6 +391,7 @@ def main() -> None:
         "negatives": args.negatives,
         "other": args.other,
         "swapped": args.swapped,
+        "titles": args.titles,
         "swap_siblings": args.swap_siblings,
         "bf16": args.bf16,
         "threads": args.threads,
