@@ -164,3 +164,41 @@ def test_embedding_tables_stored_as_float16_look_up_exactly_what_float16_roundin
     (before,) = ort.InferenceSession(full, providers=["CPUExecutionProvider"]).run(None, {"ids": ids})  # fmt: skip
     assert not np.array_equal(out, before)  # the rounding is real, and small
     np.testing.assert_allclose(out, before, atol=1e-2)
+
+
+def test_a_title_read_first_is_context_never_a_span(reader):
+    """The Typhon report's passage names its battery only as the MRC's: read after the
+    document's title, the reader takes the title as context, and its span stays in the text."""
+    text = (
+        "According to the Army, the MRC battery is planned to consist of four launchers and a "
+        "battery operations center. The numbers of soldiers assigned to each battery is not known."
+    )
+    title = "The U.S. Army's Typhon Mid-Range Capability (MRC) System"
+    question = "How many launchers does a Typhon battery have?"
+    (plain,) = reader.read(question, [text])
+    (titled,) = reader.read(question, [text], [title])
+    assert titled.answer_logit != plain.answer_logit  # the title was read
+    a, b = titled.span
+    assert 0 <= a < b <= len(text) and "four" in text[a:b]
+    assert all(0 <= x < y <= len(text) for x, y, _ in titled.candidates)
+    # a title that names the question's answer still gives no span outside the text
+    (named,) = reader.read("What is the capability called?", [text], [title])
+    assert 0 <= named.span[0] < named.span[1] <= len(text)
+    # no title, or an empty one, is the plain reading (and its cache entry)
+    assert reader.read(question, [text], [""])[0] == plain
+
+
+def test_reranking_gives_titles_only_to_a_reader_trained_with_them(reader, monkeypatch):
+    from qa.ingest.passages import Passage
+    from qa.search.hybrid import Hit
+    from qa.search.reranking import rerank
+
+    text, title = PASSAGE, "EU Defence: A Primer"
+    question = "When did the Treaty of Lisbon enter into force?"
+    passage = Passage("d.md#1.1", "d.md", 0, len(text), text, "Intro", 1, (), title, None)
+    hit = Hit(passage, 0.5, 1, 0.5, 0.5)
+    for share, titles in ((0.0, None), (0.5, [title])):
+        monkeypatch.setitem(reader.meta, "training", reader.meta["training"] | {"titles": share})
+        (read,) = rerank(question, [hit], reader, weight=1.0)
+        assert read.reading == reader.read(question, [text], titles)[0]
+    assert reader.read(question, [text])[0] != reader.read(question, [text], [title])[0]

