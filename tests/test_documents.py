@@ -103,3 +103,14 @@ def test_a_figure_caption_set_as_a_heading_does_not_name_the_prose_after_it():
     document = parse("walls.md", text)
     assert document.sections == ["Organization"]
     assert {b.section for b in document.paragraphs} == {"Organization"}
+
+
+def test_a_first_paragraph_that_ends_on_a_footnote_is_body_not_front_matter():
+    """A long first paragraph that names the title and ends on a wiki footnote ("[n 1]") is
+    the first paragraph, not a caption: nothing of it is lost."""
+    first = " ".join(["The word pharmacy is derived from its root word pharma."] * 8) + " [n 1]"
+    text = f"Pharmacy\n\n{first}\n\nPharmacists advise patients on medicines and their use.\n"
+    doc = parse("pharmacy.txt", text)
+    assert doc.title == "Pharmacy"
+    body = [doc.block_text(b) for b in doc.paragraphs]
+    assert body[0] == first

@@ -140,6 +140,10 @@ def labelled_date(text: str) -> str | None:
     return None
 
 
+# A block this long before the first paragraph is the first paragraph, not a caption or credit.
+PROSE_WORDS = 60
+
+
 def _is_label_run(text: str) -> bool:
     labels = _LABEL.findall(text)
     return len(labels) >= 3 and 8 * len(labels) >= len(words(text))
@@ -275,7 +279,11 @@ def parse(
             kinds[i] = "furniture"
             date = date or labelled_date(chunk)
             continue
-        if len(words(chunk)) >= 12 and _is_sentence_like(chunk):
+        # prose: a sentence, or a block too long for front matter whatever its end (a
+        # paragraph that ends on a footnote such as "[n 1]")
+        if len(words(chunk)) >= 12 and (
+            _is_sentence_like(chunk) or len(words(chunk)) >= PROSE_WORDS
+        ):
             if front and front[-1] == i - 1 and _SHORT_HEADING.fullmatch(raw[i - 1].strip()):
                 kinds[i - 1] = None if kinds[i - 1] == "furniture" else kinds[i - 1]
             prose = i
