@@ -89,7 +89,7 @@ MAX_FALSE_REFUSALS = 0.05
 NEAR_SHARES = (0.0, 0.25, 0.5, 0.75, 1.0)  # qa.answer.answering.Refusal.near_share
 
 
-def corpus_and_questions(titles: tuple[str, ...], seed: int = 11) -> tuple[dict[str, str], list[dict]]:  # fmt: skip
+def corpus_and_questions(titles: tuple[str, ...], seed: int = 11, headed: bool = False) -> tuple[dict[str, str], list[dict]]:  # fmt: skip
     rng = random.Random(seed)
     documents, questions = {}, []
     for article in articles(SQUAD2):
@@ -99,7 +99,10 @@ def corpus_and_questions(titles: tuple[str, ...], seed: int = 11) -> tuple[dict[
         if article["title"] in titles:
             left_out = set(rng.sample(range(len(paragraphs)), round(NEAR_MISS_SHARE * len(paragraphs))))  # fmt: skip
         kept = [c for i, c in enumerate(paragraphs) if i not in left_out]
-        documents[name] = "\n\n".join(kept) + "\n"
+        # headed: each article opens with its title, as a report does, for a reader that reads
+        # a passage after its document's title (qa.models.reading.Reader.reads_titles)
+        head = [article["title"].replace("_", " ")] if headed else []
+        documents[name] = "\n\n".join([*head, *kept]) + "\n"
         if article["title"] not in titles:
             continue
         for i, p in enumerate(article["paragraphs"]):
@@ -324,7 +327,7 @@ def main() -> None:
     from qa.models.onnx_embedding import BuildEncoder
     from qa.models.reading import Reader
 
-    documents, questions = corpus_and_questions(CALIBRATION)
+    documents, questions = corpus_and_questions(CALIBRATION, headed=Reader(args.model).reads_titles)  # fmt: skip
     if args.limit:
         questions = questions[:: len(questions) // args.limit][: args.limit]
     key = hashlib.sha256(json.dumps([_model_id(args.model), FEATURES, questions, _code_id()]).encode()).hexdigest()[:16]  # fmt: skip
