@@ -18,7 +18,9 @@ own paragraph, and once more with a seeded paragraph of the other article (out o
 - ms/read: median time of one question-passage reading (one window), this machine; load ms:
   the time to load the model (float16 weights are restored then); MB: the model file.
 
-Several --reader folders are judged on the same pairs, side by side.
+Several --reader folders are judged on the same pairs, side by side; with --titles, each also
+with every paragraph read after its article's title ("Geology"), as qa reads a passage after its
+document's for a reader trained with titles (training/reader.py --titles).
 """
 
 from __future__ import annotations
@@ -89,15 +91,21 @@ def pairs(seed: int = 0) -> list[dict]:
                     default=None,
                 )  # fmt: skip
                 swapped = swap(qa["question"], paragraph["context"], names, rng) if golds else None
-                out.append({"question": qa["question"], "context": paragraph["context"], "golds": golds, "other": rng.choice(others), "near": near, "swapped": swapped})  # fmt: skip
+                other = rng.choice(others)
+                other_title = next(a["title"] for a in data for p in a["paragraphs"] if p["context"] == other)  # fmt: skip
+                out.append({"question": qa["question"], "context": paragraph["context"], "golds": golds, "other": other, "near": near, "swapped": swapped, "title": article["title"], "other_title": other_title})  # fmt: skip
     return out
 
 
-def judge(folder: Path, questions: list[dict]) -> dict:
+def judge(folder: Path, questions: list[dict], titles: bool = False) -> dict:
     from qa.models.reading import Reader
 
     started = time.perf_counter()
     reader = Reader(folder)
+    if titles:  # each paragraph read after its article's title ("Geology")
+        plain = reader.read
+        title_of = {q["context"]: q["title"] for q in questions} | {q["other"]: q["other_title"] for q in questions}  # fmt: skip
+        reader.read = lambda question, texts: plain(question, texts, [title_of.get(t, "").replace("_", " ") for t in texts])  # fmt: skip
     load = time.perf_counter() - started
     answerable, adversarial, out_of_scope, near, swapped = [], [], [], [], []
     margin_yes, margin_no, right, times = [], [], [], []
@@ -136,6 +144,7 @@ def judge(folder: Path, questions: list[dict]) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--reader", type=Path, action="append", help="a reader folder (model.onnx, tokenizer.json, reader.json)")  # fmt: skip
+    parser.add_argument("--titles", action="store_true", help="also read each paragraph after its article's title")  # fmt: skip
     args = parser.parse_args()
     from qa.models.reading import MODEL_DIR
 
@@ -145,8 +154,10 @@ def main() -> None:
     print("| reader | " + " | ".join(columns) + " |")
     print("| --- |" + " ---: |" * len(columns))
     for folder in args.reader or [MODEL_DIR]:
-        row = judge(folder, questions)
-        print(f"| {folder} | " + " | ".join(str(row[c]) for c in columns) + " |", flush=True)
+        for titles in (False, True) if args.titles else (False,):
+            row = judge(folder, questions, titles)
+            name = f"{folder}, after the title" if titles else str(folder)
+            print(f"| {name} | " + " | ".join(str(row[c]) for c in columns) + " |", flush=True)
 
 
 if __name__ == "__main__":
