@@ -282,7 +282,7 @@ def test_json_shape_follows_the_contract(assistant):
 
 
 def test_a_short_answer_keeps_the_currency_sign_before_its_number():
-    from qa.answer.answering import short_answer
+    from qa.answer.quoting import short_answer
     from qa.ingest.passages import Passage
     from qa.models.reading import Reading
     from qa.search.hybrid import Hit
@@ -310,7 +310,7 @@ def test_a_short_answer_keeps_the_currency_sign_before_its_number():
     ],
 )
 def test_a_short_answer_that_ends_a_name_is_the_whole_name(text, span, expected):
-    from qa.answer.answering import short_answer
+    from qa.answer.quoting import short_answer
     from qa.ingest.passages import Passage
     from qa.models.reading import Reading
     from qa.search.hybrid import Hit

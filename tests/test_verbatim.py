@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from qa.answer.answering import Answer, ShortAnswer
+from qa.answer.answering import Answer
+from qa.answer.quoting import ShortAnswer
 from qa.ingest.documents import Endnote
 from qa.ingest.passages import Passage
 from qa.search.hybrid import Hit

@@ -166,8 +166,9 @@ def swap(question: str, article: str, names: list[str], rng: random.Random) -> s
 
 def read_candidates(retriever, questions: list[dict]) -> list[list[dict]]:
     """Per question, its reranking candidates with the reader's scores and answer sentences."""
-    from qa.answer.answering import answer_sentence, features, lacks, leads, unstated
+    from qa.answer.answering import features, lacks, leads, unstated
     from qa.answer.keys import NameLikeness
+    from qa.answer.quoting import answer_sentence
     from qa.search.reranking import DEPTH, rerank
 
     likeness = NameLikeness(retriever.embedder.encode)

@@ -2,6 +2,7 @@
 
 assistant.py     the core every surface calls: ask, search, show, with a conversation's history
 answering.py     the extractive answer: the sentence holding the reader's span, markers, refusal
+quoting.py       that sentence and the short answer, exact against the document
 overview.py      a question that names a document: its opening, or its passage on a topic
 conversation.py  the turns so far, checked and bounded; each follow-up's standalone query
 followups.py     the rules that rewrite a follow-up ("it", "and in 2018?") as a standalone query

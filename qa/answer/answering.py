@@ -18,7 +18,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 
 from qa.answer import keys, names, places, spans
-from qa.ingest.documents import MARKER
+from qa.answer.quoting import ShortAnswer, answer_sentence, sentence_around, short_answer, unmarked
 from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reader
 from qa.search.duplicates import boilerplate
@@ -50,19 +50,6 @@ _ASKS_FOR_SOURCE = re.compile(
     r"\b(wr[io]te|written|writes|authors?|authored|publish\w*|prepared|sources?|articles?|papers?|reports? by|briefs? by)\b",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class ShortAnswer:
-    text: str
-    source: str
-    start: int  # offsets into the document's text, like a citation's
-    end: int
-    page: int | None = None  # the page it stands on, for formats with pages
-
-    def to_dict(self) -> dict:
-        out = {"text": self.text, "source": self.source, "start": self.start, "end": self.end}
-        return out | ({"page": self.page} if self.page is not None else {})
 
 
 @dataclass(frozen=True)
@@ -115,7 +102,7 @@ class Answer:
         elif hit.reading is None:
             return {}
         else:
-            s, e = _sentence_around(hit)
+            s, e = sentence_around(hit)
         return {"sentence": {"text": p.text[s:e], "start": p.start + s, "end": p.start + e}}
 
 
@@ -175,7 +162,7 @@ def unstated(question: str, hit: Hit) -> list[keys.Key]:
     if not missing and (name := names.sibling(question, stated, sentence)):
         missing.append(keys.Key("name", 0.0, name))
     if keys.asks_fiscal_year(question):  # else no period to hold the sentence to
-        s, e = _sentence_around(hit)
+        s, e = sentence_around(hit)
         missing += [k for k in keys.out_of_period_in(question, hit.passage.text, s, e) if k not in missing]  # fmt: skip
     if missing and _REFERS_BACK.search(sentence):
         missing = [k for k in missing if k.kind != "year"]
@@ -357,7 +344,7 @@ def near_miss(question: str, best: Hit, related: list[Hit], signals: dict) -> An
     what the documents do state in their place, quoted and cited, where they state one."""
     asked = unstated(question, best)[0]
     text = best.passage.text
-    s, e = _sentence_around(best)
+    s, e = sentence_around(best)
     # The reader's sentence first, then the passage's others, the nearest before it first (the
     # period it belongs to), then the passage's evidence.
     others = [(a, b) for a, b in sentence_spans(text) if (a, b) != (s, e)]
@@ -406,60 +393,3 @@ def _in_place_of(asked: keys.Key, question: str, text: str) -> keys.Key | places
         found = names.kin(asked.text, text)
         return keys.Key("name", 0.0, found) if found else None
     return keys.nearest(asked, text)
-
-
-def _sentence_around(hit: Hit) -> tuple[int, int]:
-    """The passage's sentence(s) that hold the reader's span, as offsets into the passage."""
-    if hit.passage.is_endnote:  # one reference, whose quoted title may hold full stops
-        return 0, len(hit.passage.text)
-    a, b = hit.reading.span
-    spans = sentence_spans(hit.passage.text)
-    inside = [(s, e) for s, e in spans if s < b and a < e] or spans[:1]
-    return inside[0][0], inside[-1][1]
-
-
-def answer_sentence(hit: Hit) -> str:
-    s, e = _sentence_around(hit)
-    return unmarked(hit.passage.text[s:e])
-
-
-def unmarked(text: str) -> str:
-    """Text as an answer quotes it: endnote markers aside (its endnotes travel with the
-    citation), on one line."""
-    return " ".join(MARKER.sub("", text).split())
-
-
-_OPENERS = {"the", "a", "an", "in", "on", "at", "by", "for", "from", "to", "as", "after", "before", "since", "when", "while", "this", "that", "these", "those", "its", "their", "his", "her"}  # fmt: skip
-
-
-def _whole_name(text: str, a: int, b: int) -> int:
-    """Where a span that ends a name starts the name: "Saltzman" is "General Chance B.
-    Saltzman" (a word opening the sentence, "The", "In", is no part of it)."""
-    if not text[a : a + 1].isupper():
-        return a
-    for m in names.NAME_RUN.finditer(text, max(0, a - 120), b):
-        if m.start() < a < m.end() == b:
-            opener = re.match(r"([\w’'-]+)\s+", text[m.start() : a])
-            skip = opener and opener.group(1).lower() in _OPENERS
-            return m.start() + opener.end() if skip else m.start()
-    return a
-
-
-def short_answer(hit: Hit) -> ShortAnswer | None:
-    """The reader's span, exact against the document, trimmed of markers and punctuation."""
-    a, b = hit.reading.span
-    text = hit.passage.text
-    marker = MARKER.search(text, a, b)
-    if marker:  # a span never runs into the endnote marker that follows it
-        b = marker.start()
-    while a < b and not text[a].isalnum() and text[a] not in "$€£(":
-        a += 1
-    if a > 0 and text[a - 1] in "$€£" and text[a : a + 1].isdigit():  # "$71.3 billion", not "71.3"
-        a -= 1
-    while b > a and (text[b - 1].isspace() or text[b - 1] in ",.;:"):
-        b -= 1
-    if a >= b:
-        return None
-    a = _whole_name(text, a, b)
-    p = hit.passage
-    return ShortAnswer(text[a:b], p.source, p.start + a, p.start + b)

@@ -19,7 +19,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from qa.answer import keys, spans
-from qa.answer.answering import Answer, evidence, unmarked
+from qa.answer.answering import Answer, evidence
+from qa.answer.quoting import unmarked
 from qa.ingest.passages import Passage, sentence_spans
 from qa.search.hybrid import Hit
 from qa.search.retrieval import Retriever

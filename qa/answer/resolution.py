@@ -36,12 +36,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from qa.answer import lists, spans
-from qa.answer.answering import unmarked
 from qa.answer.conversation import READ_TURNS, Turn, standalone
 from qa.answer.followups import pointer, refer
 from qa.answer.keys import terms, terms_held
 from qa.answer.names import answering_sentence, is_name
 from qa.answer.questions import subject_of
+from qa.answer.quoting import unmarked
 from qa.answer.series import member, reselect
 from qa.index.lexical import tokenize
 from qa.ingest.documents import MARKER
