@@ -29,7 +29,7 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from reader import MAX_LENGTH, ROOT, build_model, split
+from reader import MAX_LENGTH, ROOT, build_model, keep_layers, split
 
 WEIGHTS = ("int8", "float32", "float16", "int8-static", "int8-ffn", "int8-emb16")
 NAMES = ["input_ids", "attention_mask", "token_type_ids"]
@@ -153,7 +153,9 @@ def main() -> None:
     from qa.models.reading import model_source
 
     base = default_model_path()
+    training = json.loads((args.checkpoint / "training.json").read_text(encoding="utf-8"))
     model = build_model(base)
+    keep_layers(model, training.get("layers"))
     model.load_state_dict(torch.load(args.checkpoint / "reader.pt", map_location="cpu"))
     model.eval()
     tokenizer = AutoTokenizer.from_pretrained(str(base))
@@ -190,7 +192,6 @@ def main() -> None:
     (args.out / "tokenizer.json").write_text(
         (base / "tokenizer.json").read_text(encoding="utf-8"), encoding="utf-8"
     )
-    training = json.loads((args.checkpoint / "training.json").read_text(encoding="utf-8"))
     agreement = {
         "answer_logit_max_diff": round(float(np.abs(a32 - a8).max()), 4),
         "same_start": float(np.mean(s32.argmax(1) == s8.argmax(1))),

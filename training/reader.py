@@ -245,6 +245,16 @@ def build_model(path: Path):
     return Reader()
 
 
+def keep_layers(model, layers: list[int] | None) -> None:
+    """Keep only these encoder layers, in order: a smaller reader, started from a bigger one."""
+    if layers:
+        import torch
+
+        encoder = model.encoder.encoder
+        encoder.layer = torch.nn.ModuleList(encoder.layer[i] for i in layers)
+        model.encoder.config.num_hidden_layers = len(layers)
+
+
 def batches(data: list[dict], size: int, rng: random.Random) -> list[list[dict]]:
     """Batches of similar length (less padding), in random order."""
     order = sorted(data, key=lambda e: len(e["context"]) + rng.random() * 200)
@@ -278,7 +288,9 @@ def main() -> None:
     parser.add_argument("--other", type=float, default=0.0, help="share given a paragraph of another document")  # fmt: skip
     parser.add_argument("--swapped", type=float, default=0.0, help="share given a made-up adversarial version")  # fmt: skip
     parser.add_argument("--titles", type=float, default=0.0, help="share read after their article's title, as qa reads a passage after its document's (qa.models.reading)")  # fmt: skip
+    parser.add_argument("--layers", help="keep only these encoder layers, comma-separated (say 0,2,4: a reader half as costly to run)")  # fmt: skip
     args = parser.parse_args()
+    layers = [int(i) for i in args.layers.split(",")] if args.layers else None
 
     import torch
     from transformers import AutoTokenizer, get_linear_schedule_with_warmup
@@ -314,6 +326,7 @@ def main() -> None:
     model = build_model(base)
     if args.init:
         model.load_state_dict(torch.load(args.init / "reader.pt", map_location="cpu"))
+    keep_layers(model, layers)
     model.to(device)
     # The word embeddings stay as trained: few examples, and a third of the parameters.
     model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
@@ -392,6 +405,7 @@ def main() -> None:
         "other": args.other,
         "swapped": args.swapped,
         "titles": args.titles,
+        "layers": layers,
         "swap_siblings": args.swap_siblings,
         "bf16": args.bf16,
         "threads": args.threads,
