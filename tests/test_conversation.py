@@ -245,6 +245,17 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ("When did the council pass the noise bylaw?", "In 2018. [1]"),
             "Who chaired the council in 2018?",
         ),
+        # a pronoun that does something, after a question that counted: the one that does it
+        (
+            "And how many did it lend in 2019?",
+            ("How many books does the city library hold?", "It holds 120,000 books. [1]"),
+            "How many did the city library lend in 2019?",
+        ),
+        (
+            "How much did they spend on rent?",
+            ("How much funding did the two museums get in 2020?", "They got $2 million. [1]"),
+            "How much did the two museums spend on rent?",
+        ),
     ],
 )
 def test_follow_ups_become_standalone(question, previous, expected):

@@ -34,6 +34,7 @@ from qa.answer.questions import (
     AUX,
     TIME_NOUNS,
     WH,
+    agent_of,
     asked_kind,
     asked_plural,
     asks_for_thing,
@@ -192,7 +193,9 @@ def _own_referent(words: list[str], i: int) -> bool:
     return possessive or bool(between & {"and", ","})
 
 
-def _referent(previous: str, answer: str, pronoun: str) -> str | None:
+def _referent(previous: str, answer: str, pronoun: str, agent: bool = False) -> str | None:
+    """What `pronoun` means after `previous` was answered by `answer`; `agent`: it does
+    something ("did it request"), so it is no amount the earlier question counted."""
     if pronoun in _PERSONAL:
         named = answer_entity(answer, previous, person=True)
         if named and is_office(named) and re.match(r"who\s+(is|was)\b", previous, re.I):
@@ -203,6 +206,8 @@ def _referent(previous: str, answer: str, pronoun: str) -> str | None:
     # "they" most likely means those named together ("Finland and Sweden"); "it" or "that" is
     # never the person an answer named, so then means what the question was about.
     group = pronoun in ("they", "them", "their")
+    if agent and (doer := agent_of(previous)):
+        return doer
     entity = answer_entity(answer, previous, plural=group)
     if entity and not group and is_person(entity):
         entity = None
@@ -220,12 +225,19 @@ def _referent(previous: str, answer: str, pronoun: str) -> str | None:
     return subject
 
 
+def _agent(words: list[str], i: int) -> bool:
+    """Whether words[i] is the subject of a question's verb: "did it request", "will they"."""
+    return i > 0 and words[i - 1].lower() in AUX
+
+
 def pointer(question: str, previous: str, answer: str) -> tuple[str, str | None] | None:
     """The word of `question` that points back ("it", "that", "he"), and what these rules take it
     to mean after `previous` was answered by `answer`; None when nothing points back."""
     words = _words(question.strip())
     i = _find_anaphor(words, asked_kind(previous))
-    return None if i is None else (words[i], _referent(previous, answer, words[i].lower()))
+    if i is None:
+        return None
+    return words[i], _referent(previous, answer, words[i].lower(), _agent(words, i))
 
 
 def refer(question: str, previous: str, referent: str) -> str | None:
@@ -249,7 +261,7 @@ def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer:
     when = _TIME.search(previous) if w in ("that", "this") and after in TIME_NOUNS else None
     if when:  # "over that period" after "... between 2008 and 2017?"
         return f"{text.rstrip()} ({when.group(0)})"
-    referent = referent or _referent(previous, answer, w)
+    referent = referent or _referent(previous, answer, w, _agent(words, i))
     spans = list(WORD.finditer(text))
     if referent is None:
         context = content_of(previous)

@@ -110,6 +110,28 @@ def subject_of(query: str) -> str | None:
     return None
 
 
+def agent_of(query: str) -> str | None:
+    """Who does what a question that counts asks about ("How much funding does | the Space
+    Force | plan to spend?"): what a later "it" that does something means, not the amount."""
+    query = SOURCE_FIRST.sub("", query)
+    words = _words(query)
+    start = frame_end(words)
+    if not (2 <= start < len(words) and words[start - 1].lower() in ("many", "much")):
+        return None
+    end = start
+    while end < len(words) and words[end].lower() not in BOUNDARY | PREPOSITIONS:
+        end += 1
+    if end >= len(words) or words[end].lower() not in AUX - BE:
+        return None
+    start = end = end + 1
+    while end < len(words) and words[end].lower() not in BOUNDARY | PREPOSITIONS:
+        end += 1
+    verb = end < len(words) and words[end].lower() in AUX  # "does the new council | have"
+    if end - start >= 2 and not verb and not words[end - 1][:1].isupper():
+        end -= 1  # the bare verb closes it: "does the Space Force | plan"
+    return span_of(query, words, start, end) if end > start else None
+
+
 def closes_with_verb(words: list[str]) -> bool:
     """After "when/where/why/how was X ...", the question's last word is a participle or an
     adjective; after "what/who is X", it belongs to X."""
