@@ -55,6 +55,9 @@ def test_the_items_a_document_lists_after_a_sentence(folder):
     actions = items_after(folder.index, opening)
     assert len(actions) == 16 and actions[0].startswith("Establishing a permanent V Corps")
     assert actions[-1].startswith("The United States will begin episodic deployments")
+    # a list on other things than those asked for is not theirs: these are actions, not tasks
+    assert items_after(folder.index, opening, "actions") == actions
+    assert items_after(folder.index, opening, "core tasks") == []
     # a sentence that opens no list, and one no document holds
     assert items_after(folder.index, "The current CSO, General Chance B. Saltzman, was appointed in November 2022.") == []  # fmt: skip
     assert items_after(folder.index, "No document says this:") == []

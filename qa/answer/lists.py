@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+from qa.index.lexical import tokenize
 from qa.ingest.documents import MARKER, normalise
 from qa.ingest.passages import sentence_spans
 
@@ -31,10 +32,11 @@ HEAD_WORDS = 12
 _LOOSE_ENDS = {"and", "or", "of", "the", "a", "an", "to", "for", "in", "on", "with", "by"}
 
 
-def items_after(index, sentence: str) -> list[str]:
+def items_after(index, sentence: str, things: str = "") -> list[str]:
     """The items of the list that `sentence` (as an answer quoted it), or a sentence after it in
     its paragraph, opens in its document, in order; [] where none opens one, or no document
-    holds the sentence."""
+    holds the sentence. With `things` (what a question asked for: "core tasks"), only a list
+    whose opening sentence names them ("U.S. actions ... include:" lists no tasks)."""
     wanted = normalise(MARKER.sub("", sentence))
     if not wanted:
         return []
@@ -45,12 +47,21 @@ def items_after(index, sentence: str) -> list[str]:
             if normalise(MARKER.sub("", passage.text[a:b])) != wanted:
                 continue
             text = index.documents[passage.source]["text"]
-            return _items(text, opener) if (opener := _opener(text, passage.start + a)) else []
+            opener = _opener(text, passage.start + a)
+            if opener is None or not _names(text[opener[0] : opener[1]], things):
+                return []
+            return _items(text, opener[1])
     return []
 
 
-def _opener(text: str, at: int) -> int | None:
-    """Where the sentence that opens a list ends: the one at `at` or one after it in its
+def _names(sentence: str, things: str) -> bool:
+    """Whether a sentence names the things (their last word, stemmed), or no things are asked."""
+    wanted = tokenize(things)[-1:]
+    return not wanted or wanted[0] in tokenize(sentence)
+
+
+def _opener(text: str, at: int) -> tuple[int, int] | None:
+    """Where the sentence that opens a list stands: the one at `at` or one after it in its
     paragraph, or the next paragraph's first line, which may stand alone ("U.S. actions to
     strengthen NATO deterrence and defense include:")."""
     for _ in range(2):  # its own paragraph, then the next
@@ -60,7 +71,7 @@ def _opener(text: str, at: int) -> int | None:
             return None
         for s, e in sentence_spans(text, at, stop):
             if _OPENS_LIST.search(normalise(text[s:e]).rstrip(".")):
-                return e
+                return s, e
         at = stop
         while at < len(text) and text[at] == "\n":
             at += 1

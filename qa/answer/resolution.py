@@ -40,7 +40,7 @@ from qa.answer.conversation import READ_TURNS, Turn, standalone
 from qa.answer.followups import pointer, refer
 from qa.answer.keys import terms, terms_held
 from qa.answer.names import answering_sentence, is_name
-from qa.answer.questions import subject_of
+from qa.answer.questions import asked_plural, subject_of
 from qa.answer.quoting import unmarked
 from qa.answer.series import member, reselect
 from qa.index.lexical import tokenize
@@ -48,7 +48,8 @@ from qa.ingest.documents import MARKER
 from qa.ingest.passages import sentence_spans
 from qa.models.reading import Reader
 
-Following = Callable[[str], list[str]]  # a sentence -> the items of the list it opens
+# a sentence, and the things asked for -> the items of the list on them it opens (qa.answer.lists)
+Following = Callable[[str, str], list[str]]
 MAX_WRITTEN = 300  # a standalone question; a longer reply is the model answering instead
 _REFUSED = re.compile(r"does not answer|not in the corpus", re.IGNORECASE)
 # "the second one", "the one before it", "the previous ones", "the others": one of the series
@@ -269,7 +270,7 @@ def _listed(question: str, earlier: str, answer: str, following: Following | Non
         if len(items) >= 2 and count == len(items) and place < len(items):
             return replace(_placed(question, at, earlier, about, items[place], singular=True), sure=True)  # fmt: skip
     said = _sentences(answer)
-    listed = following(said[-1]) if following and said else []
+    listed = following(said[-1], asked_plural(earlier) or "") if following and said else []
     if not -len(listed) <= place < len(listed):
         return None
     phrase = lists.head(listed[place])
