@@ -251,6 +251,23 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ("How many books does the city library hold?", "It holds 120,000 books. [1]"),
             "How many did the city library lend in 2019?",
         ),
+        # one of them: they are the things the earlier question asked for, not the answer's name
+        (
+            "Which is the last of them?",
+            (
+                "What exhibits does the city museum show?",
+                "The Harbour Trust lends it paintings. [1]",
+            ),  # fmt: skip
+            "Which is the last of the exhibits?",
+        ),
+        (
+            "And the second of those?",
+            (
+                "What exhibits does the city museum show?",
+                "The Harbour Trust lends it paintings. [1]",
+            ),  # fmt: skip
+            "Which is the second of the exhibits?",
+        ),
         (
             "How much did they spend on rent?",
             ("How much funding did the two museums get in 2020?", "They got $2 million. [1]"),

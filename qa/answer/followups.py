@@ -48,6 +48,7 @@ from qa.answer.questions import (
 from qa.answer.series import ORDINALS, drop_selectors, member, relative_subject, reselect
 
 _DEMONSTRATIVES = {"this", "that", "these", "those"}
+_PICKS = {"one", "which", "each", "any", "some", "all", "both", "none", "most", "many", "few"}
 _OBJECT_PRONOUNS = {"it", "they", "them"}
 _POSSESSIVES = {"its", "their"}
 _PERSONAL = {"he", "him", "she", "her", "his", "hers"}
@@ -113,6 +114,12 @@ def resolve(question: str, earlier: list[tuple[str, str]]) -> str:
         rest = (about.group("x") or about.group("y") or "").strip()
         rest_words = [w.lower() for w in _words(rest)]
         if rest and not (set(rest_words) & (WH | AUX)):
+            part = _words(rest)
+            i = next((j for j in range(len(part)) if _part(part, j)), None)
+            if i is not None and (asked := asked_plural(previous)):  # "And the last of them?"
+                return (
+                    f"Which is {_replace_anaphor(rest, part, i, previous, answer, f'the {asked}')}?"
+                )
             return _substitute(previous, rest)
         text = _LEADS.sub("", text) or text  # "And when was it published?": read without the "and"
         text = text[:1].upper() + text[1:]
@@ -193,9 +200,10 @@ def _own_referent(words: list[str], i: int) -> bool:
     return possessive or bool(between & {"and", ","})
 
 
-def _referent(previous: str, answer: str, pronoun: str, agent: bool = False) -> str | None:
+def _referent(previous: str, answer: str, pronoun: str, agent: bool = False, part: bool = False) -> str | None:  # fmt: skip
     """What `pronoun` means after `previous` was answered by `answer`; `agent`: it does
-    something ("did it request"), so it is no amount the earlier question counted."""
+    something ("did it request"), so it is no amount the earlier question counted; `part`: one
+    of them is asked for ("the last of them"), so they are the things the question asked for."""
     if pronoun in _PERSONAL:
         named = answer_entity(answer, previous, person=True)
         if named and is_office(named) and re.match(r"who\s+(is|was)\b", previous, re.I):
@@ -205,9 +213,11 @@ def _referent(previous: str, answer: str, pronoun: str, agent: bool = False) -> 
         return named or first_name(previous)
     # "they" most likely means those named together ("Finland and Sweden"); "it" or "that" is
     # never the person an answer named, so then means what the question was about.
-    group = pronoun in ("they", "them", "their")
+    group = pronoun in ("they", "them", "their") or part
     if agent and (doer := agent_of(previous)):
         return doer
+    if part and group and (asked := asked_plural(previous)):  # "What core tasks ...?"
+        return f"the {asked}"
     entity = answer_entity(answer, previous, plural=group)
     if entity and not group and is_person(entity):
         entity = None
@@ -230,6 +240,16 @@ def _agent(words: list[str], i: int) -> bool:
     return i > 0 and words[i - 1].lower() in AUX
 
 
+def _part(words: list[str], i: int) -> bool:
+    """Whether words[i] is what one is picked from: "the last of them", "which of those"."""
+    before = [w.lower() for w in words[max(0, i - 2) : i]]
+    return len(before) == 2 and before[1] == "of" and before[0] in ORDINALS | _PICKS
+
+
+def _referents(previous: str, answer: str, words: list[str], i: int) -> str | None:
+    return _referent(previous, answer, words[i].lower(), _agent(words, i), _part(words, i))
+
+
 def pointer(question: str, previous: str, answer: str) -> tuple[str, str | None] | None:
     """The word of `question` that points back ("it", "that", "he"), and what these rules take it
     to mean after `previous` was answered by `answer`; None when nothing points back."""
@@ -237,7 +257,7 @@ def pointer(question: str, previous: str, answer: str) -> tuple[str, str | None]
     i = _find_anaphor(words, asked_kind(previous))
     if i is None:
         return None
-    return words[i], _referent(previous, answer, words[i].lower(), _agent(words, i))
+    return words[i], _referents(previous, answer, words, i)
 
 
 def refer(question: str, previous: str, referent: str) -> str | None:
@@ -261,15 +281,15 @@ def _replace_anaphor(text: str, words: list[str], i: int, previous: str, answer:
     when = _TIME.search(previous) if w in ("that", "this") and after in TIME_NOUNS else None
     if when:  # "over that period" after "... between 2008 and 2017?"
         return f"{text.rstrip()} ({when.group(0)})"
-    referent = referent or _referent(previous, answer, w, _agent(words, i))
+    referent = referent or _referents(previous, answer, words, i)
     spans = list(WORD.finditer(text))
     if referent is None:
         context = content_of(previous)
         return f"{text.rstrip()} ({context})" if context else text
     a, b = spans[i].start(), spans[i].end()
     lead = referent if i else referent[:1].upper() + referent[1:]
-    if w in _OBJECT_PRONOUNS or w in ("he", "she", "him"):
-        return _clean(text[:a] + lead + text[b:])
+    if w in _OBJECT_PRONOUNS or w in ("he", "she", "him") or _part(words, i):
+        return _clean(text[:a] + lead + text[b:])  # "the second of those": of the things
     if w in _POSSESSIVES or w in ("his", "her"):
         return _clean(text[:a] + lead + "’s" + text[b:])
     if w in ("this", "that") and i and words[i - 1].lower() in PREPOSITIONS and words[i + 1 :] in ([], ["?"]):  # fmt: skip
