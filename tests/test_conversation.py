@@ -370,6 +370,13 @@ def test_standalone_questions_are_left_alone(question):
     assert ask_after(question, (LIBRARY, LIBRARY_ANSWER)) == question
 
 
+def test_those_before_a_noun_names_the_things():
+    asked = ("What exhibits does the city museum show?", "The Harbour Trust lends it paintings. [1]")  # fmt: skip
+    rewritten = ask_after("What was the last of those paintings?", asked)
+    assert rewritten.startswith("What was the last of those paintings?")
+    assert "exhibits" not in rewritten
+
+
 def test_no_history_no_rewrite():
     assert standalone("What did it cost?", []) == "What did it cost?"
 

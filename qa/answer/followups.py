@@ -32,6 +32,7 @@ from qa.answer.names import (
 from qa.answer.names import words as _words
 from qa.answer.questions import (
     AUX,
+    BOUNDARY,
     TIME_NOUNS,
     WH,
     agent_of,
@@ -243,6 +244,9 @@ def _agent(words: list[str], i: int) -> bool:
 def _part(words: list[str], i: int) -> bool:
     """Whether words[i] is what one is picked from: "the last of them", "which of those"."""
     before = [w.lower() for w in words[max(0, i - 2) : i]]
+    after = words[i + 1].lower() if i + 1 < len(words) else "?"
+    if words[i].lower() in ("those", "these") and after not in BOUNDARY | PREPOSITIONS:
+        return False  # "the last of those demands": a determiner, the noun named
     return len(before) == 2 and before[1] == "of" and before[0] in ORDINALS | _PICKS
 
 
