@@ -527,3 +527,18 @@ def test_a_sentence_that_states_no_time_or_figure_cannot_answer_when_or_how_many
     assert spans.asks_only("The Pleistocene takes place during which period?") is None
     assert spans.asks_only("How fast is pharmacy informatics growing?") is None
     assert spans.asks_only("How much of the region is left undeveloped?") is None
+
+
+def test_a_which_country_question_takes_a_country_s_name_over_a_run_of_words():
+    """Of two candidates in one sentence, "Which country ...?" takes the one that is a country's
+    name, though the reader scores the other higher; another question keeps the reader's."""
+    from qa.models.reading import Reading
+
+    text = "The systems went to the regimes of the region, and the largest buyer was Venezuela."
+    run, name = text.index("the regimes of the region"), text.index("Venezuela")
+    reading = Reading(3.0, (run, run + 25), 6.0, 0.0, ((run, run + 25, 6.0), (name, name + 9, 5.0)))  # fmt: skip
+    idf = lambda term: 1.0  # noqa: E731
+    asked = "Which country bought the most systems?"
+    assert spans.choose(asked, text, reading, idf).span == (name, name + 9)
+    asked = "Where did the systems go?"
+    assert spans.choose(asked, text, reading, idf).span == (run, run + 25)

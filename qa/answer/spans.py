@@ -62,6 +62,9 @@ _ASKS_NUMBER = re.compile(
 )
 _ASKS_NAME = re.compile(r"^\s*(who|whom|whose)\b|^\s*(\w+\s+){0,3}(who|whom)\b", re.IGNORECASE)
 
+# "Which country ...?": a country's name answers ("Venezuela"), not a run of words around one.
+_ASKS_COUNTRY = re.compile(r"\b(which|what) (country|countries|nation|nations)\b", re.IGNORECASE)
+
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _DATE = re.compile(
     rf"\b(1\d{{3}}|20\d{{2}})s?\b|\b({_MONTHS}|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\b"
@@ -156,6 +159,16 @@ def fits(kind: str | None, text: str) -> bool | None:
     return bool(words) and named * 2 >= len(words) and len(words) <= 8
 
 
+def is_countries(text: str) -> bool:
+    """Whether text is one or more countries' names and nothing else ("Venezuela", "France and
+    Germany"), not a clause that names one."""
+    named = places.places(text)
+    if not named:
+        return False
+    rest = re.sub("|".join(re.escape(p.text) for p in named), " ", text)
+    return all(w.lower() in _SMALL | {"or"} for w in re.findall(r"[^\W\d_][\w'’.-]*", rest))
+
+
 def holds(kind: str, text: str) -> bool:
     """Whether text holds a date or a number (kind "date", "number"), maybe within a clause."""
     return bool((_DATE if kind == "date" else _NUMBER).search(text))
@@ -222,6 +235,7 @@ def choose(
     if countries := places.countries(question):
         candidates = [c for c in candidates if not _of_another_country(countries, text, sentences, c)] or candidates  # fmt: skip
     kind = expected_kind(question)
+    country = bool(_ASKS_COUNTRY.search(question))
     asked = keys.question_keys(question)  # no names: often a pronoun in the answer's sentence
     acronyms = expand_acronyms(text)
 
@@ -232,7 +246,7 @@ def choose(
         sentence += "".join(f" {words}" for short, words in acronyms.items() if short in sentence)
         return (
             logit
-            + type_weight * bool(fits(kind, text[a:b]))
+            + type_weight * bool(fits(kind, text[a:b]) or (country and is_countries(text[a:b])))
             + match_weight * match(question, sentence, idf)
             + key_weight * keys.held_share(asked, sentence)
         )
