@@ -542,3 +542,42 @@ def test_a_which_country_question_takes_a_country_s_name_over_a_run_of_words():
     assert spans.choose(asked, text, reading, idf).span == (name, name + 9)
     asked = "Where did the systems go?"
     assert spans.choose(asked, text, reading, idf).span == (run, run + 25)
+
+
+def test_a_sentence_said_answers_again_only_where_what_it_gave_is_known():
+    from qa.answer.answering import _unsaid
+
+    text = "The United States will fund the Fulbright programme and the Erasmus+ programme."
+    asked, question = "Which programme will the EU fund?", "Which other programme is funded?"
+    hit = _read(text, "the Erasmus+ programme")
+    assert _unsaid(question, hit, (), (), asked)  # nothing said
+    assert _unsaid(question, hit, (text,), ("the Fulbright programme",), asked)
+    assert not _unsaid(question, hit, (text,), ("the Erasmus+ programme",), asked)
+    assert not _unsaid(question, hit, (text,), (), asked)  # what it gave is not known
+
+
+def test_which_other_besides_that_passes_over_the_sentence_already_said(tmp_path, embedder):
+    """'Which other ..., besides that?' asks beyond the earlier answer, as 'What else' does: the
+    sentence said, whose one thing the earlier answer gave, is passed over."""
+    from qa.answer.assistant import Assistant
+    from qa.index import build
+    from qa.settings import Settings
+
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    corpus.mkdir()
+    (corpus / "exchanges.md").write_text(
+        "# Student exchanges\n\n"
+        "## The city\n\nThe city council will fund the harbour school's exchange programme "
+        "with Lisbon from next year.\n\n## The region\n\nThe regional government will "
+        "increase its funding to the Erasmus+ programme for apprentices.\n",
+        encoding="utf-8",
+    )
+    build(corpus, index, embedder)
+    settings = Settings(corpus=corpus, index=index, model=None, cors_origins=(), api_key=None)
+    assistant = Assistant(settings, embedder)
+    first = "Which exchange programme will the city council fund?"
+    said = assistant.ask(first)
+    assert said.answerable and "Lisbon" in said.answer, said.signals
+    history = [{"question": first, "answer": said.answer}]
+    other = assistant.ask("Which other exchange programme will be funded, besides that?", history=history)  # fmt: skip
+    assert "Lisbon" not in other.answer, (other.query_used, other.answer)
