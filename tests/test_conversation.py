@@ -251,6 +251,12 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ("How many books does the city library hold?", "It holds 120,000 books. [1]"),
             "How many did the city library lend in 2019?",
         ),
+        # "it" is one thing: the owner of the several things the earlier question asked about
+        (
+            "What else does it show, besides those?",
+            ("What are the city museum's main exhibits?", "Its main exhibits are paintings. [1]"),
+            "What else does the city museum show?",
+        ),
         # one of them: they are the things the earlier question asked for, not the answer's name
         (
             "Which is the last of them?",

@@ -227,6 +227,9 @@ def _referent(previous: str, answer: str, pronoun: str, agent: bool = False, par
     if group and (asked := asked_plural(previous)):  # "What commands ...?" then "Who leads them?"
         return f"the {asked}"
     subject = subject_of(previous)
+    owner = re.match(r"^(.+?)[’']s\s+(?:[\w-]+\s+){0,3}[\w-]*[^\Ws]s$", subject or "")
+    if pronoun in ("it", "its") and owner:  # not "the Space Force's core functions": its owner
+        return owner.group(1)
     plural = bool(subject and re.search(r"\s(?:and|&)\s", subject))
     if pronoun in ("it", "its", "this", "that") and plural:  # not "the United States and Iran"
         return last_noun_phrase(previous) or subject
