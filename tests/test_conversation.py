@@ -257,6 +257,12 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ("What are the city museum's main exhibits?", "Its main exhibits are paintings. [1]"),
             "What else does the city museum show?",
         ),
+        # "they" are several things: those the earlier question ends on, not its one subject
+        (
+            "Where else could they be shown?",
+            ("How has the city museum used old photographs?", "It printed them as posters. [1]"),
+            "Where else could old photographs be shown?",
+        ),
         # one of them: they are the things the earlier question asked for, not the answer's name
         (
             "Which is the last of them?",

@@ -44,6 +44,7 @@ from qa.answer.questions import (
     frame_end,
     is_name_word,
     last_noun_phrase,
+    plural_object,
     subject_of,
 )
 from qa.answer.series import ORDINALS, drop_selectors, member, relative_subject, reselect
@@ -236,6 +237,8 @@ def _referent(previous: str, answer: str, pronoun: str, agent: bool = False, par
     many = plural or bool(subject and re.search(r"[^s’']s$", subject))  # "partner countries"
     if pronoun in ("they", "them", "their") and not many and entity and " and " in entity:
         return entity
+    if group and not many and (things := plural_object(previous, subject)):
+        return things  # "they" after "How has DOD used biometric technologies?"
     return subject
 
 

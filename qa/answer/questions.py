@@ -87,6 +87,8 @@ def subject_of(query: str) -> str | None:
             participle = False
         if (w in BOUNDARY and not joins) or participle:
             break
+        if aux in ("has", "have", "had") and w.endswith("ed") and end > start + 1:
+            break  # "How has the city museum | used ...": the perfect's participle
         if w in PREPOSITIONS and w not in ("of", "on", "between", "for", "about", "in", "to"):
             break
         if w in PREPOSITIONS and aux in ("do", "does", "did"):
@@ -130,6 +132,25 @@ def agent_of(query: str) -> str | None:
     if end - start >= 2 and not verb and not words[end - 1][:1].isupper():
         end -= 1  # the bare verb closes it: "does the Space Force | plan"
     return span_of(query, words, start, end) if end > start else None
+
+
+def plural_object(query: str, subject: str | None) -> str | None:
+    """The several things a question ends on, where it asks what its subject does with them
+    ("How has DOD used | biometric technologies?"): what a later "they" means when the subject
+    is one thing. At most two words, none a function word, the subject's verb left out."""
+    words = [w for w in _words(query) if w not in "?.!"]
+    stop = DETERMINERS | PREPOSITIONS | AUX | WH | {"and", "or", "of", "its", "their", "it", "they"}
+    at = len(words)
+    while at > 0 and len(words) - at < 2 and words[at - 1].lower() not in stop:
+        at -= 1
+    phrase = words[at:]
+    last = subject.split()[-1] if subject else ""
+    if len(phrase) == 2 and at > 0 and words[at - 1] == last:
+        phrase = phrase[1:]  # "does DOD | use technologies": "use" is DOD's verb
+    head = phrase[-1].lower() if phrase else ""
+    if not re.fullmatch(r"[a-z][\w-]*[^\Ws]s", head) or head in TIME_NOUNS:
+        return None
+    return " ".join(phrase)
 
 
 def closes_with_verb(words: list[str]) -> bool:
