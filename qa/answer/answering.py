@@ -273,7 +273,7 @@ def decide(
     """The answer that the read ones of `hits` give, and its probability of being right."""
     candidates = leads(question, hits, index, given)
     if said:  # sentence_spans per candidate: only for a follow-up that asks for something else
-        fresh = [h for h in candidates if _unsaid(question, h, said, given, asked)]
+        fresh = [h for h in candidates if answer_sentence(h) not in said or _another(question, h, given, asked)]  # fmt: skip
         candidates = fresh or candidates
     weighed = {id(h): features(question, h, likeness) for h in candidates}
     scored = sorted(((refusal.probability(weighed[id(h)]), h) for h in candidates), key=lambda x: -x[0])  # fmt: skip
@@ -307,12 +307,6 @@ def decide(
     if short is not None:
         short = replace(short, page=index.page_at(short.source, short.start))
     return Answer(question, " ".join(parts), True, citations, signals, short_answer=short), p
-
-
-def _unsaid(question: str, hit: Hit, said: Collection[str], given: Collection[str], asked: str) -> bool:  # fmt: skip
-    """Whether a hit may answer "What else ...?": its sentence was not said, or it holds another
-    thing than the one the earlier answer gave, where that one is known (`given`)."""
-    return answer_sentence(hit) not in said or (bool(given) and _another(question, hit, given, asked))  # fmt: skip
 
 
 def _another(question: str, hit: Hit, given: Collection[str], asked: str) -> bool:

@@ -62,11 +62,7 @@ _ONE = re.compile(
 _SERIES = {"first", "second", "third", "fourth", "fifth", "last", "latest", "previous", "next", "other", "earlier", "later", "before", "after"}  # fmt: skip
 # asks for what was not answered yet; not "other", which often asks for the rest of a list the
 # sentence already said gave ("And what other strategic subject?": space, beside the technologies)
-# "What else ...?", "Which other programme ...?", "..., besides that?": beyond what was said.
-_ELSE = re.compile(
-    r"\b(?:else|another|others?|besides|apart\s+from|aside\s+from|other\s+than|in\s+addition\s+to)\b",
-    re.IGNORECASE,
-)
+_ELSE = re.compile(r"\b(?:else|another)\b", re.IGNORECASE)
 _PREPOSITIONS_AFTER = {"on", "about", "of", "for", "in", "from", "by", "with", "to"}
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # "the second one", "the last of them", "And the third?": a place in a list.
