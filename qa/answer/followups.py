@@ -218,7 +218,7 @@ def _referent(previous: str, answer: str, pronoun: str, agent: bool = False, par
     group = pronoun in ("they", "them", "their") or part
     if agent and (doer := agent_of(previous)):
         return doer
-    if part and group and (asked := asked_plural(previous)):  # "What core tasks ...?"
+    if part and (asked := asked_plural(previous)):  # "What core tasks ...?"
         return f"the {asked}"
     entity = answer_entity(answer, previous, plural=group)
     if entity and not group and is_person(entity):
