@@ -654,6 +654,11 @@ def test_which_things_a_question_asked_for_are_its_subject(assistant):
     # an -ed word after "of" is an adjective, not the participle that closes the subject
     assert subject_of("What are the four pillars of integrated deterrence?") == "the four pillars of integrated deterrence"  # fmt: skip
     assert subject_of("When was the old museum built?") == "the old museum"
+    # however long the things asked for are named
+    long = "What points of possible conflict over the Anglo-French harbour treaty does the report list?"  # fmt: skip
+    assert subject_of(long) == "the points of possible conflict over the Anglo-French harbour treaty"  # fmt: skip
+    # and the perfect's participle closes the subject
+    assert subject_of("How has the city museum used old photographs?") == "the city museum"
     assert subject_of("What is the largest covered market by floor area?") == "the largest covered market"  # fmt: skip
     # a source named first is not the subject
     assert subject_of("According to the council's annual report, where was the first lending library opened?") == "the first lending library"  # fmt: skip

@@ -58,7 +58,7 @@ def subject_of(query: str) -> str | None:
     opens = words[start].lower() in DETERMINERS | {"its", "their"} or is_name_word(words, start)
     # "Which joint declarations on EU-NATO cooperation does the brief ...": the thing asked for
     verb = next((j for j in range(2, len(words)) if words[j].lower() in AUX), 0)
-    if start == 1 and words[0].lower() in ("which", "what") and words[1][:1].islower() and 1 < verb <= 9:  # fmt: skip
+    if start == 1 and words[0].lower() in ("which", "what") and words[1][:1].islower() and 1 < verb <= 12:  # fmt: skip
         return f"the {span_of(query, words, 1, verb)}"
     if not aux or (
         not opens and aux not in BE
