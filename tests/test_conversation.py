@@ -779,6 +779,16 @@ def test_that_after_what_did_means_the_thing_acted_on(question, previous, answer
     assert expected in found.rewrites[0].query, found.rewrites[0].query
 
 
+def test_the_thing_acted_on_is_read_from_the_answer_where_no_short_answer_was_found():
+    from qa.answer.resolution import _object_of
+
+    signed = "Portugal welcomes the accord signed in May by the three ministers. [1]"
+    assert _object_of("What did the three ministers sign in May?", signed) == "the accord"
+    adopted = "In 2019 the council adopted a new housing plan for the harbour. [1]"
+    assert _object_of("What did the council adopt in 2019?", adopted) == "a new housing plan"
+    assert _object_of("Who chairs the council?", adopted) == ""  # no "what did X <verb>"
+
+
 def test_a_plural_pronoun_is_not_one_short_answer():
     from qa.answer.followups import refer
 

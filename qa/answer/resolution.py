@@ -127,7 +127,8 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str 
     short = "" if refused else (last.short_answer or _short_answer(earlier, last.answer, reader))
     context = [f"{earlier} {short} {question}".strip()]
     points = pointer(question, earlier, "" if refused else last.answer)
-    thing = (short if is_name(short) else _acted_on(earlier, short, points[0])) if points else ""
+    acted_on = short or ("" if refused else _object_of(earlier, last.answer))
+    thing = (short if is_name(short) else _acted_on(earlier, acted_on, points[0])) if points else ""
     referred = refer(question, earlier, thing) if thing else None
     if referred:
         # The thing a "which" question was answered with is its short answer where that is a
@@ -164,6 +165,30 @@ def _acted_on(earlier: str, short: str, word: str) -> str:
     if not 1 <= len(words) <= 6 or any(c.isdigit() for c in short) or not short[:1].islower():
         return ""
     return short if words[0].lower() in ("the", "a", "an", "its", "their") else f"the {short}"
+
+
+_FUNCTION = r"(?:the|a|an|of|on|in|by|for|to|with|at|from|that|which|and|or|was|were|is|are)"
+
+
+def _object_of(earlier: str, answer: str) -> str:
+    """What the answer's sentence says the earlier question's verb was done to, where the reader
+    gave no short answer: "the trilateral agreement" of "... welcomes the trilateral agreement
+    signed on June 28 by Turkey, Sweden, and Finland" after "What did Turkey, Sweden, and
+    Finland sign?"; "" where it names none."""
+    asked, doer = _ACTED_ON.match(earlier), subject_of(earlier)
+    at = earlier.find(doer, asked.end()) + len(doer) if asked and doer and doer in earlier else 0
+    verb = at and re.search(rf"\b(?!{_FUNCTION}\b)([a-z]{{3,}})\b", earlier[at:])
+    if not verb:
+        return ""
+    stem = verb.group(1).removesuffix("e")  # "sign", "agre(e)", "adopt"
+    phrase = rf"(?:the|a|an)\s+(?:(?!{_FUNCTION}\b)[\w-]+\s+){{0,3}}(?!{_FUNCTION}\b)[\w-]+"
+    sentence = answering_sentence(answer)
+    doers = {w.lower() for w in re.findall(r"[\w-]+", doer)} - {"the", "a", "an"}
+    before = re.search(rf"({phrase})\s+(?:that\s+was\s+|which\s+was\s+)?{stem}\w*\b", sentence)
+    if before and not doers & {w.lower() for w in before.group(1).split()}:
+        return before.group(1)  # "the agreement signed by ...", not "the council adopted ..."
+    after = re.search(rf"\b{stem}\w*\s+({phrase})", sentence)
+    return after.group(1) if after else ""
 
 
 def checked(written: str, question: str, turns: Sequence[Turn]) -> str | None:
