@@ -131,3 +131,20 @@ def test_what_a_document_says_about_a_topic_is_its_passage_on_it(folder):
     assert not folder.ask("What does the copper report say about penguins?").answerable
     # a year the report never states keeps it a near miss, not a passage on the topic
     assert passage_on("What does it say about scrap in 1999?", "scrap in 1999", folder.retriever, copper) is None  # fmt: skip
+
+
+def test_a_place_in_a_list_named_by_what_was_asked(folder):
+    """ "What was the second recommendation?" after "What actions did the Commerce Secretary
+    recommend?", answered by the sentence that opens the list: the second item the document
+    gives; a noun the earlier question never used names no place in it."""
+    from functools import partial
+
+    from qa.answer.resolution import readings
+
+    earlier = "What actions did the Commerce Secretary recommend for copper?"
+    opened = "According to President Trump, the Commerce Secretary recommended a range of actions including [1]"  # fmt: skip
+    following = partial(items_after, folder.index)
+    found = readings("What was the second recommendation?", [Turn(earlier, opened)], folder.reader, None, following)  # fmt: skip
+    assert found.rewrites[0].sure and "phased universal tariff" in found.rewrites[0].query
+    other = readings("What was the second penguin?", [Turn(earlier, opened)], folder.reader, None, following)  # fmt: skip
+    assert not any(r.sure for r in other.rewrites)

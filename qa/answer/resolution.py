@@ -284,7 +284,7 @@ def _listed(question: str, earlier: str, answer: str, following: Following | Non
     at that place in the list the earlier answer gave; or, where the answer only opened a list
     that its document goes on to give ("... included the following:", then bullets), the item
     there: 'What does The National Security Space Launch (NSSL) program do?'."""
-    at, about = _POSITION.search(question), subject_of(earlier)
+    at, about = _POSITION.search(question) or _named_place(question, earlier), subject_of(earlier)
     if not at:
         return None
     place = _PLACES[at.group("place").lower()]
@@ -303,6 +303,17 @@ def _listed(question: str, earlier: str, answer: str, following: Following | Non
     if not question[at.end() :].strip(" ?.!") or not about:  # "And the third one?": the item
         return Rewrite(f"What about {phrase}?", pointed, phrase, sure=True)
     return Rewrite(question[: at.start()] + phrase + question[at.end() :], pointed, phrase, sure=True)  # fmt: skip
+
+
+_PLACE_NAMED = re.compile(rf"\bthe\s+(?P<place>{'|'.join(_PLACES)})\s+(?P<noun>[a-z]+)\b", re.IGNORECASE)  # fmt: skip
+
+
+def _named_place(question: str, earlier: str) -> re.Match | None:
+    """A place in a list named by what the earlier question asked: "the second recommendation"
+    after "What actions did the Commerce Secretary recommend?"."""
+    found = _PLACE_NAMED.search(question)
+    noun = tokenize(found.group("noun")) if found else []
+    return found if noun and noun[0] in tokenize(earlier) else None
 
 
 def _items(sentence: str) -> list[str]:
