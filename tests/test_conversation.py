@@ -251,6 +251,12 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ("How many books does the city library hold?", "It holds 120,000 books. [1]"),
             "How many did the city library lend in 2019?",
         ),
+        # an ellipsis with a preposition takes the place of the earlier one's phrase on that noun
+        (
+            "And in lending libraries alone?",
+            ("How many books were held across public libraries in 2020?", "About 9 million. [1]"),
+            "How many books were held in lending libraries alone in 2020?",
+        ),
         # "it" is one thing: the owner of the several things the earlier question asked about
         (
             "What else does it show, besides those?",

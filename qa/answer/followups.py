@@ -50,6 +50,9 @@ from qa.answer.questions import (
 from qa.answer.series import ORDINALS, drop_selectors, member, relative_subject, reselect
 
 _DEMONSTRATIVES = {"this", "that", "these", "those"}
+# Words that end an ellipsis without naming its thing ("And in lending protocols alone?").
+_TRAILING = {"alone", "only", "too", "instead", "overall", "then", "now", "as", "well"}
+_MORE_PREPOSITIONS = {"across", "throughout", "toward", "towards", "per", "via", "outside", "inside", "beyond", "near", "around", "among", "amongst"}  # fmt: skip
 _PICKS = {"one", "which", "each", "any", "some", "all", "both", "none", "most", "many", "few"}
 _OBJECT_PRONOUNS = {"it", "they", "them"}
 _POSSESSIVES = {"its", "their"}
@@ -350,6 +353,8 @@ def _same_head(previous: str, new: str) -> str | None:
     swaps the ordinal alone ("the Army's second Typhon battery"), "And Iran's own proposal?"
     the whole phrase; None where the earlier query has no such noun."""
     words = new.split()
+    while len(words) > 2 and words[-1].lower() in _TRAILING:  # "in lending protocols alone"
+        words.pop()
     head = words[-1]
     if len(words) < 2 or not head.isalpha() or not head.islower() or head in ORDINALS:
         return None
@@ -359,9 +364,14 @@ def _same_head(previous: str, new: str) -> str | None:
     end = found[0].end()
     before = list(WORD.finditer(previous[: found[0].start()]))
     start = found[0].start()
+    prepositions = PREPOSITIONS | _MORE_PREPOSITIONS
     for m in reversed(before[-5:]):  # its modifiers, back to a determiner or a possessor
         w = m.group().lower()
-        if w in AUX | WH | PREPOSITIONS | {"and", "or", "of"}:
+        if w in AUX | WH | prepositions | {"and", "or", "of"}:
+            if w in prepositions and words[0].lower() in prepositions:
+                start = (
+                    m.start()
+                )  # "And in lending protocols?": in place of "across defi protocols"
             break
         start = m.start()
         if w in DETERMINERS | _POSSESSIVES | {"this", "that", "these", "those"} or w.endswith(("’s", "'s")):  # fmt: skip
@@ -404,6 +414,7 @@ def _substitute(previous: str, new: str) -> str:
         return previous.replace(subject, f"{det}{name}’s {owner.group(2)}", 1)
     lead = new.split()[0].lower()
     same = list(re.finditer(rf"\b{lead}\s+[^?,;]+", previous, re.IGNORECASE)) if lead in PREPOSITIONS | {"according"} else []  # fmt: skip
+    same = [m for m in same if year or not _TIME.fullmatch(m.group().strip())]  # "in 2020": a time
     if same:  # "And to mobilise?", "And for NATO?", "And according to analysts?": the earlier
         at = same[-1]  # phrase with that preposition
         swapped = previous[: at.start()] + new + previous[at.end() :]
