@@ -526,6 +526,13 @@ def test_the_one_before_is_read_from_the_earlier_answer(assistant):
             "What was the second museum of the old town called?",
             "Taking 'the second one' as the second museum of the old town",
         ),  # fmt: skip
+        (
+            "Where was the second one of those built?",
+            "What were the museums of the old town?",
+            "",
+            "Where was the second museum of the old town built?",
+            "Taking 'the second one of those' as the second museum of the old town",
+        ),  # fmt: skip
     ],
 )
 def test_one_of_a_series_is_the_earlier_subject_reselected(assistant, question, previous, short, expected, taking):  # fmt: skip

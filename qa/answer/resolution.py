@@ -55,7 +55,8 @@ _REFUSED = re.compile(r"does not answer|not in the corpus", re.IGNORECASE)
 # "the second one", "the one before it", "the previous ones", "the others": one of the series
 # the earlier question was about, so its subject with the new selector.
 _ONE = re.compile(
-    r"\b(?:the|that)\s+(?:(?P<rel>\w+)\s+)?ones?\b(?:\s+(?P<dir>before|after)(?:\s+(?:it|that|this))?)?"
+    r"\b(?:the|that)\s+(?:(?P<rel>\w+)\s+)?ones?\b(?:\s+of\s+(?:them|those|these)\b)?"
+    r"(?:\s+(?P<dir>before|after)(?:\s+(?:it|that|this))?)?"
     r"|\bthe\s+others\b",
     re.IGNORECASE,
 )
@@ -295,7 +296,8 @@ def _listed(question: str, earlier: str, answer: str, following: Following | Non
         if len(items) >= 2 and count == len(items) and place < len(items):
             return replace(_placed(question, at, earlier, about, items[place], singular=True), sure=True)  # fmt: skip
     said = _sentences(answer)
-    listed = following(said[-1], asked_plural(earlier) or "") if following and said else []
+    things = asked_plural(earlier) or (head if re.search(r"[^s’']s$", head) else "")
+    listed = following(said[-1], things) if following and said else []
     if not -len(listed) <= place < len(listed):
         return None
     phrase = lists.head(listed[place])
