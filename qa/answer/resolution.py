@@ -296,8 +296,7 @@ def _listed(question: str, earlier: str, answer: str, following: Following | Non
         if len(items) >= 2 and count == len(items) and place < len(items):
             return replace(_placed(question, at, earlier, about, items[place], singular=True), sure=True)  # fmt: skip
     said = _sentences(answer)
-    things = asked_plural(earlier) or (head if re.search(r"[^s’']s$", head) else "")
-    listed = following(said[-1], things) if following and said else []
+    listed = following(said[-1], asked_plural(earlier) or "") if following and said else []
     if not -len(listed) <= place < len(listed):
         return None
     phrase = lists.head(listed[place])
@@ -311,10 +310,13 @@ _PLACE_NAMED = re.compile(rf"\bthe\s+(?P<place>{'|'.join(_PLACES)})\s+(?P<noun>[
 
 
 def _named_place(question: str, earlier: str) -> re.Match | None:
-    """A place in a list named by what the earlier question asked: "the second recommendation"
-    after "What actions did the Commerce Secretary recommend?"."""
+    """A place in a list named by what the earlier question asked, where the question asks only
+    which it is: "What was the second recommendation?" after "What actions did the Commerce
+    Secretary recommend?" (not "What did the last recommendation add ...?")."""
     found = _PLACE_NAMED.search(question)
-    noun = tokenize(found.group("noun")) if found else []
+    if not found or not _ONLY_WHICH.match(question[: found.start()]) or question[found.end() :].strip(" ?.!"):  # fmt: skip
+        return None
+    noun = tokenize(found.group("noun"))
     return found if noun and noun[0] in tokenize(earlier) else None
 
 
