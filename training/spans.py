@@ -1,6 +1,7 @@
 """Choose qa.answer.spans' weights: which reader candidate answers, judged on gold paragraphs.
 
-    .venv/bin/python training/spans.py [--squad 600] [--tydi 200] [--seed 17]
+    .venv/bin/python training/spans.py [--squad 600] [--tydi 200] [--seed 17] [--only RE]
+        [--weights T,M,K]
 
 Questions: a seeded sample of SQuAD 1.0 train (../shared/benchmarks/train/squad1-train, 432
 articles, CC BY-SA 4.0) and TyDi QA English train (../shared/benchmarks/train/tydiqa-en,
@@ -31,14 +32,15 @@ MATCH_WEIGHTS = (0.0, 2.0, 4.0, 6.0, 8.0)
 KEY_WEIGHTS = (0.0, 1.0, 2.0, 4.0)
 
 
-def sample(path: Path, n: int, rng: random.Random) -> list[dict]:
-    """n seeded (question, context, gold spans) from a SQuAD-format file."""
+def sample(path: Path, n: int, rng: random.Random, only: str = "") -> list[dict]:
+    """n seeded (question, context, gold spans) from a SQuAD-format file; with `only`, of the
+    questions that pattern finds (case aside)."""
     rows = []
     for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
         for p in article["paragraphs"]:
             for qa in p["qas"]:
                 gold = [(a["answer_start"], a["answer_start"] + len(a["text"])) for a in qa["answers"]]  # fmt: skip
-                if gold:
+                if gold and re.search(only, qa["question"], re.IGNORECASE):
                     rows.append({"question": qa["question"], "context": p["context"], "gold": gold})  # fmt: skip
     return rng.sample(rows, min(n, len(rows)))
 
@@ -72,6 +74,8 @@ def main() -> None:
     parser.add_argument("--squad", type=int, default=600)
     parser.add_argument("--tydi", type=int, default=200)
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument("--only", default="", help="only questions this pattern finds, e.g. '\\bwhich country\\b'")  # fmt: skip
+    parser.add_argument("--weights", help="judge only these type,match,key weights (e.g. 2,4,2), not the grid")  # fmt: skip
     args = parser.parse_args()
 
     from qa.answer.spans import corpus_idf
@@ -80,7 +84,7 @@ def main() -> None:
     from qa.models.reading import Reader
 
     rng = random.Random(args.seed)
-    rows = sample(SQUAD1_TRAIN, args.squad, rng) + sample(TYDI_TRAIN, args.tydi, rng)
+    rows = sample(SQUAD1_TRAIN, args.squad, rng, args.only) + sample(TYDI_TRAIN, args.tydi, rng, args.only)  # fmt: skip
     rows = [r for r in rows if len(sentence_spans(r["context"])) >= 2]
     contexts = sorted({r["context"] for r in rows})
     words = LexicalIndex.build(contexts)
@@ -91,11 +95,13 @@ def main() -> None:
         readings.append(reader.read(row["question"], [row["context"]])[0])
         if n % 200 == 0:
             print(f"read {n}/{len(rows)}", file=sys.stderr, flush=True)
-    print(f"{len(rows)} questions with a paragraph of 2+ sentences (seed {args.seed})")
+    print(f"{len(rows)} questions with a paragraph of 2+ sentences (seed {args.seed}{', only ' + repr(args.only) if args.only else ''})")  # fmt: skip
     print("| type weight | match weight | key weight | sentence right | span right |")
     print("|---:|---:|---:|---:|---:|")
     table = {}
-    for w in itertools.product(TYPE_WEIGHTS, MATCH_WEIGHTS, KEY_WEIGHTS):
+    grid = itertools.product(TYPE_WEIGHTS, MATCH_WEIGHTS, KEY_WEIGHTS)
+    chosen = [tuple(float(x) for x in args.weights.split(","))] if args.weights else []
+    for w in [(0.0, 0.0, 0.0), *chosen] if chosen else grid:
         table[w] = judge(rows, readings, idf, w)
         print(f"| {' | '.join(map(str, w))} | {table[w][0]:.3f} | {table[w][1]:.3f} |", flush=True)  # fmt: skip
     best = max(table, key=lambda k: (table[k], -sum(k)))
