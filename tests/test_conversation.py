@@ -802,6 +802,21 @@ def test_the_thing_acted_on_is_read_from_the_answer_where_no_short_answer_was_fo
     assert _object_of("Who chairs the council?", adopted) == ""  # no "what did X <verb>"
 
 
+def test_besides_those_sets_aside_all_the_earlier_answer_named():
+    """'Besides those, what else ...?' sets aside every thing the answer named, so its sentence
+    never answers again; 'besides that' only the one thing it gave (the sentence may name
+    another)."""
+    from qa.answer.resolution import readings
+
+    earlier = "Which galleries did the museum open in Leith?"
+    answer = "The museum opened a print gallery, a map room and a cafe in Leith. [1]"
+    turns = [Turn(earlier, answer, "a print gallery")]
+    those = readings("Besides those, what else did the museum open in Leith?", turns, reader=None)
+    assert those.given == ("a print gallery", answer.removesuffix(" [1]"))
+    that = readings("Besides that, what else did the museum open in Leith?", turns, reader=None)
+    assert that.given == ("a print gallery",)
+
+
 def test_a_plural_pronoun_is_not_one_short_answer():
     from qa.answer.followups import refer
 

@@ -64,6 +64,12 @@ _SERIES = {"first", "second", "third", "fourth", "fifth", "last", "latest", "pre
 # asks for what was not answered yet; not "other", which often asks for the rest of a list the
 # sentence already said gave ("And what other strategic subject?": space, beside the technologies)
 _ELSE = re.compile(r"\b(?:else|another)\b", re.IGNORECASE)
+# "Besides those, what else ...?": every thing the earlier answer named is set aside.
+_ALL_ASIDE = re.compile(
+    r"\b(?:besides|other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|in\s+addition\s+to)"
+    r"\s+(?:\w+ing\s+)?(?:those|them|these|all\s+(?:those|these|of\s+them))\b",
+    re.IGNORECASE,
+)
 _PREPOSITIONS_AFTER = {"on", "about", "of", "for", "in", "from", "by", "with", "to"}
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # "the second one", "the last of them", "And the third?": a place in a list.
@@ -149,7 +155,10 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str 
     if written and written not in {r.query for r in found}:
         found.insert(0, Rewrite(written, written=True))
     said = () if refused or not _ELSE.search(question) else _sentences(last.answer)
-    return Readings(found, context, (short,) if short else (), said, earlier if said else "")
+    given = (short,) if short else ()
+    if said and _ALL_ASIDE.search(question):  # "besides those": all it said, not one thing
+        given = (*given, *said)
+    return Readings(found, context, given, said, earlier if said else "")
 
 
 # "What did Turkey, Sweden and Finland sign?": the answer is what the subject acted on.
