@@ -817,6 +817,20 @@ def test_besides_those_sets_aside_all_the_earlier_answer_named():
     assert that.given == ("a print gallery",)
 
 
+@pytest.mark.parametrize("question", ["How did that end up?", "What happened next?", "What came of it?"])  # fmt: skip
+def test_what_followed_is_never_what_was_said(question):
+    """A question on what followed ("How did that end up?") asks beyond the earlier answer:
+    its sentences may not answer again."""
+    from qa.answer.resolution import readings
+
+    answer = "In April the council received a complaint about the harbour plan. [1]"
+    turns = [Turn("What did the council receive in April?", answer, "a complaint")]
+    found = readings(question, turns, reader=None)
+    assert found.said == (answer.removesuffix(" [1]"),)
+    assert found.given == ("a complaint", answer.removesuffix(" [1]"))
+    assert readings("Who sent it?", turns, reader=None).said == ()
+
+
 def test_a_plural_pronoun_is_not_one_short_answer():
     from qa.answer.followups import refer
 

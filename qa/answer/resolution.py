@@ -70,6 +70,12 @@ _ALL_ASIDE = re.compile(
     r"\s+(?:\w+ing\s+)?(?:those|them|these|all\s+(?:those|these|of\s+them))\b",
     re.IGNORECASE,
 )
+# "How did that end up?", "What happened next?": what followed what was said, never it again.
+_SEQUEL = re.compile(
+    r"\bhow\s+did\s+(?:it|that|this|they)\s+end\b|\bend(?:ed)?\s+up\b|\bwhat\s+(?:happened|came)\s+"
+    r"(?:next|then|after(?:wards|\s+that|\s+it)?|of\s+(?:it|that|this))\b|\bwhat\s+was\s+the\s+(?:outcome|result)\b",
+    re.IGNORECASE,
+)
 _PREPOSITIONS_AFTER = {"on", "about", "of", "for", "in", "from", "by", "with", "to"}
 _YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # "the second one", "the last of them", "And the third?": a place in a list.
@@ -154,10 +160,11 @@ def readings(question: str, turns: Sequence[Turn], reader: Reader, written: str 
     written = checked(written or "", question, turns)
     if written and written not in {r.query for r in found}:
         found.insert(0, Rewrite(written, written=True))
-    said = () if refused or not _ELSE.search(question) else _sentences(last.answer)
+    sequel = bool(_SEQUEL.search(question))
+    said = () if refused or not (_ELSE.search(question) or sequel) else _sentences(last.answer)
     given = (short,) if short else ()
-    if said and _ALL_ASIDE.search(question):  # "besides those": all it said, not one thing
-        given = (*given, *said)
+    if said and (sequel or _ALL_ASIDE.search(question)):  # "besides those", "how did it end?"
+        given = (*given, *said)  # all it said, not one thing
     return Readings(found, context, given, said, earlier if said else "")
 
 
