@@ -815,6 +815,8 @@ def test_besides_those_sets_aside_all_the_earlier_answer_named():
     assert those.given == ("a print gallery", answer.removesuffix(" [1]"))
     that = readings("Besides that, what else did the museum open in Leith?", turns, reader=None)
     assert that.given == ("a print gallery",)
+    act = readings("Besides opening those, what else did the museum do in Leith?", turns, reader=None)  # fmt: skip
+    assert act.given == ("a print gallery",)  # one act set aside: the sentence may hold another
 
 
 @pytest.mark.parametrize("question", ["How did that end up?", "What happened next?", "What came of it?"])  # fmt: skip

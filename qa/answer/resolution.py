@@ -64,10 +64,11 @@ _SERIES = {"first", "second", "third", "fourth", "fifth", "last", "latest", "pre
 # asks for what was not answered yet; not "other", which often asks for the rest of a list the
 # sentence already said gave ("And what other strategic subject?": space, beside the technologies)
 _ELSE = re.compile(r"\b(?:else|another)\b", re.IGNORECASE)
-# "Besides those, what else ...?": every thing the earlier answer named is set aside.
+# "Besides those, what else ...?": every thing the earlier answer named is set aside ("besides
+# passing those" sets aside one act, beside which its sentence may name another).
 _ALL_ASIDE = re.compile(
     r"\b(?:besides|other\s+than|apart\s+from|aside\s+from|except(?:\s+for)?|in\s+addition\s+to)"
-    r"\s+(?:\w+ing\s+)?(?:those|them|these|all\s+(?:those|these|of\s+them))\b",
+    r"\s+(?:those|them|these|all\s+(?:those|these|of\s+them))\b",
     re.IGNORECASE,
 )
 # "How did that end up?", "What happened next?": what followed what was said, never it again.
