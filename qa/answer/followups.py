@@ -369,9 +369,8 @@ def _same_head(previous: str, new: str) -> str | None:
         w = m.group().lower()
         if w in AUX | WH | prepositions | {"and", "or", "of"}:
             if w in prepositions and words[0].lower() in prepositions:
-                start = (
-                    m.start()
-                )  # "And in lending protocols?": in place of "across defi protocols"
+                # "And in lending protocols?": in place of "across defi protocols"
+                start = m.start()
             break
         start = m.start()
         if w in DETERMINERS | _POSSESSIVES | {"this", "that", "these", "those"} or w.endswith(("’s", "'s")):  # fmt: skip

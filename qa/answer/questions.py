@@ -51,9 +51,7 @@ def subject_of(query: str) -> str | None:
         return None
     counted = start >= 2 and words[start - 1].lower() in ("many", "much") and not aux
     if counted:  # "How many U.S. destroyers will be ...": the thing counted
-        end = start
-        while end < len(words) and words[end].lower() not in BOUNDARY | PREPOSITIONS:
-            end += 1
+        end = _phrase_end(words, start)
         return span_of(query, words, start, end) if end > start else None
     opens = words[start].lower() in DETERMINERS | {"its", "their"} or is_name_word(words, start)
     # "Which joint declarations on EU-NATO cooperation does the brief ...": the thing asked for
@@ -112,6 +110,14 @@ def subject_of(query: str) -> str | None:
     return None
 
 
+def _phrase_end(words: list[str], start: int) -> int:
+    """Where the noun phrase from words[start] ends: at a clause's or a preposition's word."""
+    end = start
+    while end < len(words) and words[end].lower() not in BOUNDARY | PREPOSITIONS:
+        end += 1
+    return end
+
+
 def agent_of(query: str) -> str | None:
     """Who does what a question that counts asks about ("How much funding does | the Space
     Force | plan to spend?"): what a later "it" that does something means, not the amount."""
@@ -120,14 +126,10 @@ def agent_of(query: str) -> str | None:
     start = frame_end(words)
     if not (2 <= start < len(words) and words[start - 1].lower() in ("many", "much")):
         return None
-    end = start
-    while end < len(words) and words[end].lower() not in BOUNDARY | PREPOSITIONS:
-        end += 1
+    end = _phrase_end(words, start)
     if end >= len(words) or words[end].lower() not in AUX - BE:
         return None
-    start = end = end + 1
-    while end < len(words) and words[end].lower() not in BOUNDARY | PREPOSITIONS:
-        end += 1
+    start, end = end + 1, _phrase_end(words, end + 1)
     verb = end < len(words) and words[end].lower() in AUX  # "does the new council | have"
     if end - start >= 2 and not verb and not words[end - 1][:1].isupper():
         end -= 1  # the bare verb closes it: "does the Space Force | plan"

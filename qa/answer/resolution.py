@@ -39,8 +39,8 @@ from qa.answer import lists, spans
 from qa.answer.conversation import READ_TURNS, Turn, standalone
 from qa.answer.followups import pointer, refer
 from qa.answer.keys import terms, terms_held
-from qa.answer.names import answering_sentence, is_name
-from qa.answer.questions import asked_plural, subject_of
+from qa.answer.names import DETERMINERS, PREPOSITIONS, answering_sentence, is_name
+from qa.answer.questions import BE, asked_plural, subject_of
 from qa.answer.quoting import unmarked
 from qa.answer.series import member, reselect
 from qa.index.lexical import tokenize
@@ -185,7 +185,7 @@ def _acted_on(earlier: str, short: str, word: str) -> str:
     return short if words[0].lower() in ("the", "a", "an", "its", "their") else f"the {short}"
 
 
-_FUNCTION = r"(?:the|a|an|of|on|in|by|for|to|with|at|from|that|which|and|or|was|were|is|are)"
+_FUNCTION = "(?:" + "|".join(sorted(DETERMINERS | PREPOSITIONS | BE | {"of", "that", "which", "and", "or"})) + ")"  # fmt: skip
 
 
 def _object_of(earlier: str, answer: str) -> str:
