@@ -263,6 +263,15 @@ def ask_after(question: str, *turns: tuple[str, str]) -> str:
             ("What are the city museum's main exhibits?", "Its main exhibits are paintings. [1]"),
             "What else does the city museum show?",
         ),
+        # "they" who do something, after "what did X and Y <verb>": X and Y, not what they did
+        (
+            "How far had they got with it by May?",
+            (
+                "What plan did the Mint and the Old Hall announce in 2021?",
+                "A joint harbour exhibition. [1]",
+            ),  # fmt: skip
+            "How far had the Mint and the Old Hall got with it by May?",
+        ),
         # "they" are several things: those the earlier question ends on, not its one subject
         (
             "Where else could they be shown?",

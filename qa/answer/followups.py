@@ -43,6 +43,7 @@ from qa.answer.questions import (
     first_name,
     frame_end,
     is_name_word,
+    joined_doers,
     last_noun_phrase,
     plural_object,
     subject_of,
@@ -221,6 +222,8 @@ def _referent(previous: str, answer: str, pronoun: str, agent: bool = False, par
     group = pronoun in ("they", "them", "their") or part
     if agent and (doer := agent_of(previous)):
         return doer
+    if agent and pronoun == "they" and (doers := joined_doers(previous)):
+        return doers  # "had they made" after "What did the U.S. and EU announce?"
     if part and (asked := asked_plural(previous)):  # "What core tasks ...?"
         return f"the {asked}"
     entity = answer_entity(answer, previous, plural=group)

@@ -136,6 +136,22 @@ def agent_of(query: str) -> str | None:
     return span_of(query, words, start, end) if end > start else None
 
 
+_JOINED_DOERS = re.compile(
+    r"^\s*(?i:what|which)\b[^?]*?\b(?:did|do|does|have|has|had|will|would)\s+"
+    r"(?P<doers>(?:the\s+)?[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*"
+    r"(?:,\s*(?:the\s+)?[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*)*,?\s+(?:and|&)\s+"
+    r"(?:the\s+)?[A-Z][\w.’'-]*(?:\s+[A-Z][\w.’'-]*)*)\s+[a-z]",
+)
+
+
+def joined_doers(query: str) -> str | None:
+    """The names joined by "and" that do what a "what did X and Y <verb>" question asks about
+    ("What arrangement did | the U.S. and EU | announce?"): what a later "they" that does
+    something means, not the thing they did."""
+    found = _JOINED_DOERS.match(query)
+    return found.group("doers") if found else None
+
+
 def plural_object(query: str, subject: str | None) -> str | None:
     """The several things a question ends on, where it asks what its subject does with them
     ("How has DOD used | biometric technologies?"): what a later "they" means when the subject
