@@ -455,14 +455,13 @@ def test_a_question_naming_a_whole_document_is_answered_with_its_opening(assista
 def test_a_fiscal_year_question_takes_its_span_from_a_sentence_of_that_year():
     """Of a passage that gives FY2026's total and then FY2027's request, a FY2027 question
     takes its span from FY2027's sentences, however the reader ranks FY2026's."""
-    from qa.models.reading import Reading
 
     text = (
         "Congress enacted $31.9 billion for FY2026. Of the discretionary request for 2027, "
         "$38.4 billion is for RDT&E. The Space Force also requested $9.3 billion for O&M."
     )
     old, new = text.index("$31.9 billion"), text.index("$9.3 billion")
-    reading = Reading(3.0, (old, old + 13), 9.0, 0.0, ((old, old + 13, 9.0), (new, new + 12, 6.0)))  # fmt: skip
+    reading = _read_as((old, old + 13, 9.0), (new, new + 12, 6.0))
     idf = lambda term: 1.0  # noqa: E731
     asked = "How much did the Space Force request for O&M in FY2027?"
     assert spans.choose(asked, text, reading, idf).span == (new, new + 12)
@@ -475,14 +474,13 @@ def test_a_question_on_the_second_of_a_series_takes_its_span_from_the_second_s_s
     """Asked about "the second battery", a span from the sentence on "this first battery" tells
     of another of the series, however the reader ranks it; a sentence without ordinals is not
     held to this, and a question without one keeps the reader's choice."""
-    from qa.models.reading import Reading
 
     text = (
         "The Army activated this first battery as part of the 1st MDTF in January 2024. "
         "A second battery was assigned to the Hawaii-based 3rd MDTF later in 2025."
     )
     first, second = text.index("1st MDTF"), text.index("Hawaii")
-    reading = Reading(3.0, (first, first + 8), 9.0, 0.0, ((first, first + 8, 9.0), (second, second + 6, 3.0)))  # fmt: skip
+    reading = _read_as((first, first + 8, 9.0), (second, second + 6, 3.0))
     idf = lambda term: 1.0  # noqa: E731
     asked = "Which task force was the second battery activated as part of?"
     assert spans.choose(asked, text, reading, idf).span == (second, second + 6)
@@ -532,13 +530,20 @@ def test_a_sentence_that_states_no_time_or_figure_cannot_answer_when_or_how_many
 def test_a_which_country_question_takes_a_country_s_name_over_a_run_of_words():
     """Of two candidates in one sentence, "Which country ...?" takes the one that is a country's
     name, though the reader scores the other higher; another question keeps the reader's."""
-    from qa.models.reading import Reading
 
     text = "The systems went to the regimes of the region, and the largest buyer was Venezuela."
     run, name = text.index("the regimes of the region"), text.index("Venezuela")
-    reading = Reading(3.0, (run, run + 25), 6.0, 0.0, ((run, run + 25, 6.0), (name, name + 9, 5.0)))  # fmt: skip
+    reading = _read_as((run, run + 25, 6.0), (name, name + 9, 5.0))
     idf = lambda term: 1.0  # noqa: E731
     asked = "Which country bought the most systems?"
     assert spans.choose(asked, text, reading, idf).span == (name, name + 9)
     asked = "Where did the systems go?"
     assert spans.choose(asked, text, reading, idf).span == (run, run + 25)
+
+
+def _read_as(*candidates: tuple[int, int, float]):
+    """A reading whose candidate spans are these (start, end, logit), the first its best."""
+    from qa.models.reading import Reading
+
+    (a, b, logit), *_ = candidates
+    return Reading(3.0, (a, b), logit, 0.0, candidates)
